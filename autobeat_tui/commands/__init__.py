@@ -1,0 +1,1 @@
+"""Subcommands of `autobeat`, one module each (see autobeat_tui/cli.py)."""

@@ -1,0 +1,233 @@
+"""The training corpus: 2-bar windows of MIDI files as group token sequences.
+
+Input, either:
+- a folder in the Groove MIDI Dataset layout: ``info.csv`` with the columns
+  style, beat_type, time_signature, midi_filename (and optionally split);
+  genre = the first part of the style (``funk/groove3`` -> ``funk``);
+- or a plain folder of .mid files: genre = the parent folder's name, type beat,
+  split ``all``.
+
+Output (``build_corpus``): ``DIR/<split>.txt``, one group sequence per line, the
+four groups of each window on four consecutive lines (groups 1..4, empty groups
+included), and ``DIR/stats.json``. Density and intensity in the headers are
+measured and binned with the train split's tertiles (``codec.features``).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from codec.errors import CodecError
+from codec.features import Bins
+from codec.midi import NOTE_MAP, Performance, Window, event_seconds, read_midi, windows
+from codec.tokens import decode, encode
+from patterns.grid import GROUPS
+from patterns.pattern import GroupParams, Pattern
+
+MIDI_SUFFIXES = (".mid", ".midi")
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    path: Path
+    genre: str
+    type: str  # beat | fill
+    split: str
+    time_signature: str | None = None  # from info.csv, None: read from the file
+
+
+@dataclass
+class CorpusWindow:
+    source: Source
+    perf: Performance
+    window: Window
+
+
+@dataclass
+class Corpus:
+    """Windows by split, with the bins and what was skipped."""
+
+    windows: dict[str, list[CorpusWindow]] = field(default_factory=dict)
+    skipped: Counter = field(default_factory=Counter)
+    messages: list[str] = field(default_factory=list)
+    bins: Bins | None = None
+
+    def sequences(self, split: str) -> Iterator[tuple[CorpusWindow, int, list[str]]]:
+        """(window, group, tokens) for every group of every window of a split."""
+        assert self.bins is not None
+        for cw in self.windows.get(split, []):
+            for group in GROUPS:
+                yield cw, group.number, encode(
+                    cw.window.pattern, group.number, self.header(cw, group.number)
+                )
+
+    def header(self, cw: CorpusWindow, group: int) -> GroupParams:
+        assert self.bins is not None
+        events = cw.window.pattern.group_events(group)
+        return GroupParams(
+            genre=cw.source.genre,
+            type=cw.source.type,
+            density=self.bins.density_level(events, group),
+            intensity=self.bins.intensity_level(events, group),
+        )
+
+    def labelled(self, cw: CorpusWindow) -> Pattern:
+        """The window's pattern with its measured headers as the groups' params."""
+        p = cw.window.pattern
+        for g in GROUPS:
+            p = p.with_params(g.number, self.header(cw, g.number))
+        return p
+
+
+def genre_name(text: str) -> str:
+    """One lowercase word usable as a genre token: 'Funk/groove3' -> 'funk'."""
+    first = text.strip().split("/")[0].lower()
+    word = re.sub(r"[^a-z0-9_-]+", "-", first).strip("-")
+    return word or "unknown"
+
+
+def find_sources(data_dir: str | Path) -> list[Source]:
+    root = Path(data_dir)
+    if not root.is_dir():
+        raise CodecError(f"{root}: not a folder")
+    info = root / "info.csv"
+    if info.exists():
+        try:
+            with info.open(newline="", encoding="utf-8") as f:
+                rows = list(csv.DictReader(f))
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise CodecError(f"{info}: cannot read: {exc}") from None
+        needed = {"style", "beat_type", "midi_filename"}
+        if rows and not needed <= set(rows[0]):
+            missing = ", ".join(sorted(needed - set(rows[0])))
+            raise CodecError(f"{info}: missing columns {missing}")
+        sources = []
+        for row in rows:
+            kind = (row.get("beat_type") or "beat").strip().lower()
+            sources.append(
+                Source(
+                    path=root / row["midi_filename"],
+                    genre=genre_name(row["style"]),
+                    type=kind if kind in ("beat", "fill") else "beat",
+                    split=(row.get("split") or "all").strip() or "all",
+                    time_signature=(row.get("time_signature") or "").strip() or None,
+                )
+            )
+        return sources
+    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in MIDI_SUFFIXES)
+    return [Source(p, genre_name(p.parent.name), "beat", "all") for p in files]
+
+
+def collect(
+    data_dir: str | Path, log: Callable[[str], None] | None = None, bins: Bins | None = None
+) -> Corpus:
+    """Read every file and cut its windows. Bins: given, or the train split's tertiles."""
+    corpus = Corpus()
+
+    def skip(source: Source, reason: str, detail: str) -> None:
+        corpus.skipped[reason] += 1
+        line = f"skipped {source.path}: {detail}"
+        corpus.messages.append(line)
+        if log:
+            log(line)
+
+    for source in find_sources(data_dir):
+        if source.time_signature is not None and source.time_signature not in ("4-4", "4/4"):
+            skip(source, "not 4/4", f"time signature {source.time_signature}")
+            continue
+        try:
+            perf = read_midi(source.path)
+        except CodecError as exc:
+            reason = str(exc).split(": ", 1)[-1]
+            key = "no drum notes" if "no drum notes" in reason else (
+                "unreadable" if "cannot read" in reason else "not a valid MIDI file"
+            )
+            skip(source, key, reason)
+            continue
+        if source.time_signature is None and not perf.is_four_four():
+            skip(source, "not 4/4", "time signature is not 4/4")
+            continue
+        found = windows(perf, NOTE_MAP, hop_bars=1)
+        if not found:
+            skip(source, "no drum notes", "no notes on the 12 tracks")
+            continue
+        corpus.windows.setdefault(source.split, []).extend(
+            CorpusWindow(source, perf, w) for w in found
+        )
+    train = corpus.windows.get("train") or [w for ws in corpus.windows.values() for w in ws]
+    corpus.bins = bins or Bins.from_groups(
+        (g.number, cw.window.pattern.group_events(g.number)) for cw in train for g in GROUPS
+    )
+    return corpus
+
+
+def roundtrip_errors(corpus: Corpus) -> dict:
+    """Decode every window's tokens back to times at the file's tempo; compare with the notes."""
+    max_ms = 0.0
+    sum_ms = 0.0
+    max_vel = 0
+    notes = 0
+    merged = 0
+    for split in corpus.windows:
+        for cw in corpus.windows[split]:
+            merged += cw.window.merged
+            source_of = {(e.step, e.track): n for e, n in cw.window.sources}
+            for group in GROUPS:
+                tokens = encode(cw.window.pattern, group.number)
+                for event in decode(tokens).events:
+                    note = source_of[(event.step, event.track)]
+                    t = event_seconds(cw.perf, cw.window.bar, event)
+                    err = abs(t - cw.perf.seconds(note.tick)) * 1000.0
+                    max_ms = max(max_ms, err)
+                    sum_ms += err
+                    max_vel = max(max_vel, abs(event.velocity - note.velocity))
+                    notes += 1
+    return {
+        "max_offset_error_ms": round(max_ms, 4),
+        "mean_offset_error_ms": round(sum_ms / notes, 4) if notes else 0.0,
+        "max_velocity_error": max_vel,
+        "notes": notes,
+        "merged_notes": merged,
+    }
+
+
+def build_corpus(
+    data_dir: str | Path, out_dir: str | Path, log: Callable[[str], None] | None = None
+) -> dict:
+    """Write DIR/<split>.txt and DIR/stats.json; return the stats."""
+    corpus = collect(data_dir, log)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    sequences = 0
+    tokens = 0
+    genres: Counter = Counter()
+    for split in sorted(corpus.windows):
+        lines = []
+        for cw, group, toks in corpus.sequences(split):
+            if group == 1:
+                genres[cw.source.genre] += 1
+            lines.append(" ".join(toks))
+            tokens += len(toks)
+        sequences += len(lines)
+        (out / f"{split}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert corpus.bins is not None
+    stats = {
+        "windows": {s: len(ws) for s, ws in sorted(corpus.windows.items())},
+        "files": {
+            s: len({cw.source.path for cw in ws}) for s, ws in sorted(corpus.windows.items())
+        },
+        "sequences": sequences,
+        "tokens": tokens,
+        "genres": dict(sorted(genres.items())),
+        "bins": corpus.bins.to_dict(),
+        "skipped": dict(sorted(corpus.skipped.items())),
+        "roundtrip": roundtrip_errors(corpus),
+    }
+    (out / "stats.json").write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
+    return stats

@@ -1,0 +1,1 @@
+"""Realtime: clocks, the player, MIDI ports, external sync. Headless."""

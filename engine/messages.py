@@ -1,0 +1,124 @@
+"""The engine's protocol: commands in (owner -> engine), reports out (engine -> owner).
+
+Small frozen dataclasses, picklable, sent over a multiprocessing pipe. The engine
+never reads UI state: everything it knows comes through these commands. High-rate
+reports (EngineState) replace the older queued one instead of piling up
+(``can_replace``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from patterns.pattern import Event, Pattern
+
+# --- commands ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SetPattern:
+    """Play this pattern from the next bar line (at="bar") or at once (at="now")."""
+
+    pattern: Pattern
+    at: str = "bar"  # "bar" | "now"
+
+
+@dataclass(frozen=True, slots=True)
+class SwapGroup:
+    """Replace one group's events (1..4) of the playing pattern at the next bar (or now)."""
+
+    group: int
+    events: tuple[Event, ...]
+    at: str = "bar"
+
+
+@dataclass(frozen=True, slots=True)
+class Transport:
+    action: str  # "start" (from the top) | "stop" (all notes off) | "continue"
+
+
+@dataclass(frozen=True, slots=True)
+class SetTempo:
+    bpm: float  # 20..300; takes effect without a jump in phase
+
+
+@dataclass(frozen=True, slots=True)
+class SetSwing:
+    percent: float  # 50..75
+
+
+@dataclass(frozen=True, slots=True)
+class SetMute:
+    track: int  # 1..12
+    muted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SetSolo:
+    track: int  # 1..12
+    soloed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SetClock:
+    mode: str  # "internal" | "external"
+    clock_in: str | None = None  # input port name fragment, for external
+    send_clock: bool = False  # as master: send MIDI clock, Start/Stop/Continue, SPP
+
+
+@dataclass(frozen=True, slots=True)
+class SetOutput:
+    name: str | None  # output port name fragment; None: the default (virtual or none)
+    latency_ms: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Shutdown:
+    pass
+
+
+Command = (
+    SetPattern | SwapGroup | Transport | SetTempo | SetSwing | SetMute | SetSolo | SetClock
+    | SetOutput | Shutdown
+)
+
+# --- reports ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EngineState:
+    """The engine's state, at most 60 a second; the newest replaces older ones."""
+
+    playing: bool = False
+    step: int = 0  # 0..31, the step now sounding
+    bar: int = 0  # bars played since Start
+    tempo: float = 120.0  # the tempo in use (the estimate when following)
+    clock: str = "internal"  # "internal" | "external"
+    locked: bool = True  # following: locked to the incoming clock
+    clock_lost: bool = False  # following: no tick for 250 ms
+    output: str = "none"  # the output port's name, or "none"
+    pending: bool = False  # a pattern or group waits for the next bar line
+    late_events: int = 0  # events sent more than 1 ms after their due time
+    mutes: frozenset[int] = field(default_factory=frozenset)
+    solos: frozenset[int] = field(default_factory=frozenset)
+
+    can_replace = True
+
+
+@dataclass(frozen=True, slots=True)
+class PortError:
+    """A port could not be opened, or went away (the engine keeps time and retries)."""
+
+    message: str
+    can_replace = False
+
+
+@dataclass(frozen=True, slots=True)
+class PatternSwapped:
+    """The pattern (or a group) queued for the bar line is now playing."""
+
+    bar: int
+    can_replace = False
+
+
+Report = EngineState | PortError | PatternSwapped

@@ -1,0 +1,180 @@
+"""Immutable pattern values: events, per-group generation facts, tempo and swing.
+
+A Pattern is a frozen value: the app hands a snapshot to the player without
+copying, and every edit returns a new Pattern.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+from patterns.grid import GROUPS, MAX_OFFSET, MIN_OFFSET, STEPS, TRACKS
+
+TYPES = ("beat", "fill")
+LEVELS = ("low", "mid", "high")
+MIN_TEMPO = 20.0
+MAX_TEMPO = 300.0
+MIN_SWING = 50.0
+MAX_SWING = 75.0
+
+
+class PatternError(ValueError):
+    """A value outside the domain: names the field, the allowed range and the value."""
+
+
+def _check_range(name: str, value: int, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PatternError(f"{name} must be an integer in {low}..{high}, got {value!r}")
+    if not low <= value <= high:
+        raise PatternError(f"{name} must be in {low}..{high}, got {value}")
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Event:
+    """One hit: a step, a track, a micro-timing offset and a velocity."""
+
+    step: int  # 0..31, the 16th-note step in the 2-bar pattern
+    track: int  # 1..12
+    offset: int = 0  # ticks of 1/96 step from the step: -48..47 (negative: early)
+    velocity: int = 100  # 1..127
+
+    def __post_init__(self) -> None:
+        _check_range("step", self.step, 0, STEPS - 1)
+        _check_range("track", self.track, 1, len(TRACKS))
+        _check_range("offset", self.offset, MIN_OFFSET, MAX_OFFSET)
+        _check_range("velocity", self.velocity, 1, 127)
+
+    @property
+    def group(self) -> int:
+        return TRACKS[self.track - 1].group
+
+
+@dataclass(frozen=True, slots=True)
+class GroupParams:
+    """How a group was (or will be) generated: the model's header, a seed, the model."""
+
+    genre: str = "rock"
+    type: str = "beat"  # beat | fill
+    density: str = "mid"  # low | mid | high
+    intensity: str = "mid"  # low | mid | high
+    seed: int | None = None  # the seed of the last generation, None if hand-made
+    model: str = ""  # the model file that wrote it, "" if hand-made
+
+    def __post_init__(self) -> None:
+        if not self.genre or any(c.isspace() or c == ":" for c in self.genre):
+            raise PatternError(f"genre must be one word without ':', got {self.genre!r}")
+        if self.type not in TYPES:
+            raise PatternError(f"type must be one of {', '.join(TYPES)}, got {self.type!r}")
+        for name in ("density", "intensity"):
+            value = getattr(self, name)
+            if value not in LEVELS:
+                raise PatternError(f"{name} must be one of {', '.join(LEVELS)}, got {value!r}")
+        if self.seed is not None:
+            _check_range("seed", self.seed, 0, 2**32 - 1)
+
+
+def _default_params() -> tuple[GroupParams, ...]:
+    return tuple(GroupParams() for _ in GROUPS)
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """A 2-bar, 12-track pattern. Events are kept sorted by (step, track), one per cell."""
+
+    events: tuple[Event, ...] = ()
+    params: tuple[GroupParams, ...] = field(default_factory=_default_params)
+    tempo: float = 120.0  # BPM, 20..300
+    swing: float = 50.0  # percent, 50 (straight) .. 75
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        events = tuple(sorted(self.events, key=lambda e: (e.step, e.track)))
+        for a, b in zip(events, events[1:], strict=False):
+            if (a.step, a.track) == (b.step, b.track):
+                raise PatternError(f"two events on step {a.step} of track {a.track}")
+        object.__setattr__(self, "events", events)
+        params = tuple(self.params)
+        if len(params) != len(GROUPS):
+            raise PatternError(f"params must have {len(GROUPS)} groups, got {len(params)}")
+        object.__setattr__(self, "params", params)
+        if not MIN_TEMPO <= float(self.tempo) <= MAX_TEMPO:
+            raise PatternError(f"tempo must be in {MIN_TEMPO:g}..{MAX_TEMPO:g} BPM, got {self.tempo}")
+        if not MIN_SWING <= float(self.swing) <= MAX_SWING:
+            raise PatternError(f"swing must be in {MIN_SWING:g}..{MAX_SWING:g} %, got {self.swing}")
+
+    # --- reading -----------------------------------------------------------------
+
+    def group_events(self, group: int) -> tuple[Event, ...]:
+        """The events of one group (1..4), in time order."""
+        _check_range("group", group, 1, len(GROUPS))
+        return tuple(e for e in self.events if e.group == group)
+
+    def track_events(self, track: int) -> tuple[Event, ...]:
+        _check_range("track", track, 1, len(TRACKS))
+        return tuple(e for e in self.events if e.track == track)
+
+    def at(self, step: int, track: int) -> Event | None:
+        """The event on a cell, or None."""
+        for e in self.events:
+            if e.step == step and e.track == track:
+                return e
+        return None
+
+    def group_params(self, group: int) -> GroupParams:
+        _check_range("group", group, 1, len(GROUPS))
+        return self.params[group - 1]
+
+    def is_empty(self) -> bool:
+        return not self.events
+
+    # --- editing: every method returns a new Pattern ------------------------------
+
+    def with_events(self, events: Iterable[Event]) -> Pattern:
+        return replace(self, events=tuple(events))
+
+    def with_group(
+        self, group: int, events: Iterable[Event], params: GroupParams | None = None
+    ) -> Pattern:
+        """Replace one group's events (and, if given, its generation facts)."""
+        _check_range("group", group, 1, len(GROUPS))
+        new = tuple(events)
+        for e in new:
+            if e.group != group:
+                raise PatternError(f"track {e.track} is not in group {group}")
+        kept = tuple(e for e in self.events if e.group != group)
+        all_params = self.params
+        if params is not None:
+            all_params = self.params[: group - 1] + (params,) + self.params[group:]
+        return replace(self, events=kept + new, params=all_params)
+
+    def with_params(self, group: int, params: GroupParams) -> Pattern:
+        _check_range("group", group, 1, len(GROUPS))
+        return replace(self, params=self.params[: group - 1] + (params,) + self.params[group:])
+
+    def with_event(self, event: Event) -> Pattern:
+        """Set a cell (replacing what was there)."""
+        kept = tuple(e for e in self.events if (e.step, e.track) != (event.step, event.track))
+        return replace(self, events=kept + (event,))
+
+    def without_event(self, step: int, track: int) -> Pattern:
+        return replace(
+            self, events=tuple(e for e in self.events if (e.step, e.track) != (step, track))
+        )
+
+    def with_track(self, track: int, events: Iterable[Event]) -> Pattern:
+        """Replace one track's events."""
+        new = tuple(events)
+        for e in new:
+            if e.track != track:
+                raise PatternError(f"event on track {e.track} given for track {track}")
+        return replace(self, events=tuple(e for e in self.events if e.track != track) + new)
+
+    def with_tempo(self, tempo: float) -> Pattern:
+        return replace(self, tempo=float(tempo))
+
+    def with_swing(self, swing: float) -> Pattern:
+        return replace(self, swing=float(swing))
+
+    def with_name(self, name: str) -> Pattern:
+        return replace(self, name=name)
