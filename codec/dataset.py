@@ -19,13 +19,21 @@ import csv
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from codec.errors import CodecError
 from codec.features import Bins
-from codec.midi import NOTE_MAP, Performance, Window, event_seconds, read_midi, windows
+from codec.midi import (
+    GM_NOTE_MAP,
+    TD11_NOTE_MAP,
+    Performance,
+    Window,
+    event_seconds,
+    read_midi,
+    windows,
+)
 from codec.tokens import decode, encode
 from patterns.grid import GROUPS
 from patterns.pattern import GroupParams, Pattern
@@ -40,6 +48,7 @@ class Source:
     type: str  # beat | fill
     split: str
     time_signature: str | None = None  # from info.csv, None: read from the file
+    note_map: Mapping[int, int] = field(default_factory=lambda: GM_NOTE_MAP)
 
 
 @dataclass
@@ -117,6 +126,7 @@ def find_sources(data_dir: str | Path) -> list[Source]:
                     type=kind if kind in ("beat", "fill") else "beat",
                     split=(row.get("split") or "all").strip() or "all",
                     time_signature=(row.get("time_signature") or "").strip() or None,
+                    note_map=TD11_NOTE_MAP,  # the Groove layout: recorded on a Roland TD-11
                 )
             )
         return sources
@@ -142,7 +152,7 @@ def collect(
             skip(source, "not 4/4", f"time signature {source.time_signature}")
             continue
         try:
-            perf = read_midi(source.path)
+            perf = read_midi(source.path, source.note_map)
         except CodecError as exc:
             reason = str(exc).split(": ", 1)[-1]
             key = "no drum notes" if "no drum notes" in reason else (
@@ -153,7 +163,7 @@ def collect(
         if source.time_signature is None and not perf.is_four_four():
             skip(source, "not 4/4", "time signature is not 4/4")
             continue
-        found = windows(perf, NOTE_MAP, hop_bars=1)
+        found = windows(perf, source.note_map, hop_bars=1)
         if not found:
             skip(source, "no drum notes", "no notes on the 12 tracks")
             continue

@@ -39,22 +39,35 @@ DRUM_CHANNEL = 9  # channel 10, as mido counts
 EXPORT_TICKS_PER_BEAT = 1920  # a multiple of the grid's 384: offsets export exactly
 GATE_TICKS = TICKS_PER_STEP // 2  # note length on export and on the player: half a step
 
-# MIDI note -> track. General MIDI drum notes and the Roland TD-11 notes of the
-# Groove MIDI Dataset (see ../shared/data/README.md); where they differ, TD-11 wins.
-NOTE_MAP: Mapping[int, int] = {
-    35: 1, 36: 1,                      # kick
-    37: 2,                             # side stick / cross-stick -> rimshot
-    38: 3, 40: 3,                      # snare head, snare rim
+# MIDI note -> track. General MIDI drum notes, the default for any file: the
+# default kit's 12 notes read back onto their own tracks.
+GM_NOTE_MAP: Mapping[int, int] = {
+    35: 1, 36: 1,                      # acoustic / bass drum -> kick
+    37: 2,                             # side stick -> rimshot
+    38: 3, 40: 3,                      # acoustic / electric snare
     39: 4,                             # hand clap
-    42: 5, 22: 5,                      # closed hat bow / edge
+    42: 5,                             # closed hat
     44: 6,                             # pedal hat
-    46: 7, 26: 7,                      # open hat bow / edge
-    41: 8, 43: 8, 58: 8,               # floor tom -> low tom
-    45: 9, 47: 9,                      # tom 2 -> mid tom
-    48: 10, 50: 10,                    # tom 1 -> high tom
-    49: 11, 55: 11, 57: 11, 52: 11,    # crashes, splash, china -> crash
-    51: 12, 59: 12, 53: 12,            # ride bow, edge, bell -> ride
-}
+    46: 7,                             # open hat
+    41: 8, 43: 8, 45: 8,               # low floor, high floor, low tom -> low tom
+    47: 9, 48: 9,                      # low-mid, hi-mid tom -> mid tom
+    50: 10,                            # high tom
+    49: 11, 57: 11, 55: 11, 52: 11,    # crash 1 and 2, splash, china -> crash
+    51: 12, 59: 12, 53: 12,            # ride 1 and 2, ride bell -> ride
+}  # fmt: skip
+
+# The Roland TD-11 notes of the Groove MIDI Dataset (../shared/data/README.md):
+# where they differ from General MIDI, the kit's own layout wins.
+TD11_NOTE_MAP: Mapping[int, int] = {
+    **GM_NOTE_MAP,
+    22: 5,                             # closed hat edge
+    26: 7,                             # open hat edge
+    43: 8, 58: 8,                      # floor tom head / rim -> low tom
+    45: 9, 47: 9,                      # tom 2 head / rim -> mid tom
+    48: 10, 50: 10,                    # tom 1 head / rim -> high tom
+}  # fmt: skip
+
+NOTE_MAP = GM_NOTE_MAP
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,14 +209,15 @@ def windows(
     if not placed:
         return []
     window_steps = bars * STEPS_PER_BAR
+    bar_ticks = STEPS_PER_BAR * TICKS_PER_STEP
     last_step = max(p[0] for p in placed)
     total_bars = last_step // STEPS_PER_BAR + 1
-    count = max(1, total_bars - bars + 1)
-    count = (count - 1) // hop_bars + 1
+    if keep_empty:  # importing: the file's own length counts (trailing empty patterns)
+        total_bars = max(total_bars, -(-perf.grid_ticks(perf.length_ticks) // bar_ticks))
     steps_sorted = [p[0] for p in placed]  # notes are in tick order, so steps are sorted
     result = []
-    for w in range(count):
-        bar = w * hop_bars
+    # window starts every hop_bars bars, the last one reaching the last bar
+    for bar in range(0, max(1, total_bars - bars + hop_bars), hop_bars):
         first = bar * STEPS_PER_BAR
         lo = bisect.bisect_left(steps_sorted, first)
         cells: dict[tuple[int, int], tuple[Event, Note]] = {}
@@ -329,6 +343,8 @@ def write_midi(
 
 __all__ = [
     "EXPORT_TICKS_PER_BEAT",
+    "GM_NOTE_MAP",
+    "TD11_NOTE_MAP",
     "NOTE_MAP",
     "Note",
     "Performance",

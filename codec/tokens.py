@@ -105,24 +105,20 @@ def _int_value(token: str, key: str, low: int, high: int, position: int) -> int:
 
 
 def _header(tokens: list[str], start: int) -> tuple[GroupParams, int]:
-    if len(tokens) < start + len(HEADER_KEYS):
-        position = len(tokens)
-        raise CodecError(
-            f"header needs {' '.join(k + ':...' for k in HEADER_KEYS)}, sequence ended",
-            position,
-        )
-    genre = _kv(tokens[start], "genre", start)
-    kind = _kv(tokens[start + 1], "type", start + 1)
-    if kind not in TYPES:
-        raise CodecError(f"type must be one of {', '.join(TYPES)}", start + 1, tokens[start + 1])
-    density = _kv(tokens[start + 2], "density", start + 2)
-    if density not in LEVELS:
-        raise CodecError(f"density must be one of {', '.join(LEVELS)}", start + 2, tokens[start + 2])
-    intensity = _kv(tokens[start + 3], "intensity", start + 3)
-    if intensity not in LEVELS:
-        raise CodecError(
-            f"intensity must be one of {', '.join(LEVELS)}", start + 3, tokens[start + 3]
-        )
+    values: list[str] = []
+    for k, key in enumerate(HEADER_KEYS):
+        i = start + k
+        if i >= len(tokens):
+            raise CodecError(f"sequence ended before {key}:... of the header", i)
+        values.append(_kv(tokens[i], key, i))
+    genre, kind, density, intensity, _ = values
+    for k, (name, value, allowed) in enumerate(
+        (("type", kind, TYPES), ("density", density, LEVELS), ("intensity", intensity, LEVELS)), 1
+    ):
+        if value not in allowed:
+            raise CodecError(
+                f"{name} must be one of {', '.join(allowed)}", start + k, tokens[start + k]
+            )
     group = _int_value(tokens[start + 4], "group", 1, len(GROUPS), start + 4)
     try:
         params = GroupParams(genre=genre, type=kind, density=density, intensity=intensity)

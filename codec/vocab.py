@@ -108,9 +108,8 @@ class Vocabulary:
     @property
     def genres(self) -> tuple[str, ...]:
         """The genres the model knows (spare slots not included)."""
-        return tuple(
-            t[6:] for t in self.tokens if t.startswith("genre:") and not t[6:].startswith(SPARE_PREFIX)
-        )
+        names = (t[6:] for t in self.tokens if t.startswith("genre:"))
+        return tuple(n for n in names if not n.startswith(SPARE_PREFIX))
 
     @property
     def spare_genres(self) -> int:

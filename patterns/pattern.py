@@ -99,7 +99,9 @@ class Pattern:
             raise PatternError(f"params must have {len(GROUPS)} groups, got {len(params)}")
         object.__setattr__(self, "params", params)
         if not MIN_TEMPO <= float(self.tempo) <= MAX_TEMPO:
-            raise PatternError(f"tempo must be in {MIN_TEMPO:g}..{MAX_TEMPO:g} BPM, got {self.tempo}")
+            raise PatternError(
+                f"tempo must be in {MIN_TEMPO:g}..{MAX_TEMPO:g} BPM, got {self.tempo}"
+            )
         if not MIN_SWING <= float(self.swing) <= MAX_SWING:
             raise PatternError(f"swing must be in {MIN_SWING:g}..{MAX_SWING:g} %, got {self.swing}")
 
