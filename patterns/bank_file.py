@@ -1,0 +1,404 @@
+"""The bank file: human-readable, diff-friendly JSON with a format version.
+
+Layout (format version 1)::
+
+    {
+      "format": "autobeat-bank",
+      "version": 1,
+      "name": "live set",
+      "slots": {
+        "A01": {
+          "name": "Funk 1",
+          "tempo": 96.0,
+          "swing": 54.0,
+          "groups": [
+            {"seed": 1234, "model": "autobeat.gguf", "tokens": "genre:funk type:beat
+              density:high intensity:mid group:1 step:0 track:1 offset:0 velocity:96 ... end"},
+            {"seed": null, "model": "", "tokens": "genre:funk type:beat ... group:2 ... end"},
+            ...  (four groups: drums, hats, toms, cymbals)
+          ]
+        }
+      },
+      "chains": {
+        "song": [
+          ["A01", 4],
+          ["A02", 1]
+        ]
+      }
+    }
+
+Each group is one line in the file (wrapped above), so a change to one group
+is a one-line diff. Only filled slots are written, in slot order. Each group's
+events are its token text (the grammar of codec.tokens, which reads them back),
+with one difference from the model's prompt form: velocities are written exactly
+(1..127), not as the centre of their codec bin, so saving never changes a beat.
+``codec.tokens.decode`` reads both.
+
+A file that cannot be used at all (not UTF-8, not JSON, not a bank, a newer
+format version) raises BankError. A slot or chain that cannot be read is
+reported, skipped and kept as it was in ``Bank.unread_slots`` / ``unread_chains``,
+so the next save writes it back untouched.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import math
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from codec.errors import CodecError
+from codec.tokens import Decoded, decode, header_tokens
+from patterns.bank_model import (
+    SLOT_INDEX,
+    Bank,
+    BankError,
+    Chain,
+    LoadResult,
+    check_slot,
+)
+from patterns.grid import GROUPS, TRACKS
+from patterns.pattern import Event, GroupParams, Pattern, PatternError
+
+FORMAT = "autobeat-bank"
+FORMAT_VERSION = 1
+
+_TRACK_GROUP = {t.number: t.group for t in TRACKS}
+_FAST_GROUP = re.compile(
+    r"genre:([^\s:]+) type:(beat|fill) density:(low|mid|high) intensity:(low|mid|high) "
+    r"group:([1-4])((?: step:(?:0|[1-9][0-9]?) track:(?:[1-9]|1[0-2]) "
+    r"offset:(?:0|-?[1-9][0-9]?) velocity:(?:[1-9][0-9]{0,2}))*) end"
+)
+_FAST_EVENT = re.compile(r" step:(\d+) track:(\d+) offset:(-?\d+) velocity:(\d+)")
+
+
+_Quote = Callable[[Any], str]
+
+
+class _Unreadable(Exception):
+    """A slot or chain that cannot be read: the message names the field."""
+
+
+class _Duplicate(Exception):
+    pass
+
+
+# --- writing ----------------------------------------------------------------------------
+
+
+def _group_line(params: GroupParams, group: int, events: list[Event], q: _Quote) -> str:
+    parts = header_tokens(params, group)
+    for e in events:
+        parts.append(f"step:{e.step} track:{e.track} offset:{e.offset} velocity:{e.velocity}")
+    parts.append("end")
+    tokens = " ".join(parts)
+    return f'{{"seed": {q(params.seed)}, "model": {q(params.model)}, "tokens": {q(tokens)}}}'
+
+
+def _slot_text(name: str, pattern: Pattern, q: _Quote) -> str:
+    by_group: list[list[Event]] = [[] for _ in GROUPS]
+    for e in pattern.events:
+        by_group[_TRACK_GROUP[e.track] - 1].append(e)
+    groups = ",\n        ".join(
+        _group_line(pattern.params[g.number - 1], g.number, by_group[g.number - 1], q)
+        for g in GROUPS
+    )
+    return (
+        f"    {q(name)}: {{\n"
+        f'      "name": {q(pattern.name)},\n'
+        f'      "tempo": {q(float(pattern.tempo))},\n'
+        f'      "swing": {q(float(pattern.swing))},\n'
+        f'      "groups": [\n        {groups}\n      ]\n'
+        f"    }}"
+    )
+
+
+def _raw_text(value: Any, indent: str, ensure_ascii: bool) -> str:
+    text = json.dumps(value, indent=2, ensure_ascii=ensure_ascii)
+    return text.replace("\n", "\n" + indent)
+
+
+def _chain_text(chain: Chain, q: _Quote) -> str:
+    if not chain.entries:
+        return f"    {q(chain.name)}: []"
+    entries = ",\n".join(f'      ["{slot}", {repeats}]' for slot, repeats in chain.entries)
+    return f"    {q(chain.name)}: [\n{entries}\n    ]"
+
+
+def dumps(bank: Bank, ensure_ascii: bool = False) -> str:
+    """The file text of a bank (ends with a newline)."""
+
+    def q(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=ensure_ascii)
+
+    enabled = gc.isenabled()
+    gc.disable()  # many small strings: collection passes would cost more than the work
+    try:
+        slots = [(_order(name), _slot_text(name, p, q)) for name, p in bank.slots.items()]
+        slots += [
+            (_order(name), f"    {q(name)}: {_raw_text(raw, '    ', ensure_ascii)}")
+            for name, raw in bank.unread_slots.items()
+        ]
+        slots.sort(key=lambda item: item[0])
+        chains = [_chain_text(chain, q) for chain in bank.chains.values()]
+        chains += [
+            f"    {q(name)}: {_raw_text(raw, '    ', ensure_ascii)}"
+            for name, raw in bank.unread_chains.items()
+        ]
+    finally:
+        if enabled:
+            gc.enable()
+    slots_text = "{\n" + ",\n".join(text for _, text in slots) + "\n  }" if slots else "{}"
+    chains_text = "{\n" + ",\n".join(chains) + "\n  }" if chains else "{}"
+    return (
+        "{\n"
+        f'  "format": "{FORMAT}",\n'
+        f'  "version": {FORMAT_VERSION},\n'
+        f'  "name": {q(bank.name)},\n'
+        f'  "slots": {slots_text},\n'
+        f'  "chains": {chains_text}\n'
+        "}\n"
+    )
+
+
+def encode_bank(bank: Bank) -> bytes:
+    """The file's bytes: UTF-8, with \\u escapes only if a name holds a lone surrogate."""
+    try:
+        return dumps(bank).encode("utf-8")
+    except UnicodeEncodeError:
+        return dumps(bank, ensure_ascii=True).encode("ascii")
+
+
+def _order(name: str) -> tuple[int, str]:
+    return (SLOT_INDEX.get(name, len(SLOT_INDEX)), name)
+
+
+# --- reading ----------------------------------------------------------------------------
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _Duplicate(key)
+            seen.add(key)
+    return result
+
+
+def _fast_decode(text: str) -> Decoded | None:
+    """The common case of ``codec.tokens.decode(text, strict=True)``, several times faster.
+
+    Accepts only well-formed text in the exact form this module writes; returns
+    None for anything else, and the caller asks ``decode`` (the authority) instead.
+    """
+    m = _FAST_GROUP.fullmatch(text)
+    if m is None:
+        return None
+    genre, kind, density, intensity, group_text, body = m.groups()
+    group = int(group_text)
+    events = []
+    last = (-1, 0)
+    try:
+        for step, track, offset, velocity in _FAST_EVENT.findall(body):
+            key = (int(step), int(track))
+            if key <= last or _TRACK_GROUP[key[1]] != group:
+                return None
+            events.append(Event(key[0], key[1], int(offset), int(velocity)))
+            last = key
+        params = GroupParams(genre=genre, type=kind, density=density, intensity=intensity)
+    except (PatternError, KeyError):
+        return None
+    return Decoded(group, params, tuple(events))
+
+
+def _number(raw: dict, key: str, default: float) -> float:
+    value = raw.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _Unreadable(f"{key}: must be a number, got {value!r:.40}")
+    try:
+        value = float(value)
+    except OverflowError:
+        raise _Unreadable(f"{key}: must be a finite number, got a huge one") from None
+    if not math.isfinite(value):
+        raise _Unreadable(f"{key}: must be a finite number, got {value!r}")
+    return value
+
+
+def _group(raw: Any, number: int) -> tuple[GroupParams, tuple[Event, ...]]:
+    where = f"group {number} ({GROUPS[number - 1].name})"
+    if not isinstance(raw, dict):
+        raise _Unreadable(f"{where}: must be an object with tokens, seed and model")
+    tokens = raw.get("tokens")
+    if not isinstance(tokens, str):
+        raise _Unreadable(f"{where}: tokens: must be token text, got {tokens!r:.40}")
+    seed = raw.get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise _Unreadable(f"{where}: seed: must be an integer or null, got {seed!r:.40}")
+    model = raw.get("model", "")
+    if not isinstance(model, str):
+        raise _Unreadable(f"{where}: model: must be a string, got {model!r:.40}")
+    decoded = _fast_decode(tokens)
+    if decoded is None:
+        try:
+            decoded = decode(tokens, strict=True)
+        except CodecError as exc:
+            raise _Unreadable(f"{where}: tokens: {exc}") from None
+        except (PatternError, ValueError, TypeError) as exc:  # defensive: decode's inputs
+            raise _Unreadable(f"{where}: tokens: {exc}") from None
+    if decoded.group != number:
+        raise _Unreadable(f"{where}: tokens: say group:{decoded.group}, expected group:{number}")
+    p = decoded.params
+    try:
+        params = GroupParams(p.genre, p.type, p.density, p.intensity, seed=seed, model=model)
+    except PatternError as exc:
+        raise _Unreadable(f"{where}: {exc}") from None
+    return params, decoded.events
+
+
+def slot_from_json(raw: Any) -> Pattern:
+    """One slot's JSON object as a Pattern (raises _Unreadable naming the field)."""
+    if not isinstance(raw, dict):
+        raise _Unreadable(f"must be an object with name, tempo, swing and groups, got {raw!r:.40}")
+    name = raw.get("name", "")
+    if not isinstance(name, str):
+        raise _Unreadable(f"name: must be a string, got {name!r:.40}")
+    tempo = _number(raw, "tempo", 120.0)
+    swing = _number(raw, "swing", 50.0)
+    groups = raw.get("groups")
+    if not isinstance(groups, list) or len(groups) != len(GROUPS):
+        got = f"{len(groups)} entries" if isinstance(groups, list) else repr(groups)[:40]
+        raise _Unreadable(f"groups: must be a list of {len(GROUPS)} groups, got {got}")
+    params = []
+    events: list[Event] = []
+    for number, group_raw in enumerate(groups, 1):
+        p, e = _group(group_raw, number)
+        params.append(p)
+        events.extend(e)
+    try:
+        return Pattern(tuple(events), tuple(params), tempo=tempo, swing=swing, name=name)
+    except PatternError as exc:
+        raise _Unreadable(str(exc)) from None
+
+
+def chain_from_json(name: str, raw: Any) -> Chain:
+    if not isinstance(raw, list):
+        raise _Unreadable(f"must be a list of [slot, repeats], got {raw!r:.40}")
+    entries = []
+    for i, entry in enumerate(raw, 1):
+        if not isinstance(entry, list) or len(entry) != 2:
+            raise _Unreadable(f"entry {i}: must be [slot, repeats], got {entry!r:.40}")
+        entries.append((entry[0], entry[1]))
+    try:
+        return Chain(name, tuple(entries))
+    except BankError as exc:
+        raise _Unreadable(str(exc).removeprefix(f"chain {name!r} ")) from None
+
+
+def _parse_json(data: bytes, source: str) -> dict[str, Any]:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BankError(f"{source}: not a bank file (not UTF-8 text at byte {exc.start})") from None
+    if not text.strip():
+        raise BankError(f"{source}: the file is empty, not a bank")
+    try:
+        top = json.loads(text, object_pairs_hook=_no_duplicates)
+    except _Duplicate as exc:
+        raise BankError(f"{source}: key {exc.args[0]!r} appears twice") from None
+    except json.JSONDecodeError as exc:
+        what = "truncated" if exc.pos >= len(text.rstrip()) else "not valid JSON"
+        raise BankError(
+            f"{source}: {what} at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
+    except (ValueError, RecursionError) as exc:  # huge integers, absurd nesting
+        raise BankError(f"{source}: not a bank file: {str(exc)[:80]}") from None
+    return check_header(top, source)
+
+
+def check_header(top: Any, source: str) -> dict[str, Any]:
+    """The top-level object, checked for the format and a version this program reads."""
+    if not isinstance(top, dict) or top.get("format") != FORMAT:
+        raise BankError(f'{source}: not an AutoBeat bank (no "format": "{FORMAT}")')
+    version = top.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise BankError(f"{source}: version: must be a positive integer, got {version!r:.40}")
+    if version > FORMAT_VERSION:
+        raise BankError(
+            f"{source}: bank format version {version} is newer than this program reads "
+            f"(up to {FORMAT_VERSION}); update autobeat to open it"
+        )
+    return top
+
+
+def check_bytes(data: bytes, source: str) -> None:
+    """Raise BankError unless ``data`` is a bank file this program can read (no slot checks)."""
+    _parse_json(data, source)
+
+
+def loads(data: bytes | str, source: str = "<bank>") -> LoadResult:
+    """A bank from its file contents; bad slots and chains are skipped with a warning."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _loads(data, source)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _loads(data: bytes, source: str) -> LoadResult:
+    top = _parse_json(data, source)
+    name = top.get("name", "")
+    if not isinstance(name, str):
+        raise BankError(f"{source}: name: must be a string, got {name!r:.40}")
+    raw_slots = top.get("slots", {})
+    if not isinstance(raw_slots, dict):
+        raise BankError(
+            f"{source}: slots: must be an object of slot: pattern, got {raw_slots!r:.40}"
+        )
+    raw_chains = top.get("chains", {})
+    if not isinstance(raw_chains, dict):
+        raise BankError(
+            f"{source}: chains: must be an object of name: list, got {raw_chains!r:.40}"
+        )
+    warnings: list[str] = []
+    slots: dict[str, Pattern] = {}
+    unread: dict[str, Any] = {}
+    for key, raw in raw_slots.items():
+        try:
+            slot = check_slot(key)
+        except BankError as exc:
+            warnings.append(f"{source}: slot {key!r:.40} skipped: {exc}")
+            unread[key] = raw
+            continue
+        if slot in slots or slot in unread:
+            warnings.append(
+                f"{source}: slot {slot} appears twice (as {key!r:.40}); the second is skipped"
+            )
+            continue
+        try:
+            slots[slot] = slot_from_json(raw)
+        except _Unreadable as exc:
+            warnings.append(f"{source}: slot {slot} skipped: {exc}")
+            unread[slot] = raw
+    chains: dict[str, Chain] = {}
+    unread_chains: dict[str, Any] = {}
+    for key, raw in raw_chains.items():
+        try:
+            chains[key] = chain_from_json(key, raw)
+        except _Unreadable as exc:
+            warnings.append(f"{source}: chain {key!r:.40} skipped: {exc}")
+            unread_chains[key] = raw
+    bank = Bank(slots, chains, name, unread_slots=unread, unread_chains=unread_chains)
+    return LoadResult(bank, tuple(warnings))
+
+
+def to_mapping(bank: Bank) -> Mapping[str, Any]:
+    """The bank as the JSON value the file holds (for tools and tests)."""
+    return json.loads(dumps(bank))
