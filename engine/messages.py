@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from patterns.kit import KitMap
 from patterns.pattern import Event, Pattern
 
 # --- commands ---------------------------------------------------------------------
@@ -73,13 +74,25 @@ class SetOutput:
 
 
 @dataclass(frozen=True, slots=True)
+class SetKit:
+    """Which note and channel each track plays (a patterns.kit.KitMap)."""
+
+    kit: KitMap
+
+
+@dataclass(frozen=True, slots=True)
+class RequestTiming:
+    """Ask for a TimingReport (the benchmark's measurements; needs record=True)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Shutdown:
     pass
 
 
 Command = (
     SetPattern | SwapGroup | Transport | SetTempo | SetSwing | SetMute | SetSolo | SetClock
-    | SetOutput | Shutdown
+    | SetOutput | SetKit | RequestTiming | Shutdown
 )
 
 # --- reports ----------------------------------------------------------------------
@@ -121,4 +134,27 @@ class PatternSwapped:
     can_replace = False
 
 
-Report = EngineState | PortError | PatternSwapped
+@dataclass(frozen=True, slots=True)
+class CommandError:
+    """A command the engine could not apply (a value out of range); nothing changed."""
+
+    message: str
+    can_replace = False
+
+
+@dataclass(frozen=True, slots=True)
+class TimingReport:
+    """Measurements for `autobeat bench timing` (seconds, on the engine's clock)."""
+
+    lateness: tuple[float, ...]  # send time minus due time of every note-on
+    clock_sent: tuple[float, ...]  # send times of the clock ticks (as master)
+    start_time: float  # when song tick 0 was due
+    last_due: float  # the last note-on's due time ...
+    last_sent: float  # ... when it was sent ...
+    last_tick: int  # ... and its song tick
+    bpm: float
+    realtime: str  # how the engine process is scheduled ("SCHED_FIFO 70", "nice -10", ...)
+    can_replace = False
+
+
+Report = EngineState | PortError | PatternSwapped | CommandError | TimingReport

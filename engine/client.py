@@ -1,0 +1,142 @@
+"""The owner's side of the engine: start the process, send commands, poll reports.
+
+    engine = Engine(out="TR-8S", send_clock=True)
+    engine.start()
+    engine.send(SetPattern(pattern)); engine.send(Transport("start"))
+    for report in engine.poll(): ...
+    engine.stop()
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+from engine import messages as m
+from engine.process import EngineConfig, main
+from patterns.kit import KitMap
+
+JOIN_S = 2.0
+
+
+class Engine:
+    """The realtime engine in its own process (see engine/process.py)."""
+
+    def __init__(
+        self,
+        out: str | None = None,
+        clock_in: str | None = None,
+        send_clock: bool = False,
+        latency_ms: float = 0.0,
+        api: str | None = None,
+        *,
+        external: bool = False,
+        kit: KitMap | None = None,
+        record: bool = False,
+        realtime: bool = True,
+    ) -> None:
+        self.config = EngineConfig(
+            out=out, clock_in=clock_in, send_clock=send_clock, latency_ms=latency_ms, api=api,
+            kit=kit, external=external, record=record, realtime=realtime,
+        )
+        self._process = None
+        self._conn = None
+        self._stopped = False
+
+    def start(self) -> None:
+        """Spawn the engine process (it opens its ports and reports an EngineState)."""
+        if self._process is not None:
+            raise RuntimeError("the engine is already started")
+        ctx = multiprocessing.get_context("spawn")
+        ours, theirs = ctx.Pipe(duplex=True)
+        config = EngineConfig(**{
+            **{f: getattr(self.config, f) for f in self.config.__slots__},
+            "parent_pid": os.getpid(),
+        })
+        self._process = ctx.Process(target=main, args=(theirs, config), name="autobeat-engine",
+                                    daemon=True)
+        self._process.start()
+        theirs.close()
+        self._conn = ours
+
+    def send(self, command) -> None:
+        """Send any command of engine/messages.py; a dead engine raises RuntimeError."""
+        if self._conn is None:
+            raise RuntimeError("the engine is not started")
+        try:
+            self._conn.send(command)
+        except (BrokenPipeError, OSError) as exc:
+            raise RuntimeError(f"the engine process is gone: {exc}") from None
+
+    def poll(self) -> list:
+        """Every report waiting (non-blocking); EngineStates collapsed to the newest, last."""
+        if self._conn is None:
+            return []
+        reports = []
+        state = None
+        try:
+            while self._conn.poll():
+                report = self._conn.recv()
+                if getattr(report, "can_replace", False):
+                    state = report
+                else:
+                    reports.append(report)
+        except (EOFError, OSError):
+            pass
+        if state is not None:
+            reports.append(state)
+        return reports
+
+    def wait_for(self, kind: type, timeout: float = 5.0):
+        """Block until a report of this type arrives (for scripts and tests), or None.
+
+        Reports of other types that arrive meanwhile are dropped.
+        """
+        import time
+
+        end = time.monotonic() + timeout
+        while self._conn is not None:
+            left = end - time.monotonic()
+            if left <= 0:
+                return None
+            try:
+                if not self._conn.poll(left):
+                    return None
+                report = self._conn.recv()
+            except (EOFError, OSError):
+                return None
+            if isinstance(report, kind):
+                return report
+        return None
+
+    def stop(self) -> None:
+        """Shutdown (the engine sends All Notes Off), join, kill if it hangs. Idempotent."""
+        if self._process is None or self._stopped:
+            return
+        self._stopped = True
+        try:
+            if self._conn is not None:
+                self._conn.send(m.Shutdown())
+        except (BrokenPipeError, OSError):
+            pass
+        self._process.join(JOIN_S)
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join(JOIN_S)
+        if self._conn is not None:
+            self._conn.close()
+
+    @property
+    def alive(self) -> bool:
+        return self._process is not None and self._process.is_alive() and not self._stopped
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def __enter__(self) -> Engine:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

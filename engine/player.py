@@ -1,0 +1,420 @@
+"""The player: loops an immutable pattern snapshot on an absolute schedule.
+
+Song position is counted in integer grid ticks since Start (96 a step, 3072 a loop).
+A timeline maps ticks to seconds: ``anchor_time + (tick - anchor_tick) * spt``.
+With the internal clock the anchor moves only at Start/Continue and at a tempo
+change (re-anchored at the current position, so the phase does not jump); every
+due time is computed from it, never from a sum of sleeps. Following an external
+clock, each incoming tick re-anchors the timeline on the loop filter's prediction.
+
+The player does no waiting itself: its owner (engine/process.py, or a unit test
+with a fake clock) asks ``next_due()`` and calls ``run_due(now)``. Sends go to an
+output port (anything with ``send(list[int])``); ``clock()`` is read after each
+send to measure lateness.
+"""
+
+from __future__ import annotations
+
+import heapq
+from array import array
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from engine.follower import ClockFollower
+from engine.messages import EngineState, PatternSwapped
+from engine.schedule import BAR_TICKS, CLOCK_TICKS, EMPTY, GATE, LOOP_TICKS, compile_pattern
+from patterns.grid import TICKS_PER_BEAT, TICKS_PER_STEP
+from patterns.kit import KitMap
+from patterns.pattern import MAX_SWING, MAX_TEMPO, MIN_SWING, MIN_TEMPO, Pattern
+
+START_LEAD = 0.005  # seconds between a Start command and the first downbeat
+LATE_S = 0.001  # an event sent later than this after its due time counts as late
+LOST_AFTER_S = 0.25  # following: no tick for this long holds the player
+FREEWHEEL_CLOCKS = 2  # following: play at most this many clock ticks past the last one
+
+CLOCK, START, CONTINUE, STOP, SPP = 0xF8, 0xFA, 0xFB, 0xFC, 0xF2
+
+
+@dataclass
+class Timing:
+    """What the benchmark reads: lateness of every note-on, clock tick send times."""
+
+    lateness: array  # seconds, note-ons
+    clock_sent: array  # seconds, when each clock tick was sent
+    last_due: float = 0.0  # the last note-on's due time
+    last_sent: float = 0.0  # ... and when it went out
+    last_tick: int = 0  # ... its song tick
+    start_time: float = 0.0  # when song tick 0 was due (internal clock)
+
+
+class Player:
+    """Plays patterns; see the module docstring for the time model."""
+
+    def __init__(
+        self,
+        out,
+        clock: Callable[[], float],
+        kit: KitMap | None = None,
+        latency_ms: float = 0.0,
+        send_clock: bool = False,
+        record: bool = False,
+    ) -> None:
+        self.out = out
+        self.clock = clock
+        self.kit = kit or KitMap.general_midi()
+        self.latency = latency_ms / 1000.0
+        self.send_clock = send_clock
+        self.mode = "internal"
+        self.pattern = Pattern()
+        self.swing = self.pattern.swing
+        self.schedule = EMPTY
+        self.pending: Pattern | None = None  # waits for the bar line at pending_tick
+        self.pending_tick: int | None = None
+        self.mutes: set[int] = set()
+        self.solos: set[int] = set()
+        self.bpm = 120.0
+        self.spt = 60.0 / (self.bpm * TICKS_PER_BEAT)  # seconds a grid tick
+        self.anchor_time = 0.0
+        self.anchor_tick = 0.0
+        self.playing = False
+        self.position = 0  # the next song tick not yet performed
+        self.late_events = 0
+        self.reports: list = []  # PatternSwapped waiting to go out
+        self._offs: list[tuple[int, int, int]] = []  # heap of (tick, channel, note)
+        self._off_due: dict[tuple[int, int], int] = {}  # (channel, note) -> its note-off tick
+        self.timing = Timing(array("d"), array("d")) if record else None
+        # following an external clock
+        self.follower = ClockFollower()
+        self.ext_running = False  # the master says we run (after Start/Continue)
+        self.ext_armed = False  # Start/Continue seen; the next tick is the position
+        self.ext_position = 0  # where the next Continue starts (set by SPP and Stop)
+        self.ext_clock_tick = 0  # the song tick of the latest clock tick
+        self.ext_enabled = True  # the owner's transport while following
+        self.clock_lost = False
+        self.last_clock_at: float | None = None
+
+    # --- time -------------------------------------------------------------------
+
+    def time_of(self, tick: float) -> float:
+        return self.anchor_time + (tick - self.anchor_tick) * self.spt
+
+    def tick_at(self, t: float) -> float:
+        return self.anchor_tick + (t - self.anchor_time) / self.spt
+
+    # --- commands -----------------------------------------------------------------
+
+    def set_pattern(self, pattern: Pattern, at: str = "bar", now: float | None = None) -> None:
+        """Play `pattern` from the next bar line ("bar") or at once ("now")."""
+        _check_at(at)
+        self.swing = pattern.swing
+        if not self.playing or at == "now":
+            self._install(pattern)
+        else:
+            self.pending = pattern
+            self.pending_tick = _next_bar(self.position)
+
+    def swap_group(self, group: int, events, at: str = "bar") -> None:
+        """Replace one group's events from the next bar line (or at once)."""
+        _check_at(at)
+        base = self.pending if self.pending is not None else self.pattern
+        self.set_pattern(replace(base.with_group(group, events), swing=self.swing), at)
+
+    def set_swing(self, percent: float) -> None:
+        if not MIN_SWING <= percent <= MAX_SWING:
+            raise ValueError(f"swing must be in {MIN_SWING:g}..{MAX_SWING:g} %, got {percent}")
+        self.swing = float(percent)
+        self.schedule = compile_pattern(self.pattern, self.kit, self.swing)
+
+    def set_kit(self, kit: KitMap, now: float) -> None:
+        self.all_notes_off()
+        self.kit = kit
+        self.schedule = compile_pattern(self.pattern, self.kit, self.swing)
+
+    def set_tempo(self, bpm: float, now: float) -> None:
+        """Change tempo at `now` without a jump in phase (internal clock)."""
+        if not MIN_TEMPO <= bpm <= MAX_TEMPO:
+            raise ValueError(f"tempo must be in {MIN_TEMPO:g}..{MAX_TEMPO:g} BPM, got {bpm}")
+        if self.mode == "internal" and self.playing:
+            self.anchor_tick = max(self.tick_at(now), float(self.position) - 1.0)
+            self.anchor_time = now
+        self.bpm = float(bpm)
+        if self.mode == "internal":
+            self.spt = 60.0 / (self.bpm * TICKS_PER_BEAT)
+
+    def set_mute(self, track: int, muted: bool) -> None:
+        _check_track(track)
+        (self.mutes.add if muted else self.mutes.discard)(track)
+
+    def set_solo(self, track: int, soloed: bool) -> None:
+        _check_track(track)
+        (self.solos.add if soloed else self.solos.discard)(track)
+
+    def set_mode(self, mode: str, now: float) -> None:
+        if mode not in ("internal", "external"):
+            raise ValueError(f"clock mode must be internal or external, got {mode!r}")
+        if mode == self.mode:
+            return
+        self.stop(now)
+        self.mode = mode
+        self.follower.reset()
+        self.ext_running = self.ext_armed = False
+        self.clock_lost = False
+        self.last_clock_at = None
+        self.spt = 60.0 / (self.bpm * TICKS_PER_BEAT)
+
+    def transport(self, action: str, now: float) -> None:
+        if action not in ("start", "stop", "continue"):
+            raise ValueError(f"transport action must be start, stop or continue, got {action!r}")
+        if self.mode == "external":  # the master runs the transport; this gates the output
+            self.ext_enabled = action != "stop"
+            if action == "stop":
+                self.all_notes_off()
+            return
+        if action == "stop":
+            self.stop(now)
+        elif action == "start":
+            self.start(now, 0)
+        elif not self.playing:
+            self.start(now, self.position)
+
+    def start(self, now: float, position: int) -> None:
+        """Start (position 0) or continue (position on a 16th) with the internal clock."""
+        if self.playing:
+            self.stop(now)
+        if self.pending is not None:
+            self._install(self.pending)
+        position = _ceil_to(position, TICKS_PER_STEP)
+        self.position = position
+        self.anchor_tick = float(position)
+        self.anchor_time = now + START_LEAD + max(0.0, self.latency)
+        self.playing = True
+        if self.timing is not None and position == 0:
+            self.timing.start_time = self.anchor_time
+        if self.send_clock and self.mode == "internal":
+            if position == 0:
+                self._send([START])
+            else:
+                spp = position // TICKS_PER_STEP
+                self._send([SPP, spp & 0x7F, (spp >> 7) & 0x7F])
+                self._send([CONTINUE])
+
+    def stop(self, now: float) -> None:
+        """Stop where we are: all notes off; the position moves to the next 16th for Continue."""
+        was_playing = self.playing
+        self.playing = False
+        self.all_notes_off()
+        if self.mode == "internal":
+            self.position = _ceil_to(self.position, TICKS_PER_STEP)
+        if was_playing and self.send_clock and self.mode == "internal":
+            self._send([STOP])
+
+    def all_notes_off(self) -> None:
+        """Send the pending note-offs now, then All Notes Off on every channel of the kit."""
+        while self._offs:
+            _, channel, note = heapq.heappop(self._offs)
+            if self._off_due.pop((channel, note), None) is not None:
+                self._send([0x80 | channel, note, 0])
+        self._off_due.clear()
+        for channel in sorted(set(self.kit.channels)):
+            self._send([0xB0 | (channel - 1), 123, 0])
+
+    # --- following --------------------------------------------------------------
+
+    def clock_message(self, message: list[int], t: float) -> None:
+        """A realtime message from the clock input at time t (ignored unless following)."""
+        if self.mode != "external" or not message:
+            return
+        status = message[0]
+        if status == CLOCK:
+            self._ext_tick(t)
+        elif status == START:
+            self.ext_position = 0
+            self.ext_armed = True
+            self.ext_running = False
+            self.all_notes_off()
+        elif status == CONTINUE:
+            self.ext_armed = True
+            self.ext_running = False
+        elif status == STOP:
+            if self.ext_running:
+                self.ext_position = self.ext_clock_tick + CLOCK_TICKS
+            self.ext_running = self.ext_armed = False
+            self.playing = False
+            self.all_notes_off()
+        elif status == SPP and len(message) >= 3:
+            if not self.ext_running:
+                self.ext_position = ((message[2] & 0x7F) << 7 | (message[1] & 0x7F)) * TICKS_PER_STEP
+
+    def _ext_tick(self, t: float) -> None:
+        self.follower.tick(t)
+        self.last_clock_at = t
+        if self.clock_lost:
+            self.clock_lost = False
+        if self.ext_armed:  # the first tick after Start/Continue is the position itself
+            self.ext_armed = False
+            self.ext_running = True
+            self.ext_clock_tick = self.ext_position
+            if self.pending is not None:
+                self._install(self.pending)
+            self.position = self.ext_position
+            self.playing = True
+        elif self.ext_running:
+            self.ext_clock_tick += CLOCK_TICKS
+        f = self.follower
+        if f.period is not None and f.predicted is not None:
+            self.spt = f.period / CLOCK_TICKS
+            self.bpm = 60.0 / (self.spt * TICKS_PER_BEAT)
+            self.anchor_time = f.predicted
+            self.anchor_tick = float(self.ext_clock_tick + CLOCK_TICKS)
+        elif self.ext_running:  # no tempo yet: play this tick's events now
+            self.anchor_time = t
+            self.anchor_tick = float(self.ext_clock_tick)
+
+    def check_clock(self, now: float) -> None:
+        """Following: hold the player after LOST_AFTER_S without a tick."""
+        if self.mode != "external" or self.last_clock_at is None or self.clock_lost:
+            return
+        if now - self.last_clock_at > LOST_AFTER_S:
+            self.clock_lost = True
+            self.all_notes_off()
+
+    # --- playing ------------------------------------------------------------------
+
+    def _audible(self, track: int) -> bool:
+        if track in self.mutes:
+            return False
+        return not self.solos or track in self.solos
+
+    def _install(self, pattern: Pattern) -> None:
+        self.pattern = pattern
+        self.schedule = compile_pattern(pattern, self.kit, self.swing)
+        self.pending = None
+        self.pending_tick = None
+
+    def _next_tick(self) -> int | None:
+        """The song tick of the next action (note-on, note-off, clock, swap)."""
+        candidates = []
+        hit = self.schedule.next_tick(self.position)
+        if hit is not None:
+            candidates.append(hit)
+        if self._offs:
+            candidates.append(max(self._offs[0][0], self.position))
+        if self.pending_tick is not None:
+            candidates.append(max(self.pending_tick, self.position))
+        if self.send_clock and self.mode == "internal":
+            candidates.append(_ceil_to(self.position, CLOCK_TICKS))
+        return min(candidates) if candidates else None
+
+    def _may_play(self) -> bool:
+        if not self.playing:
+            return False
+        if self.mode == "external":
+            return self.ext_running and self.ext_enabled and not self.clock_lost
+        return True
+
+    def next_due(self) -> float | None:
+        """When the next action is due (seconds), or None when nothing is to come."""
+        if not self._may_play():
+            return None
+        tick = self._next_tick()
+        if tick is None:
+            return None
+        if self.mode == "external" and tick > self.ext_clock_tick + FREEWHEEL_CLOCKS * CLOCK_TICKS:
+            return None  # wait for the master's next tick
+        return self.time_of(tick) - self.latency
+
+    def run_due(self, now: float) -> int:
+        """Perform every action due at or before `now`; the number of note-ons sent."""
+        sent = 0
+        while True:
+            due = self.next_due()
+            if due is None or due > now:
+                return sent
+            sent += self._perform(self._next_tick(), due)  # type: ignore[arg-type]
+
+    def _perform(self, tick: int, due: float) -> int:
+        offs = self._offs
+        while offs and offs[0][0] <= tick:
+            off_tick, channel, note = heapq.heappop(offs)
+            if self._off_due.get((channel, note)) == off_tick:
+                del self._off_due[(channel, note)]
+                self.out.send([0x80 | channel, note, 0])
+        if self.pending_tick is not None and self.pending_tick <= tick:
+            assert self.pending is not None
+            self._install(self.pending)
+            self.reports.append(PatternSwapped(bar=tick // BAR_TICKS))
+        if self.send_clock and self.mode == "internal" and tick % CLOCK_TICKS == 0:
+            self.out.send([CLOCK])
+            if self.timing is not None:
+                self.timing.clock_sent.append(self.clock())
+        count = 0
+        for hit in self.schedule.hits_at(tick):
+            if not self._audible(hit.track):
+                continue
+            key = (hit.channel, hit.note)
+            if key in self._off_due:  # retrigger: end the ringing note first
+                del self._off_due[key]
+                self.out.send([0x80 | hit.channel, hit.note, 0])
+            self.out.send([0x90 | hit.channel, hit.note, hit.velocity])
+            off = tick + GATE
+            self._off_due[key] = off
+            heapq.heappush(offs, (off, hit.channel, hit.note))
+            count += 1
+        if count:
+            sent_at = self.clock()
+            late = sent_at - due
+            if late > LATE_S:
+                self.late_events += count
+            if self.timing is not None:
+                for _ in range(count):
+                    self.timing.lateness.append(late)
+                self.timing.last_due, self.timing.last_sent = due, sent_at
+                self.timing.last_tick = tick
+        self.position = tick + 1
+        return count
+
+    def _send(self, message: list[int]) -> None:
+        self.out.send(message)
+
+    # --- state --------------------------------------------------------------------
+
+    def state(self, now: float, output: str) -> EngineState:
+        playing = self._may_play()
+        if playing:
+            tick = max(0, int(self.tick_at(now + self.latency)))
+            tick = min(tick, self.position + CLOCK_TICKS * FREEWHEEL_CLOCKS)
+        else:
+            tick = self.position
+        follower_locked = self.follower.locked()
+        return EngineState(
+            playing=playing,
+            step=(tick % LOOP_TICKS) // TICKS_PER_STEP,
+            bar=tick // BAR_TICKS,
+            tempo=round(self.bpm, 2),
+            clock=self.mode,
+            locked=True if self.mode == "internal" else follower_locked and not self.clock_lost,
+            clock_lost=self.clock_lost,
+            output=output,
+            pending=self.pending is not None,
+            late_events=self.late_events,
+            mutes=frozenset(self.mutes),
+            solos=frozenset(self.solos),
+        )
+
+
+def _next_bar(position: int) -> int:
+    return _ceil_to(position, BAR_TICKS)
+
+
+def _ceil_to(value: int, unit: int) -> int:
+    return -(-value // unit) * unit
+
+
+def _check_at(at: str) -> None:
+    if at not in ("bar", "now"):
+        raise ValueError(f"at must be 'bar' or 'now', got {at!r}")
+
+
+def _check_track(track: int) -> None:
+    if isinstance(track, bool) or not isinstance(track, int) or not 1 <= track <= 12:
+        raise ValueError(f"track must be in 1..12, got {track!r}")

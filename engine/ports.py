@@ -1,0 +1,298 @@
+"""MIDI ports through python-rtmidi, with whatever API the machine has.
+
+``open_output(name)`` picks the first output whose name contains NAME; with no
+name it opens a virtual output "AutoBeat out" where the API allows it (ALSA,
+JACK, CoreMIDI); where no MIDI system answers at all it returns a ``none`` output
+that swallows messages, so the app still runs and can say so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Iterator
+from typing import Protocol
+
+CLIENT_NAME = "AutoBeat"
+VIRTUAL_OUT = "AutoBeat out"
+VIRTUAL_IN = "AutoBeat clock in"
+NONE = "none"
+
+_API_NAMES = {
+    "alsa": "LINUX_ALSA",
+    "jack": "UNIX_JACK",
+    "coremidi": "MACOSX_CORE",
+    "core": "MACOSX_CORE",
+    "winmm": "WINDOWS_MM",
+    "mm": "WINDOWS_MM",
+}
+
+
+class PortError(Exception):
+    """A port that cannot be found or opened; the message lists what there is."""
+
+
+class OutputPort(Protocol):
+    name: str
+
+    def send(self, message: list[int]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@contextlib.contextmanager
+def quiet_stderr() -> Iterator[None]:
+    """Silence C libraries (ALSA, JACK) that print to fd 2 while probing for a server."""
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        yield
+        return
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), fd)
+        yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+
+
+def _rtmidi():
+    import rtmidi
+
+    return rtmidi
+
+
+def api_ids(api: str | None = None) -> list[int]:
+    """The rtmidi APIs to try, in order: the named one, or every compiled one."""
+    rtmidi = _rtmidi()
+    compiled = [a for a in rtmidi.get_compiled_api() if a != rtmidi.API_RTMIDI_DUMMY]
+    if api is None or api == "auto":
+        return compiled
+    key = _API_NAMES.get(api.lower())
+    if key is None:
+        allowed = ", ".join(sorted(set(_API_NAMES) - {"core", "mm"}))
+        raise PortError(f"unknown MIDI API {api!r}: use one of {allowed}")
+    ident = getattr(rtmidi, f"API_{key}")
+    if ident not in compiled:
+        names = ", ".join(rtmidi.get_api_name(a) for a in compiled) or "none"
+        raise PortError(f"MIDI API {api!r} is not built into python-rtmidi here (built: {names})")
+    return [ident]
+
+
+def _open_client(kind: str, api: str | None):
+    """The first rtmidi MidiOut/MidiIn whose API has a running MIDI system, or None."""
+    rtmidi = _rtmidi()
+    cls = rtmidi.MidiOut if kind == "out" else rtmidi.MidiIn
+    for ident in api_ids(api):
+        try:
+            with quiet_stderr():
+                return cls(ident, name=CLIENT_NAME)
+        except (SystemError, RuntimeError, rtmidi.RtMidiError):
+            continue
+    return None
+
+
+def _list(kind: str, api: str | None) -> list[str]:
+    client = _open_client(kind, api)
+    if client is None:
+        return []
+    try:
+        with quiet_stderr():
+            return list(client.get_ports())
+    finally:
+        with quiet_stderr():
+            client.delete()
+
+
+def list_outputs(api: str | None = None) -> list[str]:
+    """The MIDI outputs the first working API offers (our own virtual one excluded)."""
+    return [p for p in _list("out", api) if VIRTUAL_OUT not in p and VIRTUAL_IN not in p]
+
+
+def list_inputs(api: str | None = None) -> list[str]:
+    """The MIDI inputs the first working API offers (our own virtual ones excluded)."""
+    return [p for p in _list("in", api) if VIRTUAL_OUT not in p and VIRTUAL_IN not in p]
+
+
+def midi_system(api: str | None = None) -> str | None:
+    """The name of the first API with a running MIDI system ("JACK", "ALSA"...), or None."""
+    rtmidi = _rtmidi()
+    client = _open_client("out", api)
+    if client is None:
+        return None
+    try:
+        return rtmidi.get_api_name(client.get_current_api())
+    finally:
+        with quiet_stderr():
+            client.delete()
+
+
+def find_port(ports: list[str], fragment: str, kind: str) -> int:
+    """The index of the first port whose name contains fragment (case-insensitive)."""
+    want = fragment.lower()
+    for i, name in enumerate(ports):
+        if want in name.lower():
+            return i
+    listed = ", ".join(repr(p) for p in ports) if ports else "none"
+    raise PortError(f"no MIDI {kind} matches {fragment!r}; {kind}s: {listed}")
+
+
+class NullOutput:
+    """The `none` output: there is no MIDI system; messages go nowhere."""
+
+    name = NONE
+
+    def send(self, message: list[int]) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def alive(self) -> bool:
+        return True
+
+
+class RtOutput:
+    """An open rtmidi output: a connection to a named port, or our virtual port."""
+
+    def __init__(self, client, name: str, target: str | None) -> None:
+        self._client = client
+        self.name = name
+        self.target = target  # the port we connect to, None for the virtual port
+        self._send = client.send_message
+
+    def send(self, message: list[int]) -> None:
+        self._send(message)
+
+    def alive(self) -> bool:
+        """False once a connected port has gone away (a device unplugged, a client gone)."""
+        if self.target is None:
+            return True
+        try:
+            with quiet_stderr():
+                return self.target in self._client.get_ports()
+        except Exception:
+            return False
+
+    def close(self) -> None:
+        with quiet_stderr():
+            try:
+                self._client.close_port()
+            finally:
+                self._client.delete()
+
+
+def open_output(name: str | None = None, api: str | None = None) -> OutputPort:
+    """Open an output: the first containing `name`, else a virtual "AutoBeat out".
+
+    Raises PortError (listing the outputs) when `name` matches none. With no MIDI
+    system at all and no name, returns the `none` output.
+    """
+    rtmidi = _rtmidi()
+    client = _open_client("out", api)
+    if client is None:
+        if name and name != NONE:
+            raise PortError(f"no MIDI system answers, so there is no output {name!r}")
+        return NullOutput()
+    if name == NONE:
+        client.delete()
+        return NullOutput()
+    try:
+        with quiet_stderr():
+            if name:
+                ports = [p for p in client.get_ports() if VIRTUAL_OUT not in p]
+                all_ports = list(client.get_ports())
+                index = all_ports.index(ports[find_port(ports, name, "output")])
+                client.open_port(index, VIRTUAL_OUT)
+                return RtOutput(client, all_ports[index], all_ports[index])
+            try:
+                client.open_virtual_port(VIRTUAL_OUT)
+            except (NotImplementedError, rtmidi.RtMidiError):  # Windows MM: no virtual ports
+                ports = client.get_ports()
+                if not ports:
+                    client.delete()
+                    return NullOutput()
+                client.open_port(0)
+                return RtOutput(client, ports[0], ports[0])
+            return RtOutput(client, f"{CLIENT_NAME}:{VIRTUAL_OUT}", None)
+    except PortError:
+        client.delete()
+        raise
+    except (SystemError, RuntimeError, rtmidi.RtMidiError) as exc:
+        client.delete()
+        raise PortError(f"cannot open MIDI output {name or VIRTUAL_OUT!r}: {exc}") from None
+
+
+class RtInput:
+    """An open rtmidi input delivering (bytes, time) to a callback from rtmidi's thread.
+
+    Times are seconds on `now`'s clock (time.perf_counter): rtmidi's per-message
+    deltas (the MIDI system's own timestamps) summed, placed on our clock by the
+    smallest observed offset, so a callback that waited for the GIL does not move them.
+    """
+
+    def __init__(self, client, name: str, target: str | None,
+                 deliver: Callable[[list[int], float], None], now: Callable[[], float]) -> None:
+        self._client = client
+        self.name = name
+        self.target = target
+        self._deliver = deliver
+        self._now = now
+        self._stream = 0.0
+        self._offset: float | None = None
+        client.ignore_types(sysex=True, timing=False, active_sense=True)
+        client.set_callback(self._callback)
+
+    def _callback(self, event, data=None) -> None:
+        arrived = self._now()
+        message, delta = event
+        self._stream += delta
+        offset = arrived - self._stream
+        if self._offset is None or offset < self._offset:
+            self._offset = offset
+        self._deliver(message, self._stream + self._offset)
+
+    def alive(self) -> bool:
+        if self.target is None:
+            return True
+        try:
+            with quiet_stderr():
+                return self.target in self._client.get_ports()
+        except Exception:
+            return False
+
+    def close(self) -> None:
+        with quiet_stderr():
+            try:
+                self._client.cancel_callback()
+                self._client.close_port()
+            finally:
+                self._client.delete()
+
+
+def open_input(name: str | None, deliver: Callable[[list[int], float], None],
+               now: Callable[[], float], api: str | None = None) -> RtInput:
+    """Open the first input containing `name` (or a virtual "AutoBeat clock in")."""
+    rtmidi = _rtmidi()
+    client = _open_client("in", api)
+    if client is None:
+        raise PortError("no MIDI system answers, so there is no input to follow")
+    try:
+        with quiet_stderr():
+            if name:
+                all_ports = list(client.get_ports())
+                ports = [p for p in all_ports if VIRTUAL_OUT not in p and VIRTUAL_IN not in p]
+                index = all_ports.index(ports[find_port(ports, name, "input")])
+                client.open_port(index, VIRTUAL_IN)
+                return RtInput(client, all_ports[index], all_ports[index], deliver, now)
+            client.open_virtual_port(VIRTUAL_IN)
+            return RtInput(client, f"{CLIENT_NAME}:{VIRTUAL_IN}", None, deliver, now)
+    except PortError:
+        client.delete()
+        raise
+    except (SystemError, RuntimeError, NotImplementedError, rtmidi.RtMidiError) as exc:
+        client.delete()
+        raise PortError(f"cannot open MIDI input {name or VIRTUAL_IN!r}: {exc}") from None
