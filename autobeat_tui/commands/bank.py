@@ -1,0 +1,469 @@
+"""`autobeat bank ...`: list, show, copy, clear, chain, export and import bank slots.
+
+Every subcommand takes ``--bank FILE`` (default: the default bank in the user's
+data folder, made on first use). Commands that change the bank take its lock,
+so they are refused while the app has the same bank open.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+NAME = "bank"
+HELP = "list, show, copy, clear, chain, export (MIDI) and import (MIDI) pattern bank slots"
+
+_ENTRY_RE = re.compile(r"([A-Za-z][0-9]{1,2})(?:[x*:]([0-9]+))?")
+_SHADES = " .:-=+*#%@"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--bank", metavar="FILE", help="the bank file (default: the default bank)")
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    p = sub.add_parser("ls", parents=[common], help="list the filled slots and the chains")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = sub.add_parser("show", parents=[common], help="show one slot: facts, grid, tokens")
+    p.add_argument("slot", metavar="SLOT")
+    p.add_argument("--tokens", action="store_true", help="print only the four token lines")
+
+    p = sub.add_parser("copy", parents=[common], help="copy a slot to another slot")
+    p.add_argument("source", metavar="SLOT")
+    p.add_argument("target", metavar="SLOT")
+    p.add_argument("--force", action="store_true", help="replace a filled target slot")
+
+    p = sub.add_parser("clear", parents=[common], help="empty one or more slots")
+    p.add_argument("slots", metavar="SLOT", nargs="+")
+
+    p = sub.add_parser("rename", parents=[common], help="name the pattern in a slot")
+    p.add_argument("slot", metavar="SLOT")
+    p.add_argument("name", metavar="NAME")
+
+    p = sub.add_parser(
+        "chain",
+        parents=[common],
+        help="show, set or delete a chain: `chain song A01x4 A02 B01x2`",
+    )
+    p.add_argument("name", metavar="NAME", nargs="?", help="the chain (none: list all chains)")
+    p.add_argument(
+        "entries",
+        metavar="SLOTxN",
+        nargs="*",
+        help="slots in play order, each with an optional repeat count (A01x4)",
+    )
+    p.add_argument("--delete", action="store_true", help="delete the chain")
+
+    p = sub.add_parser("export", parents=[common], help="write a slot, a chain or all as a .mid")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("slot", metavar="SLOT", nargs="?")
+    what.add_argument("--chain", metavar="NAME", help="a chain, repeats spelled out")
+    what.add_argument("--all", action="store_true", help="every filled slot in slot order")
+    p.add_argument("out", metavar="OUT.mid")
+    p.add_argument("--kit", metavar="FILE", help="a kit map (TOML) for notes and channels")
+
+    p = sub.add_parser("import", parents=[common], help="read a .mid into a slot (or slots)")
+    p.add_argument("midi", metavar="IN.mid")
+    p.add_argument("--slot", required=True, metavar="SLOT", help="the (first) slot to fill")
+    p.add_argument(
+        "--windows",
+        action="store_true",
+        help="every 2-bar window into consecutive slots (else the first 2 bars)",
+    )
+    p.add_argument("--genre", default="rock", help="genre token of the imported groups")
+    p.add_argument("--kit", metavar="FILE", help="a kit map (TOML) the file was written with")
+    p.add_argument("--force", action="store_true", help="replace filled slots")
+
+    p = sub.add_parser("restore", parents=[common], help="put back the previous save (NAME.bak)")
+
+
+def _err(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+def _path(args: argparse.Namespace) -> Path:
+    from patterns.bank import default_bank_path
+
+    return Path(args.bank) if args.bank else default_bank_path()
+
+
+def _read(args: argparse.Namespace):
+    """The bank for a read-only command (the default bank is made on first use)."""
+    from patterns.bank import BankError, load_bank, open_bank
+
+    path = _path(args)
+    if not args.bank and not path.exists():
+        bank, warnings, lock = open_bank(None, lock=True)
+        if lock is not None:
+            lock.release()
+        for w in warnings:
+            _err(f"warning: {w}")
+        return bank
+    try:
+        result = load_bank(path)
+    except BankError as exc:
+        raise _user(exc) from None
+    for w in result.warnings:
+        _err(f"warning: {w}")
+    return result.bank
+
+
+def _user(exc: Exception):
+    from autobeat_tui.errors import UserError
+
+    return UserError(str(exc))
+
+
+class _Editing:
+    """Open the bank with its lock for a command that changes it; save on success."""
+
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self.path = _path(args)
+        self.lock = None
+
+    def __enter__(self):
+        from patterns.bank import Bank, BankError, BankLock, load_bank, open_bank
+
+        try:
+            if not self.args.bank:
+                bank, warnings, self.lock = open_bank(None, lock=True)
+                if any("Started with an empty bank" in w for w in warnings):
+                    raise BankError(warnings[0])
+            else:
+                self.lock = BankLock(self.path).acquire()
+                if self.path.exists():
+                    result = load_bank(self.path)
+                    bank, warnings = result.bank, result.warnings
+                else:
+                    bank, warnings = Bank(name=self.path.name.removesuffix(".json")), ()
+        except BankError as exc:
+            if self.lock is not None:
+                self.lock.release()
+            raise _user(exc) from None
+        for w in warnings:
+            _err(f"warning: {w}")
+        self.bank = bank
+        return self
+
+    def save(self, bank) -> None:
+        from patterns.bank import BankError, save_bank
+
+        try:
+            save_bank(bank, self.path)
+        except BankError as exc:
+            raise _user(exc) from None
+
+    def __exit__(self, *exc_info) -> None:
+        if self.lock is not None:
+            self.lock.release()
+
+
+def _slot(name: str) -> str:
+    from patterns.bank import BankError, check_slot
+
+    try:
+        return check_slot(name)
+    except BankError as exc:
+        raise _user(exc) from None
+
+
+def _kit(path: str | None):
+    if path is None:
+        return None
+    from patterns.kit import KitError, KitMap
+
+    try:
+        return KitMap.from_toml(path)
+    except KitError as exc:
+        raise _user(exc) from None
+
+
+def _summary(pattern) -> dict:
+    from patterns.grid import GROUPS
+
+    return {
+        "name": pattern.name,
+        "tempo": pattern.tempo,
+        "swing": pattern.swing,
+        "events": len(pattern.events),
+        "groups": {
+            g.name: {
+                "events": len(pattern.group_events(g.number)),
+                "genre": pattern.params[g.number - 1].genre,
+                "type": pattern.params[g.number - 1].type,
+                "density": pattern.params[g.number - 1].density,
+                "intensity": pattern.params[g.number - 1].intensity,
+                "seed": pattern.params[g.number - 1].seed,
+                "model": pattern.params[g.number - 1].model,
+            }
+            for g in GROUPS
+        },
+    }
+
+
+def _ls(args: argparse.Namespace) -> int:
+    from patterns.grid import GROUPS
+
+    bank = _read(args)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "bank": str(_path(args)),
+                    "name": bank.name,
+                    "slots": {slot: _summary(p) for slot, p in bank.slots.items()},
+                    "unread_slots": list(bank.unread_slots),
+                    "chains": {n: [list(e) for e in c.entries] for n, c in bank.chains.items()},
+                }
+            )
+        )
+        return 0
+    print(f"{_path(args)}: {len(bank.slots)} of 128 slots filled, {len(bank.chains)} chains")
+    if bank.slots:
+        heads = " ".join(f"{g.name:>7}" for g in GROUPS)
+        print(f"slot  {'name':<20} {'bpm':>6} {'swing':>5} {'genre':<8} {heads}")
+    for slot, p in bank.slots.items():
+        counts = " ".join(f"{len(p.group_events(g.number)):>7}" for g in GROUPS)
+        print(
+            f"{slot}   {p.name[:20]:<20} {p.tempo:>6g} {p.swing:>5g} "
+            f"{p.params[0].genre[:8]:<8} {counts}"
+        )
+    for slot in bank.unread_slots:
+        print(f"{slot}   (unreadable: see the warning; kept in the file as it is)")
+    for name, chain in bank.chains.items():
+        print(f"chain {name}: {_chain_text(chain)} ({chain.bars} bars)")
+    return 0
+
+
+def _chain_text(chain) -> str:
+    return " ".join(s if r == 1 else f"{s}x{r}" for s, r in chain.entries) or "(empty)"
+
+
+def _show(args: argparse.Namespace) -> int:
+    from codec.tokens import header_tokens
+    from patterns.grid import GROUPS, STEPS, TRACKS
+
+    slot = _slot(args.slot)
+    bank = _read(args)
+    pattern = bank.get(slot)
+    if pattern is None:
+        raise _user(
+            f"slot {slot} is empty"
+            + (" (unreadable in the file: see the warning)" if slot in bank.unread_slots else "")
+        )
+    lines = []
+    for g in GROUPS:
+        params = pattern.params[g.number - 1]
+        tokens = header_tokens(params, g.number)
+        for e in pattern.group_events(g.number):
+            tokens.append(f"step:{e.step} track:{e.track} offset:{e.offset} velocity:{e.velocity}")
+        lines.append(" ".join([*tokens, "end"]))
+    if args.tokens:
+        print("\n".join(lines))
+        return 0
+    print(f"{slot}: {pattern.name or '(no name)'}  {pattern.tempo:g} BPM  swing {pattern.swing:g}%")
+    for g in GROUPS:
+        p = pattern.params[g.number - 1]
+        made = f"seed {p.seed}, {p.model or 'model ?'}" if p.seed is not None else "hand-made"
+        print(
+            f"  {g.number} {g.name:<8} genre:{p.genre} type:{p.type} density:{p.density} "
+            f"intensity:{p.intensity}  ({made})"
+        )
+    ruler = "".join(str(1 + s // 4 % 4) if s % 4 == 0 else "." for s in range(STEPS))
+    print(f"  {'':<11}{ruler[:16]} {ruler[16:]}")
+    for track in TRACKS:
+        row = [" "] * STEPS
+        for e in pattern.track_events(track.number):
+            row[e.step] = _SHADES[min(9, 1 + e.velocity * 9 // 128)]
+        cells = "".join(row).replace(" ", "·")
+        print(f"  {track.label:<11}{cells[:16]} {cells[16:]}")
+    return 0
+
+
+def _copy(args: argparse.Namespace) -> int:
+    source, target = _slot(args.source), _slot(args.target)
+    with _Editing(args) as ed:
+        bank = ed.bank
+        pattern = bank.get(source)
+        if pattern is None:
+            raise _user(f"slot {source} is empty: nothing to copy")
+        old = bank.get(target)
+        if (old is not None or target in bank.unread_slots) and not args.force:
+            what = f"{old.name!r}" if old is not None and old.name else "a pattern"
+            raise _user(f"slot {target} holds {what}; add --force to replace it")
+        ed.save(bank.with_slot(target, pattern))
+    print(f"copied {source} to {target}")
+    return 0
+
+
+def _clear(args: argparse.Namespace) -> int:
+    slots = [_slot(s) for s in args.slots]
+    with _Editing(args) as ed:
+        bank = ed.bank
+        empty = [s for s in slots if bank.get(s) is None and s not in bank.unread_slots]
+        for s in slots:
+            bank = bank.without_slot(s)
+        ed.save(bank)
+    cleared = [s for s in slots if s not in empty]
+    print(
+        f"cleared {' '.join(cleared) or 'nothing'}"
+        + (f" ({' '.join(empty)} already empty)" if empty else "")
+    )
+    return 0
+
+
+def _rename(args: argparse.Namespace) -> int:
+    slot = _slot(args.slot)
+    with _Editing(args) as ed:
+        bank = ed.bank
+        pattern = bank.get(slot)
+        if pattern is None:
+            raise _user(f"slot {slot} is empty: nothing to rename")
+        ed.save(bank.with_slot(slot, pattern.with_name(args.name)))
+    print(f"{slot} is now {args.name!r}")
+    return 0
+
+
+def _parse_entries(texts: list[str]) -> tuple[tuple[str, int], ...]:
+    from patterns.bank import MAX_REPEATS
+
+    entries = []
+    for text in texts:
+        m = _ENTRY_RE.fullmatch(text.strip())
+        if m is None:
+            raise _user(f"chain entry must be SLOT or SLOTxN (A01, A01x4), got {text!r}")
+        repeats = int(m.group(2) or 1)
+        if not 1 <= repeats <= MAX_REPEATS:
+            raise _user(f"repeats must be in 1..{MAX_REPEATS}, got {repeats} in {text!r}")
+        entries.append((_slot(m.group(1)), repeats))
+    return tuple(entries)
+
+
+def _chain(args: argparse.Namespace) -> int:
+    from patterns.bank import BankError, Chain
+
+    if args.name is None:
+        bank = _read(args)
+        for name, chain in bank.chains.items():
+            print(f"{name}: {_chain_text(chain)} ({chain.bars} bars)")
+        if not bank.chains:
+            print("no chains")
+        return 0
+    if not args.entries and not args.delete:
+        bank = _read(args)
+        try:
+            chain = bank.chain(args.name)
+        except BankError as exc:
+            raise _user(exc) from None
+        print(f"{chain.name}: {_chain_text(chain)} ({chain.bars} bars)")
+        return 0
+    if args.delete and args.entries:
+        raise _user("give either entries or --delete, not both")
+    with _Editing(args) as ed:
+        bank = ed.bank
+        try:
+            if args.delete:
+                ed.save(bank.without_chain(args.name))
+                print(f"deleted chain {args.name!r}")
+                return 0
+            chain = Chain(args.name, _parse_entries(args.entries))
+        except BankError as exc:
+            raise _user(exc) from None
+        empty = [s for s, _ in chain.entries if bank.get(s) is None]
+        ed.save(bank.with_chain(chain))
+    print(f"{chain.name}: {_chain_text(chain)} ({chain.bars} bars)")
+    if empty:
+        _err(f"note: {' '.join(dict.fromkeys(empty))} empty: played as 2 bars of rest")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from patterns.bank import BankError
+    from patterns.bank_midi import export_all, export_chain, export_slot
+
+    kit = _kit(args.kit)
+    bank = _read(args)
+    try:
+        if args.all:
+            export_all(bank, args.out, kit)
+            what = f"{len(bank.slots)} slots ({len(bank.slots) * 2} bars)"
+        elif args.chain:
+            export_chain(bank, args.chain, args.out, kit)
+            chain = bank.chain(args.chain)
+            what = f"chain {args.chain!r} ({chain.bars} bars)"
+        else:
+            slot = _slot(args.slot)
+            export_slot(bank, slot, args.out, kit)
+            what = f"slot {slot} (2 bars)"
+    except BankError as exc:
+        raise _user(exc) from None
+    print(f"wrote {what} to {args.out}")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from patterns.bank import BankError
+    from patterns.bank_midi import import_midi
+
+    kit = _kit(args.kit)
+    slot = _slot(args.slot)
+    with _Editing(args) as ed:
+        bank = ed.bank
+        try:
+            result = import_midi(bank, args.midi, slot, args.windows, kit, args.genre)
+        except BankError as exc:
+            raise _user(exc) from None
+        taken = [s for s in result.slots if bank.get(s) is not None or s in bank.unread_slots]
+        if taken and not args.force:
+            raise _user(
+                f"{' '.join(taken)} already filled; add --force to replace, or pick "
+                f"another --slot (next free: {bank.next_free(slot) or 'none'})"
+            )
+        ed.save(result.bank)
+    slots = result.slots
+    span = slots[0] if len(slots) == 1 else f"{slots[0]}..{slots[-1]}"
+    print(f"imported {len(slots)} pattern{'s' if len(slots) != 1 else ''} into {span}")
+    if result.dropped:
+        _err(f"note: {result.dropped} more 2-bar windows did not fit before H16")
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    import os
+
+    from patterns.bank import BankError, BankLock, bak_path, load_bank
+    from patterns.bank_write import write_atomic
+
+    path = _path(args)
+    bak = bak_path(path)
+    try:
+        with BankLock(path):
+            result = load_bank(bak)
+            data = bak.read_bytes()
+            if path.exists():
+                kept = path.with_name(f"{path.name}.replaced-{os.getpid()}")
+                kept.write_bytes(path.read_bytes())
+            else:
+                kept = None
+            write_atomic(path, data, keep_backup=False)
+    except (BankError, OSError) as exc:
+        raise _user(exc) from None
+    print(f"restored {path} from {bak.name} ({len(result.bank.slots)} slots)")
+    if kept is not None:
+        print(f"the file it replaced is kept as {kept.name}")
+    return 0
+
+
+_ACTIONS = {
+    "ls": _ls, "show": _show, "copy": _copy, "clear": _clear, "rename": _rename,
+    "chain": _chain, "export": _export, "import": _import, "restore": _restore,
+}  # fmt: skip
+
+
+def run(args: argparse.Namespace) -> int:
+    return _ACTIONS[args.action](args)
