@@ -88,7 +88,8 @@ class ClockFollower:
         self.last_arrival = t
         self._recent = (self._recent + [t])[-cfg.step_run - 1 :]
         if prev is not None and t - prev > 4 * (self.period or self._max_period / 4):
-            # a gap of several ticks: the old estimate says nothing now, start over
+            # a gap of several ticks: the phase says nothing now, start over from here
+            self.count = 1
             self._restart([t])
             return
         if self.predicted is not None and self.period is not None:
@@ -121,6 +122,8 @@ class ClockFollower:
         n = len(ts)
         if n < 2:
             self.filtered = ts[-1] if ts else None
+            if ts and self.period is not None:  # keep the tempo as a guess, re-phase
+                self.predicted = ts[-1] + self.period
             return
         k_mean = (n - 1) / 2.0
         t_mean = sum(ts) / n

@@ -243,7 +243,8 @@ class Player:
             self.all_notes_off()
         elif status == SPP and len(message) >= 3:
             if not self.ext_running:
-                self.ext_position = ((message[2] & 0x7F) << 7 | (message[1] & 0x7F)) * TICKS_PER_STEP
+                sixteenths = (message[2] & 0x7F) << 7 | (message[1] & 0x7F)
+                self.ext_position = sixteenths * TICKS_PER_STEP
 
     def _ext_tick(self, t: float) -> None:
         self.follower.tick(t)
@@ -382,7 +383,8 @@ class Player:
         playing = self._may_play()
         if playing:
             tick = max(0, int(self.tick_at(now + self.latency)))
-            tick = min(tick, self.position + CLOCK_TICKS * FREEWHEEL_CLOCKS)
+            if self.mode == "external":
+                tick = min(tick, self.ext_clock_tick + CLOCK_TICKS * FREEWHEEL_CLOCKS)
         else:
             tick = self.position
         follower_locked = self.follower.locked()

@@ -1,0 +1,103 @@
+"""Fixtures for the engine tests: a fake clock and port, and a real JACK server.
+
+The `jack` fixture starts ``jackd --no-realtime -d dummy -r 48000 -p 64`` under a
+server name of its own for the whole session, points every client (ours,
+jack_midi_dump, jack_midi_clock) at it through JACK_DEFAULT_SERVER, waits until
+it answers and stops it at the end. Without jackd the JACK tests skip, except
+under CI=true, where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+import uuid
+
+import pytest
+
+JACK_ARGS = ["--no-realtime", "-d", "dummy", "-r", "48000", "-p", "64"]
+
+
+class FakeClock:
+    def __init__(self, t: float = 100.0) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+class RecordingPort:
+    """Records (time, message) for every send, time read from the fake clock."""
+
+    name = "recording"
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.sent: list[tuple[float, list[int]]] = []
+
+    def send(self, message: list[int]) -> None:
+        self.sent.append((self.clock(), list(message)))
+
+    def close(self) -> None:
+        pass
+
+    def note_ons(self) -> list[tuple[float, list[int]]]:
+        return [(t, msg) for t, msg in self.sent if msg[0] & 0xF0 == 0x90]
+
+
+@pytest.fixture
+def fake_clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def port(fake_clock: FakeClock) -> RecordingPort:
+    return RecordingPort(fake_clock)
+
+
+def _need(binary: str) -> str:
+    path = shutil.which(binary)
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{binary} is not installed (CI installs jackd2 and jack-midi-clock)")
+        pytest.skip(f"{binary} is not installed")
+    return path
+
+
+@pytest.fixture(scope="session")
+def jack():
+    """A running JACK dummy server for this session; yields its name."""
+    jackd = _need("jackd")
+    name = f"autobeat-test-{uuid.uuid4().hex[:8]}"
+    old = {k: os.environ.get(k) for k in ("JACK_DEFAULT_SERVER", "JACK_NO_START_SERVER")}
+    os.environ["JACK_DEFAULT_SERVER"] = name
+    os.environ["JACK_NO_START_SERVER"] = "1"
+    proc = subprocess.Popen([jackd, "-n", name, *JACK_ARGS], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            if proc.poll() is not None:
+                err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+                pytest.fail(f"jackd exited with {proc.returncode}: {err[-500:]}")
+            ok = subprocess.run(["jack_wait", "-c"], capture_output=True, text=True)
+            if "running" in ok.stdout and "not" not in ok.stdout:
+                break
+            if time.monotonic() > deadline:
+                pytest.fail("jackd did not come up within 15 s")
+            time.sleep(0.1)
+        yield name
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -1,0 +1,164 @@
+"""The clock follower on synthetic tick streams, and the player following them."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from engine.follower import ClockFollower
+from engine.player import Player
+from patterns.pattern import Event, Pattern
+
+PERIOD_JACK = 64 / 48000  # timestamps arrive quantized to a JACK period
+
+
+def ticks(bpm: float, n: int, start: float = 10.0, jitter: float = 0.0, seed: int = 1):
+    rng = random.Random(seed)
+    period = 60.0 / bpm / 24
+    out = []
+    for k in range(n):
+        t = start + k * period + rng.uniform(-jitter, jitter) * period
+        out.append((t // PERIOD_JACK) * PERIOD_JACK + 0.0003)
+    return out
+
+
+def test_locks_within_a_beat_and_within_a_tenth_bpm_after_four():
+    f = ClockFollower()
+    stream = ticks(133.0, 24 * 8)
+    for t in stream[:25]:
+        f.tick(t)
+    assert f.bpm == pytest.approx(133.0, rel=0.005)
+    for t in stream[25:97]:
+        f.tick(t)
+    assert abs(f.bpm - 133.0) < 0.1
+    assert f.locked()
+
+
+def test_rejects_jitter():
+    f = ClockFollower()
+    stream = ticks(133.0, 24 * 16, jitter=0.10)
+    errors = []
+    for t in stream:
+        if f.count > 24 * 4:
+            errors.append(abs(f.predicted - t))
+        f.tick(t)
+    assert abs(f.bpm - 133.0) < 0.2
+    # the prediction stays far inside the jitter (+-1.9 ms here)
+    errors.sort()
+    assert errors[len(errors) // 2] < 0.0012
+
+
+def test_follows_a_tempo_step_within_a_beat():
+    f = ClockFollower()
+    a = ticks(120.0, 24 * 4)
+    period = 60.0 / 140 / 24
+    b = [a[-1] + (k + 1) * period for k in range(48)]
+    for t in a + b[:24]:
+        f.tick(t)
+    assert f.bpm == pytest.approx(140.0, rel=0.005)
+    assert f.steps == 1
+
+
+def test_a_gap_or_a_burst_starts_over():
+    f = ClockFollower()
+    for t in ticks(120.0, 48):
+        f.tick(t)
+    t = f.last_arrival + 1.0
+    f.tick(t)  # a second without ticks: re-phased on this tick, the tempo kept as a guess
+    assert f.count == 1 and f.predicted == pytest.approx(t + 60.0 / 120 / 24, abs=1e-4)
+    for k in range(10):  # a burst: ten ticks in a millisecond
+        f.tick(20.0 + k * 1e-4)
+    assert f.bpm is None or 20 <= f.bpm <= 400
+
+
+def feed(player, clock, times, first_message=None):
+    for t in times:
+        clock.t = t
+        player.run_due(t)  # notes due before the tick arrives
+        player.clock_message([0xF8], t)
+        player.run_due(t)
+
+
+def follow_player(port, clock):
+    player = Player(port, clock)
+    player.set_mode("external", clock())
+    player.set_pattern(Pattern(events=tuple(Event(s, 5) for s in range(32))))
+    return player
+
+
+def play_ticks(player, clock, times):
+    """Deliver ticks at their times and the notes due between them, in time order."""
+    for t in times:
+        while (due := player.next_due()) is not None and due < t:
+            clock.t = due
+            player.run_due(due)
+        clock.t = t
+        player.check_clock(t)
+        player.clock_message([0xF8], t)
+        player.run_due(t)
+
+
+def test_player_follows_start_ticks_and_places_notes_between_them(port, fake_clock):
+    player = follow_player(port, fake_clock)
+    stream = ticks(133.0, 24 * 8, start=200.0)
+    play_ticks(player, fake_clock, stream[:10])  # ticks without Start: tempo, no notes
+    assert not port.note_ons()
+    assert player.follower.period is not None
+    fake_clock.t = stream[10] - 0.001
+    player.clock_message([0xFA], fake_clock.t)
+    play_ticks(player, fake_clock, stream[10:])
+    ons = [t for t, _ in port.note_ons()]
+    # one 16th every 6 ticks from the tick after Start
+    ideal = [200.0 + (10 + 6 * n) * 60.0 / 133 / 24 for n in range(len(ons))]
+    late = [abs(a - b) for a, b in zip(ons[8:], ideal[8:], strict=True)]
+    assert len(ons) >= 29
+    assert max(late) < 0.002
+    state = player.state(fake_clock(), "out")
+    assert state.clock == "external" and state.playing and state.locked
+    assert state.tempo == pytest.approx(133.0, abs=0.2)
+
+
+def test_stop_spp_continue(port, fake_clock):
+    player = follow_player(port, fake_clock)
+    stream = ticks(120.0, 24 * 6, start=50.0)
+    player.clock_message([0xFA], 49.99)
+    play_ticks(player, fake_clock, stream[:48])
+    n_before = len(port.note_ons())
+    fake_clock.t = stream[48] - 0.005
+    player.clock_message([0xFC], fake_clock.t)
+    assert [0xB9, 123, 0] in [m for _, m in port.sent]
+    play_ticks(player, fake_clock, stream[48:60])  # ticks while stopped: no notes
+    assert len(port.note_ons()) == n_before
+    player.clock_message([0xF2, 8, 0], fake_clock.t)  # song position: 16th number 8
+    player.clock_message([0xFB], fake_clock.t)
+    play_ticks(player, fake_clock, stream[60:61])
+    assert player.position == 8 * 96 + 1  # step 8 played on the first tick after Continue
+    assert port.note_ons()[-1][0] == pytest.approx(stream[60])
+
+
+def test_clock_lost_after_250_ms_holds_the_player(port, fake_clock):
+    player = follow_player(port, fake_clock)
+    stream = ticks(120.0, 48, start=10.0)
+    player.clock_message([0xFA], 9.99)
+    play_ticks(player, fake_clock, stream)
+    fake_clock.t = stream[-1] + 0.2
+    player.check_clock(fake_clock.t)
+    assert not player.clock_lost
+    fake_clock.t = stream[-1] + 0.26
+    player.check_clock(fake_clock.t)
+    assert player.clock_lost and player.next_due() is None
+    assert player.state(fake_clock.t, "out").clock_lost
+    play_ticks(player, fake_clock, [stream[-1] + 0.3])
+    assert not player.clock_lost
+
+
+def test_malformed_and_odd_input_does_not_crash(port, fake_clock):
+    player = follow_player(port, fake_clock)
+    for msg in ([], [0xF2], [0xF2, 1], [0xFB], [0xFC], [0x90, 200, 300], [0xFE], [0xF8]):
+        player.clock_message(msg, 1.0)
+    for k in range(200):  # a burst of clock
+        player.clock_message([0xF8], 2.0 + k * 1e-5)
+    fake_clock.t = 3.0
+    player.run_due(3.0)
+    player.state(3.0, "out")
