@@ -336,9 +336,9 @@ def _parse_json(data: bytes, source: str) -> dict[str, Any]:
     except _Duplicate as exc:
         raise BankError(f"{source}: key {exc.args[0]!r} appears twice") from None
     except json.JSONDecodeError as exc:
-        what = "truncated" if exc.pos >= len(text.rstrip()) else "not valid JSON"
+        cut = "truncated, " if not text.rstrip().endswith("}") else ""
         raise BankError(
-            f"{source}: {what} at line {exc.lineno} column {exc.colno}: {exc.msg}"
+            f"{source}: {cut}not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from None
     except (ValueError, RecursionError) as exc:  # huge integers, absurd nesting
         raise BankError(f"{source}: not a bank file: {str(exc)[:80]}") from None

@@ -23,6 +23,15 @@ from pathlib import Path
 
 from patterns.bank_model import BankError
 
+_NO_LINKS = {
+    errno.EPERM,
+    errno.EOPNOTSUPP,
+    getattr(errno, "ENOTSUP", errno.EOPNOTSUPP),
+    errno.EXDEV,
+    errno.EMLINK,
+    errno.ENOSYS,
+}
+
 
 def bak_path(path: Path) -> Path:
     return path.with_name(path.name + ".bak")
@@ -121,7 +130,10 @@ def _keep_backup(path: Path) -> None:
         os.link(path, temp)
     except FileNotFoundError:
         return  # no current file: nothing to keep
-    except OSError:  # no hard links here (FAT, some network file systems): copy
+    except OSError as exc:
+        if exc.errno not in _NO_LINKS:
+            raise
+        # no hard links here (FAT, some network file systems): copy
         try:
             data = path.read_bytes()
         except FileNotFoundError:
