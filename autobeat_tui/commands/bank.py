@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -130,17 +131,16 @@ class _Editing:
         from patterns.bank import Bank, BankError, BankLock, load_bank, open_bank
 
         try:
-            if not self.args.bank:
-                bank, warnings, self.lock = open_bank(None, lock=True)
-                if any("Started with an empty bank" in w for w in warnings):
-                    raise BankError(warnings[0])
+            if not self.args.bank and not os.path.lexists(self.path):
+                _, _, lock = open_bank(None, lock=True)  # makes the default bank
+                if lock is not None:
+                    lock.release()
+            self.lock = BankLock(self.path).acquire()
+            if os.path.lexists(self.path):
+                result = load_bank(self.path)
+                bank, warnings = result.bank, result.warnings
             else:
-                self.lock = BankLock(self.path).acquire()
-                if self.path.exists():
-                    result = load_bank(self.path)
-                    bank, warnings = result.bank, result.warnings
-                else:
-                    bank, warnings = Bank(name=self.path.name.removesuffix(".json")), ()
+                bank, warnings = Bank(name=self.path.name.removesuffix(".json")), ()
         except BankError as exc:
             if self.lock is not None:
                 self.lock.release()
@@ -434,8 +434,6 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _restore(args: argparse.Namespace) -> int:
-    import os
-
     from patterns.bank import BankError, BankLock, bak_path, load_bank
     from patterns.bank_write import write_atomic
 
