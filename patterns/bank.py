@@ -166,10 +166,10 @@ def open_bank(
     - ``lock``: take the bank's write lock first; BankLockedError if another program
       has it. A folder where no lock can be made opens the bank with a warning.
     """
-    first_run = path is None
+    is_default = path is None
     bank_path = Path(path) if path is not None else default_bank_path()
     warnings: list[str] = []
-    if first_run:
+    if is_default:
         try:
             bank_path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -186,7 +186,7 @@ def open_bank(
             warnings.append(f"{exc}; changes to this bank cannot be saved there")
     try:
         if not os.path.lexists(bank_path):
-            if first_run:
+            if is_default:
                 bank = starter_bank()
                 save_bank(bank, bank_path)
                 return bank, tuple(warnings), held
@@ -199,7 +199,7 @@ def open_bank(
             note = f"{exc}. Started with an empty bank; that file is left untouched"
             bak = bak_path(bank_path)
             if bak.exists():
-                note += f" (the save before is in {bak.name})"
+                note += f" (the save before is in {bak.name}: `autobeat bank restore` puts it back)"
             warnings.append(note)
             return Bank(name=bank_path.name.removesuffix(".json")), tuple(warnings), held
         warnings.extend(result.warnings)

@@ -200,6 +200,7 @@ def test_a_read_only_folder_leaves_the_old_file_and_says_why(shared_folder):
 
 def test_an_unreadable_file_is_never_overwritten(tmp_path):
     path = tmp_path / "b.json"
+    save_bank(_bank("older"), path)
     save_bank(_bank("old"), path)
     path.write_text(path.read_text()[:50])  # truncated by some accident
     damaged = path.read_bytes()
@@ -209,7 +210,9 @@ def test_an_unreadable_file_is_never_overwritten(tmp_path):
         assert len(warnings) == 1
         assert warnings[0].startswith(f"{path}: truncated, not valid JSON at line")
         assert "Started with an empty bank; that file is left untouched" in warnings[0]
-        assert "(the save before is in b.json.bak)" not in warnings[0]
+        assert warnings[0].endswith(
+            "(the save before is in b.json.bak: `autobeat bank restore` puts it back)"
+        )
         with pytest.raises(BankError, match="^not saved: .*truncated.*save to another file"):
             save_bank(bank.with_slot("A01", Pattern()), path)
         assert path.read_bytes() == damaged
