@@ -162,6 +162,13 @@ class Bank:
             chains[key] = chain
         object.__setattr__(self, "chains", MappingProxyType(chains))
         object.__setattr__(self, "unread_chains", MappingProxyType(dict(self.unread_chains)))
+        # the file has one entry per slot and per chain: never both a value and a raw one
+        for name in self.unread_slots:
+            if name in self.slots:
+                raise BankError(f"slot {name} is both filled and unread")
+        for name in self.unread_chains:
+            if not isinstance(name, str) or name in self.chains:
+                raise BankError(f"chain {name!r} is both read and unread")
         if not isinstance(self.name, str):
             raise BankError(f"bank name must be a string, got {self.name!r}")
 

@@ -112,6 +112,10 @@ def test_bank_rejects_wrong_values():
         Bank({"a1": Pattern(), "A01": Pattern()})
     with pytest.raises(BankError, match="filed under another name"):
         Bank(chains={"a": Chain("b")})
+    with pytest.raises(BankError, match="slot A01 is both filled and unread"):
+        Bank({"A01": Pattern()}, unread_slots={"A01": {}})
+    with pytest.raises(BankError, match="chain 's' is both read and unread"):
+        Bank(chains={"s": Chain("s")}, unread_chains={"s": 1})
 
 
 def test_banks_compare_by_value():
