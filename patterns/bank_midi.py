@@ -52,19 +52,23 @@ def export_patterns(
         raise BankError(str(exc)) from None
 
 
-def export_slot(bank: Bank, slot: str, path: str | os.PathLike[str], kit: KitMap | None = None):
+def export_slot(
+    bank: Bank, slot: str, path: str | os.PathLike[str], kit: KitMap | None = None
+) -> Path:
     pattern = slot_patterns(bank, [slot])[0]
     return export_patterns(path, [pattern], kit, name=pattern.name or check_slot(slot))
 
 
-def export_chain(bank: Bank, chain: str, path: str | os.PathLike[str], kit: KitMap | None = None):
+def export_chain(
+    bank: Bank, chain: str, path: str | os.PathLike[str], kit: KitMap | None = None
+) -> Path:
     items = bank.chain_patterns(chain)
     if not items:
         raise BankError(f"chain {chain!r} is empty: nothing to export")
     return export_patterns(path, [p for _, p in items], kit, name=chain)
 
 
-def export_all(bank: Bank, path: str | os.PathLike[str], kit: KitMap | None = None):
+def export_all(bank: Bank, path: str | os.PathLike[str], kit: KitMap | None = None) -> Path:
     if not bank.slots:
         raise BankError("the bank has no filled slots: nothing to export")
     return export_patterns(path, list(bank.slots.values()), kit, name=bank.name or "AutoBeat")
