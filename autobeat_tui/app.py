@@ -1,0 +1,518 @@
+"""The terminal app: four lanes on a 12-track grid, hotkeys, a command line.
+
+The app is the glue: the session (autobeat_tui/live) holds what is edited and what
+each action sends; the engine (a separate process) plays it; the model runs in a
+worker thread. This module wires them to the widgets and keeps nothing else.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from textual import events, work
+from textual.app import App, ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import RichLog
+
+from autobeat_tui.hotkeys import HOTKEYS
+from autobeat_tui.live import language as lang
+from autobeat_tui.live.session import GENERATING, GenRequest, Session
+from autobeat_tui.screens.help import HelpScreen
+from autobeat_tui.widgets.command_line import CommandLine, MessageLine
+from autobeat_tui.widgets.key_bar import KeyBar
+from autobeat_tui.widgets.lane import Lane, LaneView
+from autobeat_tui.widgets.ruler import Ruler
+from autobeat_tui.widgets.slot_strip import SlotStrip, SlotView
+from autobeat_tui.widgets.status_line import StatusLine, StatusView
+from engine.messages import (
+    CommandError as EngineCommandError,
+)
+from engine.messages import EngineState, PatternSwapped, PortError, SetPattern, SetSwing, SetTempo
+from patterns.grid import GROUPS, STEPS, TRACKS
+
+POLL_HZ = 60
+ERRORS_TO_REPORT = (lang.CommandError, ValueError, OSError)
+
+
+@dataclass
+class ModelStatus:
+    text: str = "loading…"
+    error: bool = False
+
+
+class EngineReported(Message):
+    """A report from the engine (EngineState, PortError, PatternSwapped)."""
+
+    def __init__(self, report: Any) -> None:
+        super().__init__()
+        self.report = report
+
+
+class Generated(Message):
+    def __init__(self, request: GenRequest, result: Any, error: str = "") -> None:
+        super().__init__()
+        self.request = request
+        self.result = result
+        self.error = error
+
+
+class AutoBeatApp(App):
+    """AutoBeat: `engine` plays, `load_model()` returns the beat model (in a thread)."""
+
+    TITLE = "AutoBeat"
+    AUTO_FOCUS = None  # the grid has the keys; ':' gives them to the command line
+    BINDINGS = HOTKEYS
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
+    CSS = """
+    #lanes { height: auto; }
+    .-tall Lane { margin-top: 1; }
+    #console { height: 1fr; min-height: 0; background: $background; color: $text-muted; }
+    #bottom { dock: bottom; height: auto; }
+    StatusLine { dock: top; }
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        engine: Any,
+        load_model: Callable[[], Any] | None = None,
+        *,
+        bank_label: str = "",
+        startup_errors: Sequence[str] = (),
+        list_outputs: Callable[[], list[str]] | None = None,
+        list_inputs: Callable[[], list[str]] | None = None,
+        poll_hz: float = POLL_HZ,
+        start_engine: bool = True,
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.engine = engine
+        self._load_model = load_model
+        self.model: Any = None
+        self.model_status = ModelStatus("loading…" if load_model else "none", load_model is None)
+        self._model_lock = threading.Lock()  # one thread uses the model at a time
+        self.bank_label = bank_label
+        self._startup_errors = list(startup_errors)
+        self._list_outputs = list_outputs or (lambda: [])
+        self._list_inputs = list_inputs or (lambda: [])
+        self._poll_hz = poll_hz
+        self._start_engine = start_engine
+        self.engine_ready = False
+        self.engine_error = ""
+        self.output_error = False
+        self.first_frame_at: float | None = None
+
+    # --- layout ----------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield StatusLine()
+        yield Ruler()
+
+        with Vertical(id="lanes"):
+            for g in GROUPS:
+                yield Lane(g.number)
+        yield SlotStrip()
+        console = RichLog(id="console", max_lines=500, wrap=False, markup=False)
+        console.can_focus = False
+        yield console
+        with Vertical(id="bottom"):
+            yield MessageLine(id="message")
+            yield CommandLine(context=self.completion_context, id="command")
+            yield KeyBar()
+
+    def on_mount(self) -> None:
+        self.sync()
+        self.call_after_refresh(self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        self.first_frame_at = time.monotonic()
+        if self._start_engine:
+            self._start_engine_worker()
+        else:
+            self._engine_started()
+        if self._load_model is not None:
+            self._load_model_worker()
+        for message in self._startup_errors:
+            self.notify(message, title="bank", severity="warning", timeout=6)
+            self.say(message)
+
+    # --- the engine ---------------------------------------------------------------------
+
+    @work(thread=True, exit_on_error=False, group="engine")
+    def _start_engine_worker(self) -> None:
+        try:
+            self.engine.start()
+        except Exception as exc:  # noqa: BLE001 - any failure is shown, the app keeps running
+            self.call_from_thread(self._engine_failed, f"engine did not start: {exc}")
+            return
+        self.call_from_thread(self._engine_started)
+
+    def _engine_started(self) -> None:
+        self.engine_ready = True
+        pattern = self.session.pattern
+        for command in (
+            SetPattern(pattern, at="now"),
+            SetTempo(pattern.tempo),
+            SetSwing(pattern.swing),
+        ):
+            self.engine.send(command)
+        self.flush()
+        self.set_interval(1 / self._poll_hz, self.poll_engine, name="engine-poll")
+
+    def _engine_failed(self, message: str) -> None:
+        self.engine_error = "stopped"
+        self.report_error(message)
+        self.sync()
+
+    def flush(self) -> None:
+        """Send what the session queued (kept until the engine has started)."""
+        if not self.engine_ready:
+            return
+        for command in self.session.take_outbox():
+            try:
+                self.engine.send(command)
+            except Exception as exc:  # noqa: BLE001 - a dead pipe: say so, keep running
+                self._engine_failed(f"engine: {exc}")
+                return
+
+    def poll_engine(self) -> None:
+        if self.engine_error:
+            return
+        if not self.engine.alive:
+            self._engine_failed("the engine stopped; playback is off (restart autobeat)")
+            return
+        for report in self.engine.poll():
+            self.post_message(EngineReported(report))
+
+    def on_engine_reported(self, message: EngineReported) -> None:
+        report = message.report
+        if isinstance(report, EngineState):
+            before = (self.session.engine, self.session.playing)
+            if (
+                self.output_error
+                and report.output != self.session.engine.output
+                and report.output != "none"
+            ):
+                self.output_error = False
+            for line in self.session.on_state(report):
+                self.say(line)
+            self.flush()
+            if before != (report, report.playing):
+                self.sync()
+        elif isinstance(report, PortError):
+            self.output_error = True
+            self.report_error(f"MIDI: {report.message}")
+            self.sync()
+        elif isinstance(report, EngineCommandError):
+            self.report_error(f"engine: {report.message}")
+        elif isinstance(report, PatternSwapped):
+            line = self.session.on_swapped(report.bar)
+            if line:
+                self.say(line)
+            self.sync()
+
+    # --- the model ------------------------------------------------------------------------
+
+    @work(thread=True, exit_on_error=False, group="model-load")
+    def _load_model_worker(self) -> None:
+        assert self._load_model is not None
+        try:
+            with self._model_lock:
+                model = self._load_model()
+        except Exception as exc:  # noqa: BLE001 - ModelError and anything under it
+            self.call_from_thread(self._model_failed, str(exc))
+            return
+        self.call_from_thread(self._model_loaded, model)
+
+    def _model_loaded(self, model: Any) -> None:
+        self.model = model
+        self.model_status = ModelStatus(getattr(model, "name", "ready"))
+        genres = tuple(getattr(model, "genres", ()) or ())
+        if genres:
+            self.session.genres = genres
+        self.sync()
+
+    def _model_failed(self, message: str) -> None:
+        self.model_status = ModelStatus("missing", True)
+        self.report_error(f"model: {message}")
+        self.sync()
+
+    def generate(self, cmd: lang.Gen | lang.Mutate) -> str:
+        if self.model is None:
+            what = "still loading" if not self.model_status.error else "not available"
+            raise lang.CommandError(f"the model is {what}; generation is off until it loads")
+        request = self.session.gen_request(cmd)
+        self._generate_worker(request)
+        names = ", ".join(GROUPS[g - 1].name for g in request.groups)
+        verb = "mutating" if request.kind == "mutate" else "generating"
+        return f"{verb} {names} (seed {request.seed})"
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="model")
+    def _generate_worker(self, request: GenRequest) -> None:
+        with self._model_lock:
+            if request.id != self.session.latest_request:
+                return  # a newer request replaced this one while it waited
+            try:
+                result = run_model(self.model, request)
+            except Exception as exc:  # noqa: BLE001 - shown to the user, the app keeps running
+                self.post_message(Generated(request, None, str(exc)))
+                return
+        self.post_message(Generated(request, result))
+
+    def on_generated(self, message: Generated) -> None:
+        request = message.request
+        if message.error:
+            self.session.generation_failed(request)
+            self.report_error(f"generation failed: {message.error}")
+        elif self.session.apply_generated(request, message.result, self.model_status.text):
+            self.flush()
+            self.say(
+                f"{'mutated' if request.kind == 'mutate' else 'generated'} "
+                + ", ".join(GROUPS[g - 1].name for g in request.groups)
+            )
+        self.sync()
+
+    # --- commands -----------------------------------------------------------------------
+
+    def run_line(self, line: str) -> bool:
+        """Run one command line; False (and nothing changed) when it is refused."""
+        try:
+            cmd = lang.parse(line, self.session.genres)
+            said = self.execute(cmd)
+        except ERRORS_TO_REPORT as exc:
+            self.say(str(exc), error=True)
+            self.sync()
+            return False
+        self.flush()
+        if said:
+            self.say(said)
+        self.sync()
+        return True
+
+    def execute(self, cmd: lang.Command) -> str | None:
+        if isinstance(cmd, lang.Gen | lang.Mutate):
+            return self.generate(cmd)
+        if isinstance(cmd, lang.Help):
+            if cmd.topic:
+                return lang.USAGE[cmd.topic]
+            self.action_help()
+            return None
+        if isinstance(cmd, lang.Quit):
+            self.exit()
+            return None
+        if isinstance(cmd, lang.Out) and cmd.name is None:
+            names = self._list_outputs()
+            return "outputs: " + (", ".join(names) if names else "none found")
+        try:
+            return self.session.run(cmd)
+        except Exception as exc:
+            if type(exc).__name__ in ("BankError", "BankLockedError", "CodecError"):
+                raise lang.CommandError(str(exc)) from None
+            raise
+
+    def on_command_line_run(self, message: CommandLine.Run) -> None:
+        if not message.line:
+            self.set_focus(None)
+            return
+        self._console(f": {message.line}")
+        command_line = self.query_one(CommandLine)
+        if self.run_line(message.line):
+            command_line.value = ""
+            if self.focused is command_line:
+                self.set_focus(None)
+
+    async def on_event(self, event: events.Event) -> None:
+        is_input = isinstance(event, events.Key | events.Paste) and bool(self.screen_stack)
+        on_grid = is_input and self.focused is None and not isinstance(self.screen, HelpScreen)
+        if on_grid and isinstance(event, events.Key) and event.key == "colon":
+            # Focus now, before the keys already queued behind ':' are forwarded, so a
+            # fast typist (or a script) does not lose the first letters to the hotkeys.
+            self.action_command_line()
+            return
+        if on_grid and isinstance(event, events.Paste):
+            self.paste_commands(event.text)
+            return
+        await super().on_event(event)
+
+    def paste_commands(self, text: str) -> None:
+        """Text pasted (or typed in one burst) on the grid: each full line runs as a command
+        (a leading ':' is dropped), a last line without a newline waits in the command line."""
+        *lines, rest = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        for line in lines:
+            line = line.strip().removeprefix(":").strip()
+            if line:
+                self._console(f": {line}")
+                self.query_one(CommandLine).remember(line)
+                if not self.run_line(line):
+                    break
+        rest = rest.lstrip().removeprefix(":")
+        if rest:
+            command_line = self.query_one(CommandLine)
+            command_line.value = rest
+            command_line.cursor_position = len(rest)
+            self.set_focus(command_line)
+
+    def on_command_line_options(self, message: CommandLine.Options) -> None:
+        self.query_one(MessageLine).say(message.text)
+
+    def completion_context(self) -> lang.CompletionContext:
+        return lang.CompletionContext(
+            genres=self.session.genres,
+            filled_slots=tuple(self.session.filled_slots()),
+            outputs=tuple(self._safe(self._list_outputs)),
+            inputs=tuple(self._safe(self._list_inputs)),
+            literals=self.session.literals(),
+        )
+
+    @staticmethod
+    def _safe(fn: Callable[[], list[str]]) -> list[str]:
+        try:
+            return list(fn())
+        except Exception:  # noqa: BLE001 - no MIDI system: nothing to offer
+            return []
+
+    # --- actions (the hotkeys) ---------------------------------------------------------------
+
+    def action_cmd(self, line: str) -> None:
+        self.run_line(line)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_command_line(self) -> None:
+        # at once, not scheduled: the keys typed right after ':' belong to the line
+        self.set_focus(self.query_one(CommandLine))
+
+    def action_play_stop(self) -> None:
+        self.run_line("stop" if self.session.playing else "play")
+
+    def action_cursor(self, tracks: int, steps: int) -> None:
+        self.session.move_cursor(tracks, steps)
+        self.sync()
+
+    def action_cursor_group(self, direction: int) -> None:
+        group = (self.session.selected - 1 + direction) % len(GROUPS) + 1
+        self.run_line(f"group {group}")
+        self.session.cursor_track = GROUPS[group - 1].tracks[0]
+        self.sync()
+
+    def _cell(self) -> tuple[str, int]:
+        return TRACKS[self.session.cursor_track - 1].name, self.session.cursor_step + 1
+
+    def action_toggle_hit(self) -> None:
+        track, step = self._cell()
+        has = self.session.pattern.at(step - 1, self.session.cursor_track) is not None
+        self.run_line(f"clear {track} {step}" if has else f"hit {track} {step} 100")
+
+    def action_clear_hit(self) -> None:
+        track, step = self._cell()
+        self.run_line(f"clear {track} {step}")
+
+    def action_velocity(self, delta: int) -> None:
+        track, step = self._cell()
+        if self.session.pattern.at(step - 1, self.session.cursor_track) is None:
+            self.run_line(f"hit {track} {step} {max(1, 50 + delta)}")
+        else:
+            self.run_line(f"vel {track} {step} {delta:+d}")
+
+    def action_mute_cursor(self) -> None:
+        self.run_line(f"mute {self._cell()[0]}")
+
+    def action_solo_cursor(self) -> None:
+        self.run_line(f"solo {self._cell()[0]}")
+
+    # --- feedback -------------------------------------------------------------------------------
+
+    def say(self, text: str, error: bool = False) -> None:
+        self.query_one(MessageLine).say(text, error)
+        self._console(("✗ " if error else "  ") + text)
+
+    def _console(self, text: str) -> None:
+        self.query_one("#console", RichLog).write(text)
+
+    def report_error(self, message: str) -> None:
+        """A problem outside the user's command (port, model, bank): a notification too."""
+        self.notify(message, title="AutoBeat", severity="error", timeout=8)
+        self.say(message, error=True)
+
+    # --- drawing ---------------------------------------------------------------------------------
+
+    def sync(self) -> None:
+        """Hand every widget its view; unchanged views do not redraw."""
+        s = self.session
+        state = s.engine
+        playhead = state.step if state.playing and 0 <= state.step < STEPS else None
+        pattern = s.pattern
+        for lane in self.query(Lane):
+            g = lane.group
+            cursor = (
+                (s.cursor_track, s.cursor_step) if TRACKS[s.cursor_track - 1].group == g else None
+            )
+            lane.view = LaneView(
+                g,
+                pattern.group_events(g),
+                pattern.group_params(g),
+                s.lane_state[g],
+                s.selected == g,
+                frozenset(s.mutes),
+                frozenset(s.solos),
+                playhead,
+                cursor,
+            )
+        self.query_one(Ruler).playhead = playhead
+        self.query_one(StatusLine).view = StatusView(
+            bank=self.bank_label,
+            slot=s.slot,
+            tempo=state.tempo if s.clock_mode == "follow" else pattern.tempo,
+            swing=pattern.swing,
+            playing=state.playing,
+            clock=s.clock_mode,
+            locked=state.locked,
+            clock_lost=state.clock_lost,
+            output=state.output,
+            output_error=self.output_error,
+            model=self.model_status.text,
+            model_error=self.model_status.error,
+            engine_error=self.engine_error
+            if self.engine_ready or self.engine_error
+            else "starting",
+            queued=s.queued[0] if s.queued else "",
+        )
+        self.query_one(SlotStrip).view = SlotView(
+            slot=s.slot,
+            filled=frozenset(s.filled_slots()),
+            queued=s.queued[0] if s.queued else "",
+            chain=s.chain.describe() if s.chain else "",
+            mutate_amount=s.amount,
+            undo=s.history.depth,
+        )
+
+    @property
+    def generating(self) -> bool:
+        return GENERATING in self.session.lane_state.values()
+
+    async def action_quit(self) -> None:
+        self.exit()
+
+
+def run_model(model: Any, request: GenRequest) -> Any:
+    """One job on the model (call with the model lock held)."""
+    p = request.pattern
+    extra = {} if request.temperature is None else {"temperature": request.temperature}
+    if request.kind == "all":
+        return model.generate_all(p, p.params, request.seed, **extra)
+    g = request.groups[0]
+    if request.kind == "mutate":
+        return model.mutate(p, g, request.amount, request.seed)
+    return model.generate_group(p, g, p.group_params(g), request.seed, **extra)
+
+
+def bank_label(path: Path | None) -> str:
+    return path.name if path is not None else ""

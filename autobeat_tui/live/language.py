@@ -1,0 +1,789 @@
+"""The live-coding command language: one line in, one command value out.
+
+``parse(line, genres)`` returns a frozen command (``Gen``, ``Bpm``, ``StepLiteral``,
+...) or raises ``CommandError`` with a one-line message that names the command and
+what was allowed; ``complete(line, context)`` offers what may come next. Nothing here
+touches the app: the app decides what a command does (autobeat_tui/live/session.py
+and autobeat_tui/app.py).
+
+Counting is as musicians count: groups 1..4, tracks 1..12, steps 1..32.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from autobeat_tui.live.steps import StepLiteralError, parse_track_literal
+from patterns.bank import MAX_REPEATS, SLOT_NAMES, BankError, check_slot
+from patterns.grid import GROUPS, STEPS, TRACKS, track_by_name
+from patterns.pattern import LEVELS, MAX_SWING, MAX_TEMPO, MIN_SWING, MIN_TEMPO, TYPES
+
+# The Groove MIDI Dataset's styles: the genres shown before a model has loaded.
+DEFAULT_GENRES = (
+    "afrobeat",
+    "afrocuban",
+    "blues",
+    "country",
+    "dance",
+    "funk",
+    "gospel",
+    "highlife",
+    "hiphop",
+    "jazz",
+    "latin",
+    "middleeastern",
+    "neworleans",
+    "pop",
+    "punk",
+    "reggae",
+    "rock",
+    "soul",
+)
+PARAM_KEYS = ("genre", "type", "density", "intensity")
+MIN_AMOUNT, MAX_AMOUNT = 0.05, 1.0
+MIN_TEMPERATURE, MAX_TEMPERATURE = 0.1, 2.0
+CLOCK_MODES = ("internal", "master", "follow")
+
+
+class CommandError(ValueError):
+    """A line that is not a command: one line naming the command and what was wrong."""
+
+
+# --- the commands -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Gen:
+    group: int | None  # 1..4; None: the selected group
+    all: bool = False  # all four groups
+    params: tuple[tuple[str, str], ...] = ()  # overrides of genre/type/density/intensity
+    seed: int | None = None
+    temperature: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Mutate:
+    group: int | None
+    amount: float | None = None  # 0.05..1; None: the current amount
+    seed: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetParams:
+    group: int | None
+    params: tuple[tuple[str, str], ...]  # value "next" / "prev" cycles
+
+
+@dataclass(frozen=True, slots=True)
+class Bpm:
+    value: float
+    relative: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Swing:
+    value: float
+    relative: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Mute:
+    track: int | None  # None: every track
+    on: bool | None = None  # None: toggle
+
+
+@dataclass(frozen=True, slots=True)
+class Solo:
+    track: int | None
+    on: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Play:
+    action: str  # "start" | "stop" | "continue" | "toggle"
+
+
+@dataclass(frozen=True, slots=True)
+class Undo:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Redo:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Select:
+    group: int
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    slot: str | None = None  # a slot name, or None with a move
+    move: int = 0  # -1 previous, +1 next
+
+
+@dataclass(frozen=True, slots=True)
+class Save:
+    slot: str | None = None  # None: the current slot
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    slot: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Queue:
+    slot: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Chain:
+    entries: tuple[tuple[str, int], ...]  # (slot, times); () turns the chain off
+
+
+@dataclass(frozen=True, slots=True)
+class Export:
+    path: str
+    slot: str | None = None  # None: the pattern on screen
+
+
+@dataclass(frozen=True, slots=True)
+class Clock:
+    mode: str  # internal | master | follow
+    port: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Out:
+    name: str | None  # None: list the outputs; "none": no output
+
+
+@dataclass(frozen=True, slots=True)
+class StepLiteral:
+    track: int
+    events: tuple = ()  # tuple[Event, ...]
+    show: bool = False  # the track name alone: show its literal
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    track: int
+    step: int  # 0..31
+    velocity: int | None = None  # None: 100, or keep the hit's velocity
+
+
+@dataclass(frozen=True, slots=True)
+class Clear:
+    track: int | None = None  # None with group: the whole group
+    step: int | None = None  # None: the whole track
+    group: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Velocity:
+    track: int
+    step: int
+    value: int
+    relative: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Amount:
+    value: float
+    relative: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Help:
+    topic: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Quit:
+    pass
+
+
+Command = (
+    Gen
+    | Mutate
+    | SetParams
+    | Bpm
+    | Swing
+    | Mute
+    | Solo
+    | Play
+    | Undo
+    | Redo
+    | Select
+    | Slot
+    | Save
+    | Load
+    | Queue
+    | Chain
+    | Export
+    | Clock
+    | Out
+    | StepLiteral
+    | Hit
+    | Clear
+    | Velocity
+    | Amount
+    | Help
+    | Quit
+)
+
+# --- argument readers ---------------------------------------------------------------
+
+GROUP_NAMES = {g.name: g.number for g in GROUPS}
+
+
+def _group(word: str, cmd: str) -> int:
+    key = word.lower()
+    if key in GROUP_NAMES:
+        return GROUP_NAMES[key]
+    if key.isdigit() and 1 <= int(key) <= len(GROUPS):
+        return int(key)
+    names = ", ".join(GROUP_NAMES)
+    raise CommandError(f"{cmd}: group must be 1..{len(GROUPS)} or one of {names}, got {word!r}")
+
+
+def _is_group(word: str) -> bool:
+    return word.lower() in GROUP_NAMES or (word.isdigit() and 1 <= int(word) <= len(GROUPS))
+
+
+def _track(word: str, cmd: str) -> int:
+    try:
+        return track_by_name(word)
+    except ValueError as exc:
+        raise CommandError(f"{cmd}: {exc}") from None
+
+
+def _step(word: str, cmd: str) -> int:
+    if not word.isdigit() or not 1 <= int(word) <= STEPS:
+        raise CommandError(f"{cmd}: step must be in 1..{STEPS}, got {word!r}")
+    return int(word) - 1
+
+
+def _number(word: str, cmd: str, what: str, low: float, high: float) -> float:
+    try:
+        value = float(word)
+    except ValueError:
+        raise CommandError(
+            f"{cmd}: {what} must be a number in {low:g}..{high:g}, got {word!r}"
+        ) from None
+    if not low <= value <= high:
+        raise CommandError(f"{cmd}: {what} must be in {low:g}..{high:g}, got {word}")
+    return value
+
+
+def _int(word: str, cmd: str, what: str, low: int, high: int) -> int:
+    try:
+        value = int(word)
+    except ValueError:
+        raise CommandError(
+            f"{cmd}: {what} must be an integer in {low}..{high}, got {word!r}"
+        ) from None
+    if not low <= value <= high:
+        raise CommandError(f"{cmd}: {what} must be in {low}..{high}, got {value}")
+    return value
+
+
+def _slot(word: str, cmd: str) -> str:
+    try:
+        return check_slot(word.upper())
+    except BankError as exc:
+        raise CommandError(f"{cmd}: {exc}") from None
+
+
+def _on_off(word: str, cmd: str) -> bool:
+    key = word.lower()
+    if key in ("on", "1", "yes"):
+        return True
+    if key in ("off", "0", "no"):
+        return False
+    raise CommandError(f"{cmd}: expected on or off, got {word!r}")
+
+
+def _no_more(args: Sequence[str], cmd: str, usage_of: str | None = None) -> None:
+    if args:
+        raise CommandError(f"{cmd}: unexpected {args[0]!r}; usage: {USAGE[usage_of or cmd]}")
+
+
+def _key_values(
+    args: Sequence[str], cmd: str, genres: Sequence[str], allowed: Sequence[str], cycle: bool
+) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for arg in args:
+        key, sep, value = arg.partition("=")
+        key = key.lower()
+        if not sep or not value:
+            raise CommandError(
+                f"{cmd}: expected key=value, got {arg!r}; keys: {', '.join(allowed)}"
+            )
+        if key not in allowed:
+            raise CommandError(f"{cmd}: unknown key {key!r}; keys: {', '.join(allowed)}")
+        value = value.lower() if key != "genre" else value
+        if cycle and value in ("next", "prev"):
+            out[key] = value
+            continue
+        choices: Sequence[str] | None = {
+            "genre": genres,
+            "type": TYPES,
+            "density": LEVELS,
+            "intensity": LEVELS,
+        }.get(key)
+        if choices is not None and value not in choices:
+            raise CommandError(f"{cmd}: {key} must be one of {', '.join(choices)}, got {value!r}")
+        out[key] = value
+    return out
+
+
+def _relative(word: str, cmd: str, what: str, low: float, high: float) -> tuple[float, bool]:
+    if word[:1] in "+-" and len(word) > 1:
+        span = high - low
+        return _number(word, cmd, f"a change of {what}", -span, span), True
+    return _number(word, cmd, what, low, high), False
+
+
+# --- one parser per command ------------------------------------------------------------
+
+
+def _p_gen(args: list[str], genres: Sequence[str]) -> Gen:
+    group: int | None = None
+    every = False
+    if args and "=" not in args[0]:
+        if args[0].lower() == "all":
+            every = True
+        else:
+            group = _group(args[0], "gen")
+        args = args[1:]
+    kv = _key_values(args, "gen", genres, (*PARAM_KEYS, "seed", "temp"), cycle=False)
+    seed = _int(kv.pop("seed"), "gen", "seed", 0, 2**32 - 1) if "seed" in kv else None
+    temp = None
+    if "temp" in kv:
+        temp = _number(kv.pop("temp"), "gen", "temp", MIN_TEMPERATURE, MAX_TEMPERATURE)
+    return Gen(group, every, tuple(kv.items()), seed, temp)
+
+
+def _p_mutate(args: list[str], genres: Sequence[str]) -> Mutate:
+    group = amount = seed = None
+    rest = []
+    for arg in args:
+        if arg.lower().startswith("seed="):
+            seed = _int(arg[5:], "mutate", "seed", 0, 2**32 - 1)
+        elif group is None and amount is None and _is_group(arg):
+            group = _group(arg, "mutate")
+        elif amount is None and "=" not in arg:
+            amount = _number(arg, "mutate", "amount", MIN_AMOUNT, MAX_AMOUNT)
+        else:
+            rest.append(arg)
+    _no_more(rest, "mutate")
+    return Mutate(group, amount, seed)
+
+
+def _p_set(args: list[str], genres: Sequence[str]) -> SetParams:
+    group = None
+    if args and "=" not in args[0]:
+        group = _group(args[0], "set")
+        args = args[1:]
+    if not args:
+        raise CommandError(f"set: nothing to set; usage: {USAGE['set']}")
+    return SetParams(group, tuple(_key_values(args, "set", genres, PARAM_KEYS, cycle=True).items()))
+
+
+def _one(args: list[str], cmd: str) -> str:
+    if not args:
+        raise CommandError(f"{cmd}: missing argument; usage: {USAGE[cmd]}")
+    _no_more(args[1:], cmd)
+    return args[0]
+
+
+def _p_bpm(args: list[str], genres: Sequence[str]) -> Bpm:
+    return Bpm(*_relative(_one(args, "bpm"), "bpm", "tempo", MIN_TEMPO, MAX_TEMPO))
+
+
+def _p_swing(args: list[str], genres: Sequence[str]) -> Swing:
+    return Swing(*_relative(_one(args, "swing"), "swing", "swing", MIN_SWING, MAX_SWING))
+
+
+def _p_amount(args: list[str], genres: Sequence[str]) -> Amount:
+    return Amount(*_relative(_one(args, "amount"), "amount", "amount", MIN_AMOUNT, MAX_AMOUNT))
+
+
+def _mute_solo(args: list[str], cmd: str) -> tuple[int | None, bool | None]:
+    if not args:
+        raise CommandError(f"{cmd}: missing track; usage: {USAGE[cmd]}")
+    track = None if args[0].lower() == "all" else _track(args[0], cmd)
+    on = _on_off(args[1], cmd) if len(args) > 1 else None
+    _no_more(args[2:], cmd)
+    if track is None and on is None:
+        on = False  # "mute all" alone would be a toggle of everything: take it as "clear"
+    return track, on
+
+
+def _p_mute(args: list[str], genres: Sequence[str]) -> Mute:
+    return Mute(*_mute_solo(args, "mute"))
+
+
+def _p_solo(args: list[str], genres: Sequence[str]) -> Solo:
+    return Solo(*_mute_solo(args, "solo"))
+
+
+def _plain(
+    factory: Callable[[], Command], cmd: str
+) -> Callable[[list[str], Sequence[str]], Command]:
+    def parse(args: list[str], genres: Sequence[str]) -> Command:
+        _no_more(args, cmd)
+        return factory()
+
+    return parse
+
+
+def _p_group(args: list[str], genres: Sequence[str]) -> Select:
+    return Select(_group(_one(args, "group"), "group"))
+
+
+def _p_slot(args: list[str], genres: Sequence[str]) -> Slot:
+    word = _one(args, "slot")
+    if word.lower() in ("next", "+"):
+        return Slot(move=1)
+    if word.lower() in ("prev", "-"):
+        return Slot(move=-1)
+    return Slot(_slot(word, "slot"))
+
+
+def _optional_slot(args: list[str], cmd: str) -> str | None:
+    _no_more(args[1:], cmd)
+    return _slot(args[0], cmd) if args else None
+
+
+def _p_save(args: list[str], genres: Sequence[str]) -> Save:
+    return Save(_optional_slot(args, "save"))
+
+
+def _p_load(args: list[str], genres: Sequence[str]) -> Load:
+    return Load(_optional_slot(args, "load"))
+
+
+def _p_queue(args: list[str], genres: Sequence[str]) -> Queue:
+    return Queue(_optional_slot(args, "queue"))
+
+
+def _p_chain(args: list[str], genres: Sequence[str]) -> Chain:
+    if not args:
+        raise CommandError(f"chain: missing slots; usage: {USAGE['chain']}")
+    if len(args) == 1 and args[0].lower() == "off":
+        return Chain(())
+    entries = []
+    for arg in args:
+        name, star, times = arg.partition("*")
+        count = _int(times, "chain", f"the repeat count of {name}", 1, MAX_REPEATS) if star else 1
+        entries.append((_slot(name, "chain"), count))
+    return Chain(tuple(entries))
+
+
+def _p_export(args: list[str], genres: Sequence[str]) -> Export:
+    if not args:
+        raise CommandError(f"export: missing file; usage: {USAGE['export']}")
+    slot = None
+    if len(args) >= 2:
+        slot = _slot(args[0], "export")
+        args = args[1:]
+    path = _one(args, "export")
+    if not path.lower().endswith((".mid", ".midi")):
+        raise CommandError(f"export: the file must end in .mid or .midi, got {path!r}")
+    return Export(path, slot)
+
+
+def _p_clock(args: list[str], genres: Sequence[str]) -> Clock:
+    if not args:
+        raise CommandError(f"clock: missing mode; usage: {USAGE['clock']}")
+    mode = args[0].lower()
+    if mode not in CLOCK_MODES:
+        raise CommandError(f"clock: mode must be one of {', '.join(CLOCK_MODES)}, got {args[0]!r}")
+    port = " ".join(args[1:]) or None
+    if port is not None and mode != "follow":
+        raise CommandError(f"clock: only follow takes a port; usage: {USAGE['clock']}")
+    return Clock(mode, port)
+
+
+def _p_out(args: list[str], genres: Sequence[str]) -> Out:
+    return Out(" ".join(args) or None)
+
+
+def _p_hit(args: list[str], genres: Sequence[str]) -> Hit:
+    if len(args) < 2:
+        raise CommandError(f"hit: missing track or step; usage: {USAGE['hit']}")
+    velocity = _int(args[2], "hit", "velocity", 1, 127) if len(args) > 2 else None
+    _no_more(args[3:], "hit")
+    return Hit(_track(args[0], "hit"), _step(args[1], "hit"), velocity)
+
+
+def _p_clear(args: list[str], genres: Sequence[str]) -> Clear:
+    if not args:
+        raise CommandError(f"clear: missing track or group; usage: {USAGE['clear']}")
+    if args[0].lower() in GROUP_NAMES or args[0].lower() == "group":
+        word = args[1] if args[0].lower() == "group" and len(args) > 1 else args[0]
+        _no_more(args[2 if args[0].lower() == "group" else 1 :], "clear")
+        return Clear(group=_group(word, "clear"))
+    track = _track(args[0], "clear")
+    step = _step(args[1], "clear") if len(args) > 1 else None
+    _no_more(args[2:], "clear")
+    return Clear(track, step)
+
+
+def _p_vel(args: list[str], genres: Sequence[str]) -> Velocity:
+    if len(args) < 3:
+        raise CommandError(f"vel: missing argument; usage: {USAGE['vel']}")
+    _no_more(args[3:], "vel")
+    track, step = _track(args[0], "vel"), _step(args[1], "vel")
+    if args[2][:1] in "+-":
+        return Velocity(track, step, _int(args[2], "vel", "a change of velocity", -126, 126), True)
+    return Velocity(track, step, _int(args[2], "vel", "velocity", 1, 127))
+
+
+def _p_help(args: list[str], genres: Sequence[str]) -> Help:
+    topic = _optional_word(args, "help")
+    if topic is not None and topic not in USAGE:
+        raise CommandError(f"help: unknown command {topic!r}; commands: {', '.join(USAGE)}")
+    return Help(topic)
+
+
+def _optional_word(args: list[str], cmd: str) -> str | None:
+    _no_more(args[1:], cmd)
+    return args[0].lower() if args else None
+
+
+def _p_play(args: list[str], genres: Sequence[str]) -> Play:
+    _no_more(args, "play")
+    return Play("start")
+
+
+PARSERS: dict[str, Callable[[list[str], Sequence[str]], Command]] = {
+    "gen": _p_gen,
+    "mutate": _p_mutate,
+    "set": _p_set,
+    "bpm": _p_bpm,
+    "swing": _p_swing,
+    "mute": _p_mute,
+    "solo": _p_solo,
+    "play": _p_play,
+    "stop": _plain(lambda: Play("stop"), "stop"),
+    "continue": _plain(lambda: Play("continue"), "continue"),
+    "undo": _plain(Undo, "undo"),
+    "redo": _plain(Redo, "redo"),
+    "group": _p_group,
+    "slot": _p_slot,
+    "save": _p_save,
+    "load": _p_load,
+    "queue": _p_queue,
+    "chain": _p_chain,
+    "export": _p_export,
+    "clock": _p_clock,
+    "out": _p_out,
+    "hit": _p_hit,
+    "clear": _p_clear,
+    "vel": _p_vel,
+    "amount": _p_amount,
+    "help": _p_help,
+    "quit": _plain(Quit, "quit"),
+}
+
+USAGE: dict[str, str] = {
+    "gen": "gen [GROUP|all] [genre=G] [type=beat|fill] [density=D] [intensity=I] [seed=N] [temp=T]",
+    "mutate": "mutate [GROUP] [AMOUNT 0.05..1] [seed=N]",
+    "set": "set [GROUP] genre=G|next|prev type=.. density=.. intensity=..",
+    "bpm": "bpm 20..300 | bpm +N | bpm -N",
+    "swing": "swing 50..75 | swing +N | swing -N",
+    "mute": "mute TRACK|all [on|off]",
+    "solo": "solo TRACK|all [on|off]",
+    "play": "play (from the top)",
+    "stop": "stop",
+    "continue": "continue (from where it stopped)",
+    "undo": "undo",
+    "redo": "redo",
+    "group": "group 1..4 (select a lane)",
+    "slot": "slot A01..H16 | slot next | slot prev",
+    "save": "save [SLOT]",
+    "load": "load [SLOT] (now)",
+    "queue": "queue [SLOT] (at the next bar)",
+    "chain": "chain SLOT[*TIMES] ... | chain off",
+    "export": "export [SLOT] FILE.mid",
+    "clock": "clock internal | clock master | clock follow [PORT]",
+    "out": "out [PORT|none] (no port: list them)",
+    "hit": "hit TRACK STEP(1..32) [VELOCITY]",
+    "clear": "clear TRACK [STEP] | clear GROUP",
+    "vel": "vel TRACK STEP VELOCITY|+N|-N",
+    "amount": "amount 0.05..1 | amount +N | amount -N (for mutate)",
+    "help": "help [COMMAND]",
+    "quit": "quit",
+}
+USAGE_LITERAL = (
+    "TRACK STEPS (kick x...x...x...x... : . rest, x hit, X accent, o soft, g ghost, 1..9)"
+)
+
+ALIASES = {
+    "g": "gen",
+    "m": "mutate",
+    "tempo": "bpm",
+    "q": "quit",
+    "exit": "quit",
+    "?": "help",
+    "start": "play",
+    "sel": "group",
+    "write": "save",
+    "w": "save",
+    "recall": "load",
+}
+
+
+def command_names() -> tuple[str, ...]:
+    return tuple(PARSERS)
+
+
+def split(line: str) -> list[str]:
+    try:
+        return shlex.split(line)
+    except ValueError as exc:
+        raise CommandError(f"cannot read the line: {exc}") from None
+
+
+def parse(line: str, genres: Sequence[str] = DEFAULT_GENRES) -> Command:
+    """The command a line stands for; CommandError (one line) if it is not one."""
+    words = split(line.strip())
+    if not words:
+        raise CommandError("empty command; type help for the list")
+    head, args = words[0].lower(), words[1:]
+    head = ALIASES.get(head, head)
+    if head in PARSERS:
+        return PARSERS[head](args, genres)
+    try:
+        track = track_by_name(head)
+    except ValueError:
+        track = None
+    if track is not None and not head.isdigit():
+        if not args:
+            return StepLiteral(track, show=True)
+        try:
+            return StepLiteral(track, parse_track_literal(track, " ".join(args)))
+        except StepLiteralError as exc:
+            raise CommandError(f"{head}: {exc}") from None
+    raise CommandError(f"unknown command {words[0]!r}; type help for the list")
+
+
+# --- completion --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Completion:
+    """What tab may put in place of the line's last word (from `start` on)."""
+
+    start: int
+    candidates: tuple[str, ...]
+
+    def common_prefix(self) -> str:
+        if not self.candidates:
+            return ""
+        first, last = min(self.candidates), max(self.candidates)
+        n = 0
+        while n < min(len(first), len(last)) and first[n] == last[n]:
+            n += 1
+        return first[:n]
+
+
+@dataclass(frozen=True)
+class CompletionContext:
+    """What the app knows that completion offers: genres, ports, filled slots, literals."""
+
+    genres: Sequence[str] = DEFAULT_GENRES
+    filled_slots: Sequence[str] = ()
+    outputs: Sequence[str] = ()
+    inputs: Sequence[str] = ()
+    literals: dict[int, str] = field(default_factory=dict)  # track -> its literal now
+
+
+TRACK_WORDS = tuple(t.name for t in TRACKS)
+GROUP_WORDS = tuple(str(g.number) for g in GROUPS) + tuple(GROUP_NAMES)
+
+
+def _values_for(key: str, ctx: CompletionContext, cycle: bool) -> tuple[str, ...]:
+    extra = ("next", "prev") if cycle else ()
+    return {
+        "genre": tuple(ctx.genres) + extra,
+        "type": TYPES + extra,
+        "density": LEVELS + extra,
+        "intensity": LEVELS + extra,
+    }.get(key, ())
+
+
+def _candidates(words: list[str], ctx: CompletionContext) -> tuple[str, ...]:
+    """Candidates for the word after `words` (the ones already typed)."""
+    if not words:
+        return tuple(PARSERS) + TRACK_WORDS
+    head = ALIASES.get(words[0].lower(), words[0].lower())
+    n = len(words)  # index of the word being completed
+    keys_gen = tuple(f"{k}=" for k in (*PARAM_KEYS, "seed", "temp"))
+    keys_set = tuple(f"{k}=" for k in PARAM_KEYS)
+    if head == "gen":
+        return (("all",) + GROUP_WORDS if n == 1 else ()) + keys_gen
+    if head == "set":
+        return (GROUP_WORDS if n == 1 else ()) + keys_set
+    if head == "mutate":
+        return GROUP_WORDS + ("seed=",) if n == 1 else ("0.1", "0.25", "0.5", "seed=")
+    if head in ("mute", "solo"):
+        return TRACK_WORDS + ("all",) if n == 1 else ("on", "off") if n == 2 else ()
+    if head in ("save", "slot") and n == 1:
+        extra = ("next", "prev") if head == "slot" else ()
+        return extra + SLOT_NAMES
+    if head in ("load", "queue", "export") and n == 1:
+        return tuple(ctx.filled_slots) or SLOT_NAMES
+    if head == "chain":
+        return tuple(f"{s}*" for s in (ctx.filled_slots or SLOT_NAMES)) + (
+            ("off",) if n == 1 else ()
+        )
+    if head == "clock":
+        return CLOCK_MODES if n == 1 else tuple(ctx.inputs) if words[1] == "follow" else ()
+    if head == "out" and n == 1:
+        return tuple(ctx.outputs) + ("none",)
+    if head in ("hit", "vel") and n == 1:
+        return TRACK_WORDS
+    if head == "clear" and n == 1:
+        return TRACK_WORDS + tuple(GROUP_NAMES)
+    if head == "group" and n == 1:
+        return GROUP_WORDS
+    if head == "help" and n == 1:
+        return tuple(PARSERS)
+    try:
+        track = track_by_name(head)
+    except ValueError:
+        return ()
+    literal = ctx.literals.get(track)
+    return (literal,) if literal and n == 1 else ()
+
+
+def complete(line: str, ctx: CompletionContext | None = None) -> Completion:
+    """What may replace the last (possibly empty) word of `line`."""
+    ctx = ctx or CompletionContext()
+    start = len(line) - len(line.split(" ")[-1])
+    words = line[:start].split()
+    word = line[start:]
+    if "=" in word and words:
+        key, _, value = word.partition("=")
+        head = ALIASES.get(words[0].lower(), words[0].lower())
+        values = _values_for(key.lower(), ctx, cycle=head == "set")
+        start += len(key) + 1
+        return Completion(start, tuple(v for v in values if v.startswith(value)))
+    options = _candidates(words, ctx)
+    lowered = word.lower()
+    upper = word.upper()
+    return Completion(
+        start,
+        tuple(
+            o for o in options if o.startswith(lowered) or o.startswith(upper) or o.startswith(word)
+        ),
+    )

@@ -1,0 +1,536 @@
+"""The session: what the app edits and plays, and what each action sends the engine.
+
+Headless. Each action changes the session and queues engine commands in
+``outbox`` (the app sends them); it returns a line for the user, or raises
+``CommandError`` and changes nothing. Generation itself runs in the app's worker:
+``gen_request`` describes the job, ``apply_generated`` takes its result.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from autobeat_tui.live import language as lang
+from autobeat_tui.live.chain import ChainPlayer
+from autobeat_tui.live.history import History
+from autobeat_tui.live.steps import format_track
+from engine.messages import (
+    EngineState,
+    SetClock,
+    SetMute,
+    SetOutput,
+    SetPattern,
+    SetSolo,
+    SetSwing,
+    SetTempo,
+    SwapGroup,
+    Transport,
+)
+from patterns.grid import GROUPS, STEPS, TRACKS
+from patterns.pattern import (
+    LEVELS,
+    MAX_SWING,
+    MAX_TEMPO,
+    MIN_SWING,
+    MIN_TEMPO,
+    TYPES,
+    Event,
+    Pattern,
+    PatternError,
+)
+
+CommandError = lang.CommandError
+DEFAULT_AMOUNT = 0.25
+VELOCITY_STEP = 10
+IDLE, GENERATING, WAITING = "", "generating", "waiting for bar"
+
+
+@dataclass(frozen=True)
+class GenRequest:
+    """One job for the model worker: a snapshot and what to write."""
+
+    id: int
+    kind: str  # "group" | "all" | "mutate"
+    groups: tuple[int, ...]
+    pattern: Pattern  # the snapshot the model reads (params already set)
+    seed: int
+    temperature: float | None = None
+    amount: float = DEFAULT_AMOUNT
+
+
+def _clamp(value: float, low: float, high: float) -> float:
+    return max(low, min(high, value))
+
+
+class Session:
+    """The pattern on screen, its history, the cursor, mutes, slots and the bank."""
+
+    def __init__(
+        self,
+        pattern: Pattern | None = None,
+        *,
+        bank=None,
+        bank_path: Path | None = None,
+        bank_writable: bool = True,
+        save_bank: Callable | None = None,
+        write_midi: Callable | None = None,
+        kit=None,
+        slot: str = "A01",
+        genres: Sequence[str] = lang.DEFAULT_GENRES,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.history = History(pattern or Pattern())
+        self.bank = bank
+        self.bank_path = bank_path
+        self.bank_writable = bank_writable
+        self._save_bank = save_bank
+        self._write_midi = write_midi
+        self.kit = kit
+        self.slot = slot
+        self.genres = tuple(genres)
+        self.rng = rng or random.Random()
+        self.selected = 1
+        self.cursor_track = 1
+        self.cursor_step = 0
+        self.mutes: set[int] = set()
+        self.solos: set[int] = set()
+        self.amount = DEFAULT_AMOUNT
+        self.playing = False
+        self.clock_mode = "internal"  # internal | master | follow
+        self.clock_in: str | None = None
+        self.lane_state: dict[int, str] = {g.number: IDLE for g in GROUPS}
+        self.queued: tuple[str, Pattern] | None = None
+        self.chain: ChainPlayer | None = None
+        self.outbox: list = []
+        self._next_request = 0
+        self.latest_request = 0
+        self.engine = EngineState()
+
+    # --- reading ----------------------------------------------------------------
+
+    @property
+    def pattern(self) -> Pattern:
+        return self.history.present
+
+    def filled_slots(self) -> list[str]:
+        return list(self.bank.filled()) if self.bank is not None else []
+
+    def literals(self) -> dict[int, str]:
+        return {t.number: format_track(self.pattern.events, t.number) for t in TRACKS}
+
+    def send(self, *commands) -> None:
+        self.outbox.extend(commands)
+
+    def take_outbox(self) -> list:
+        out, self.outbox = self.outbox, []
+        return out
+
+    def _group(self, group: int | None) -> int:
+        return self.selected if group is None else group
+
+    # --- editing -----------------------------------------------------------------
+
+    def _edit(self, pattern: Pattern, groups: Sequence[int]) -> None:
+        """Commit an edit and play it at once."""
+        self.history.commit(pattern)
+        for g in sorted(set(groups)):
+            self.send(SwapGroup(g, pattern.group_events(g), at="now"))
+
+    def _track_group(self, track: int) -> int:
+        return TRACKS[track - 1].group
+
+    def set_hit(self, track: int, step: int, velocity: int | None = None) -> str:
+        old = self.pattern.at(step, track)
+        vel = velocity if velocity is not None else (old.velocity if old else 100)
+        offset = old.offset if old else 0
+        self._edit(
+            self.pattern.with_event(Event(step, track, offset, vel)), [self._track_group(track)]
+        )
+        return f"{TRACKS[track - 1].name} step {step + 1}: velocity {vel}"
+
+    def clear(
+        self, track: int | None = None, step: int | None = None, group: int | None = None
+    ) -> str:
+        if group is not None:
+            self._edit(self.pattern.with_group(group, ()), [group])
+            return f"cleared group {group} ({GROUPS[group - 1].name})"
+        assert track is not None
+        name = TRACKS[track - 1].name
+        if step is None:
+            self._edit(self.pattern.with_track(track, ()), [self._track_group(track)])
+            return f"cleared {name}"
+        self._edit(self.pattern.without_event(step, track), [self._track_group(track)])
+        return f"{name} step {step + 1}: cleared"
+
+    def toggle_hit(self, track: int, step: int) -> str:
+        if self.pattern.at(step, track) is not None:
+            return self.clear(track, step)
+        return self.set_hit(track, step, 100)
+
+    def change_velocity(self, track: int, step: int, value: int, relative: bool) -> str:
+        old = self.pattern.at(step, track)
+        if old is None:
+            if relative:
+                raise CommandError(f"vel: no hit on {TRACKS[track - 1].name} step {step + 1}")
+            return self.set_hit(track, step, value)
+        vel = int(_clamp(old.velocity + value if relative else value, 1, 127))
+        return self.set_hit(track, step, vel)
+
+    def literal(self, track: int, events: tuple[Event, ...]) -> str:
+        self._edit(self.pattern.with_track(track, events), [self._track_group(track)])
+        return f"{TRACKS[track - 1].name}: {len(events)} hits"
+
+    def undo(self) -> str:
+        before = self.pattern
+        if self.history.undo() is None:
+            return "nothing to undo"
+        self._play_whole(before)
+        return "undone"
+
+    def redo(self) -> str:
+        before = self.pattern
+        if self.history.redo() is None:
+            return "nothing to redo"
+        self._play_whole(before)
+        return "redone"
+
+    def _play_whole(self, before: Pattern) -> None:
+        now = self.pattern
+        self.send(SetPattern(now, at="now"))
+        if now.tempo != before.tempo:
+            self.send(SetTempo(now.tempo))
+        if now.swing != before.swing:
+            self.send(SetSwing(now.swing))
+
+    # --- parameters ---------------------------------------------------------------
+
+    def select(self, group: int) -> str:
+        self.selected = group
+        tracks = GROUPS[group - 1].tracks
+        if self.cursor_track not in tracks:
+            self.cursor_track = tracks[0]
+        return f"group {group}: {GROUPS[group - 1].name}"
+
+    def _choices(self, key: str) -> Sequence[str]:
+        return {"genre": self.genres, "type": TYPES, "density": LEVELS, "intensity": LEVELS}[key]
+
+    def set_params(self, group: int | None, params: Sequence[tuple[str, str]]) -> str:
+        g = self._group(group)
+        current = self.pattern.group_params(g)
+        changes = {}
+        for key, value in params:
+            choices = self._choices(key)
+            if value in ("next", "prev"):
+                old = getattr(current, key)
+                i = choices.index(old) if old in choices else -1
+                value = choices[(i + (1 if value == "next" else -1)) % len(choices)]
+            changes[key] = value
+        try:
+            new = replace(current, **changes)
+        except PatternError as exc:
+            raise CommandError(f"set: {exc}") from None
+        self.history.replace(self.pattern.with_params(g, new))
+        return f"group {g}: " + " ".join(f"{k}={v}" for k, v in changes.items())
+
+    def cycle(self, key: str, direction: int = 1) -> str:
+        return self.set_params(None, [(key, "next" if direction > 0 else "prev")])
+
+    def set_tempo(self, value: float, relative: bool = False) -> str:
+        bpm = round(
+            _clamp(self.pattern.tempo + value if relative else value, MIN_TEMPO, MAX_TEMPO), 2
+        )
+        self.history.replace(self.pattern.with_tempo(bpm))
+        self.send(SetTempo(bpm))
+        note = " (following the external clock)" if self.clock_mode == "follow" else ""
+        return f"tempo {bpm:g} BPM{note}"
+
+    def set_swing(self, value: float, relative: bool = False) -> str:
+        swing = round(
+            _clamp(self.pattern.swing + value if relative else value, MIN_SWING, MAX_SWING), 1
+        )
+        self.history.replace(self.pattern.with_swing(swing))
+        self.send(SetSwing(swing))
+        return f"swing {swing:g}%"
+
+    def set_amount(self, value: float, relative: bool = False) -> str:
+        amount = _clamp(
+            self.amount + value if relative else value, lang.MIN_AMOUNT, lang.MAX_AMOUNT
+        )
+        self.amount = round(amount, 2)
+        return f"mutate amount {self.amount:.2f}"
+
+    # --- mute, solo, transport, clock ------------------------------------------------
+
+    def _flags(self, flags: set[int], track: int | None, on: bool | None, make, word: str) -> str:
+        targets = [t.number for t in TRACKS] if track is None else [track]
+        for t in targets:
+            want = (t not in flags) if on is None else on
+            if want != (t in flags):
+                (flags.add if want else flags.discard)(t)
+                self.send(make(t, want))
+        if track is None:
+            return f"{word}: {'all tracks' if on else 'none'}"
+        return f"{TRACKS[track - 1].name}: {word} {'on' if track in flags else 'off'}"
+
+    def mute(self, track: int | None, on: bool | None = None) -> str:
+        return self._flags(self.mutes, track, on, SetMute, "mute")
+
+    def solo(self, track: int | None, on: bool | None = None) -> str:
+        return self._flags(self.solos, track, on, SetSolo, "solo")
+
+    def transport(self, action: str) -> str:
+        if action == "toggle":
+            action = "stop" if self.playing else "start"
+        self.send(Transport(action))
+        self.playing = action != "stop"
+        return {"start": "playing", "stop": "stopped", "continue": "playing on"}[action]
+
+    def set_clock(self, mode: str, port: str | None = None) -> str:
+        if mode == "follow":
+            port = port or self.clock_in
+            self.send(SetClock("external", clock_in=port))
+            self.clock_in = port
+        else:
+            self.send(SetClock("internal", send_clock=mode == "master"))
+        self.clock_mode = mode
+        where = f" {port}" if mode == "follow" and port else ""
+        return f"clock {mode}{where}"
+
+    def set_output(self, name: str) -> str:
+        self.send(SetOutput(None if name.lower() == "none" else name))
+        return f"output: {name}"
+
+    # --- generation ------------------------------------------------------------------
+
+    def gen_request(self, cmd: lang.Gen | lang.Mutate) -> GenRequest:
+        """Set the lane parameters a command names and describe the job."""
+        self._next_request += 1
+        self.latest_request = self._next_request
+        if isinstance(cmd, lang.Mutate):
+            g = self._group(cmd.group)
+            amount = cmd.amount if cmd.amount is not None else self.amount
+            if cmd.amount is not None:
+                self.amount = cmd.amount
+            kind, groups = "mutate", (g,)
+            seed = cmd.seed if cmd.seed is not None else self.rng.randrange(2**32)
+            return self._mark(
+                GenRequest(self._next_request, kind, groups, self.pattern, seed, None, amount)
+            )
+        groups = tuple(g.number for g in GROUPS) if cmd.all else (self._group(cmd.group),)
+        if cmd.params:
+            for g in groups:
+                self.set_params(g, cmd.params)
+        seed = cmd.seed if cmd.seed is not None else self.rng.randrange(2**32)
+        kind = "all" if cmd.all else "group"
+        return self._mark(
+            GenRequest(self._next_request, kind, groups, self.pattern, seed, cmd.temperature)
+        )
+
+    def _mark(self, request: GenRequest) -> GenRequest:
+        for g, state in self.lane_state.items():
+            if state == GENERATING:
+                self.lane_state[g] = IDLE
+        for g in request.groups:
+            self.lane_state[g] = GENERATING
+        return request
+
+    def generation_failed(self, request: GenRequest) -> None:
+        if request.id == self.latest_request:
+            for g in request.groups:
+                self.lane_state[g] = IDLE
+
+    def apply_generated(self, request: GenRequest, result: Pattern, model_name: str = "") -> bool:
+        """Put a finished job's groups in place; False when a newer request replaced it."""
+        if request.id != self.latest_request:
+            return False
+        pattern = self.pattern
+        for g in request.groups:
+            params = replace(pattern.group_params(g), seed=request.seed, model=model_name)
+            pattern = pattern.with_group(g, result.group_events(g), params)
+        self.history.commit(pattern)
+        at = "bar" if self.playing else "now"
+        for g in request.groups:
+            self.send(SwapGroup(g, pattern.group_events(g), at=at))
+            self.lane_state[g] = WAITING if at == "bar" else IDLE
+        return True
+
+    # --- engine reports --------------------------------------------------------------
+
+    def on_state(self, state: EngineState) -> list[str]:
+        """Take the engine's newest state; lines to tell the user (chain moves)."""
+        old_bar = self.engine.bar
+        self.engine = state
+        self.playing = state.playing
+        said = []
+        if self.chain is not None and state.playing and state.bar != old_bar:
+            slot = self.chain.on_bar(state.bar)
+            if slot is not None:
+                said.append(self._queue_slot(slot, chained=True))
+        if not state.playing and not state.pending and self.queued is None:
+            for g, lane in self.lane_state.items():  # stopped: nothing waits for a bar
+                if lane == WAITING:
+                    self.lane_state[g] = IDLE
+        return said
+
+    def on_swapped(self, bar: int) -> str | None:
+        if self.chain is not None:
+            self.chain.swapped(bar)
+        return self._swapped()
+
+    def _swapped(self) -> str | None:
+        for g, state in self.lane_state.items():
+            if state == WAITING:
+                self.lane_state[g] = IDLE
+        if self.queued is None:
+            return None
+        slot, pattern = self.queued
+        self.queued = None
+        self.history.commit(pattern)
+        self.slot = slot
+        return f"playing {slot}"
+
+    # --- slots and the bank -------------------------------------------------------------
+
+    def move_slot(self, step: int) -> str:
+        names = lang.SLOT_NAMES
+        self.slot = names[(names.index(self.slot) + step) % len(names)]
+        filled = self.bank is not None and self.bank.get(self.slot) is not None
+        return f"slot {self.slot}{'' if filled else ' (empty)'}"
+
+    def select_slot(self, slot: str) -> str:
+        self.slot = slot
+        return self.move_slot(0)
+
+    def _stored(self, slot: str, cmd: str) -> Pattern:
+        if self.bank is None:
+            raise CommandError(f"{cmd}: no bank is open")
+        pattern = self.bank.get(slot)
+        if pattern is None:
+            raise CommandError(f"{cmd}: slot {slot} is empty")
+        return pattern
+
+    def save(self, slot: str | None = None) -> str:
+        slot = slot or self.slot
+        if self.bank is None or self._save_bank is None:
+            raise CommandError("save: no bank is open")
+        if not self.bank_writable:
+            raise CommandError(
+                f"save: {self.bank_path} is open read-only (locked by another autobeat)"
+            )
+        bank = self.bank.with_slot(slot, self.pattern)
+        self._save_bank(bank, self.bank_path)  # raises BankError: the app reports it
+        self.bank = bank
+        self.slot = slot
+        return f"saved {slot} to {self.bank_path}"
+
+    def load(self, slot: str | None = None) -> str:
+        slot = slot or self.slot
+        pattern = self._stored(slot, "load")
+        before = self.pattern
+        self.history.commit(pattern)
+        self.slot = slot
+        self.queued = None
+        self._play_whole(before)
+        return f"loaded {slot}"
+
+    def queue(self, slot: str | None = None) -> str:
+        self.chain = None
+        return self._queue_slot(slot or self.slot)
+
+    def _queue_slot(self, slot: str, chained: bool = False) -> str:
+        pattern = self._stored(slot, "queue")
+        if not self.playing:
+            self.queued = None
+            if self.chain is not None:
+                self.chain.swapped(self.engine.bar)
+            before = self.pattern
+            self.history.commit(pattern)
+            self.slot = slot
+            self._play_whole(before)
+            return f"loaded {slot}"
+        self.queued = (slot, pattern)
+        self.send(SetPattern(pattern, at="bar"))
+        if pattern.tempo != self.pattern.tempo:
+            self.send(SetTempo(pattern.tempo))
+        return f"{'chain: ' if chained else ''}{slot} queued for the next bar"
+
+    def set_chain(self, entries: Sequence[tuple[str, int]]) -> str:
+        if not entries:
+            self.chain = None
+            return "chain off"
+        for slot, _ in entries:
+            self._stored(slot, "chain")
+        self.chain = ChainPlayer(entries)
+        said = self._queue_slot(self.chain.first(), chained=True)
+        return f"chain {self.chain.describe()}: {said}"
+
+    def export(self, path: str, slot: str | None = None) -> str:
+        pattern = self._stored(slot, "export") if slot else self.pattern
+        if self._write_midi is None:
+            raise CommandError("export: MIDI export is not available")
+        target = Path(path).expanduser()
+        self._write_midi(target, [pattern], self.kit)
+        return f"exported {slot or 'the pattern'} to {target}"
+
+    # --- the cursor ---------------------------------------------------------------------
+
+    def move_cursor(self, tracks: int = 0, steps: int = 0) -> None:
+        self.cursor_track = (self.cursor_track - 1 + tracks) % len(TRACKS) + 1
+        self.cursor_step = (self.cursor_step + steps) % STEPS
+        self.selected = TRACKS[self.cursor_track - 1].group
+
+    # --- commands ----------------------------------------------------------------------
+
+    def run(self, cmd: lang.Command) -> str | None:
+        """Carry out a command the session owns; None for the app's own (gen, help, ...)."""
+        match cmd:
+            case lang.SetParams(group, params):
+                return self.set_params(group, params)
+            case lang.Bpm(value, relative):
+                return self.set_tempo(value, relative)
+            case lang.Swing(value, relative):
+                return self.set_swing(value, relative)
+            case lang.Amount(value, relative):
+                return self.set_amount(value, relative)
+            case lang.Mute(track, on):
+                return self.mute(track, on)
+            case lang.Solo(track, on):
+                return self.solo(track, on)
+            case lang.Play(action):
+                return self.transport(action)
+            case lang.Undo():
+                return self.undo()
+            case lang.Redo():
+                return self.redo()
+            case lang.Select(group):
+                return self.select(group)
+            case lang.Slot(slot, move):
+                return self.select_slot(slot) if slot else self.move_slot(move)
+            case lang.Save(slot):
+                return self.save(slot)
+            case lang.Load(slot):
+                return self.load(slot)
+            case lang.Queue(slot):
+                return self.queue(slot)
+            case lang.Chain(entries):
+                return self.set_chain(entries)
+            case lang.Export(path, slot):
+                return self.export(path, slot)
+            case lang.Clock(mode, port):
+                return self.set_clock(mode, port)
+            case lang.Out(name) if name is not None:
+                return self.set_output(name)
+            case lang.StepLiteral(track, events, show=False):
+                return self.literal(track, events)
+            case lang.StepLiteral(track, _, show=True):
+                return f"{TRACKS[track - 1].name} {format_track(self.pattern.events, track)}"
+            case lang.Hit(track, step, velocity):
+                return self.set_hit(track, step, velocity)
+            case lang.Clear(track, step, group):
+                return self.clear(track, step, group)
+            case lang.Velocity(track, step, value, relative):
+                return self.change_velocity(track, step, value, relative)
+        return None

@@ -1,0 +1,125 @@
+"""One group's lane: a header (name, generation parameters, state) and its track rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from autobeat_tui.widgets.layout import EMPTY, glyph, grid_layout, separator, timing_mark
+from patterns.grid import GROUPS, STEPS, TRACKS
+from patterns.pattern import Event, GroupParams
+
+GROUP_COLOURS = {1: "red", 2: "yellow", 3: "green", 4: "cyan"}
+
+
+@dataclass(frozen=True)
+class LaneView:
+    """Everything a lane shows: a value, so an unchanged lane is not redrawn."""
+
+    group: int
+    events: tuple[Event, ...]
+    params: GroupParams
+    state: str = ""  # "" | "generating" | "waiting for bar"
+    selected: bool = False
+    mutes: frozenset[int] = frozenset()
+    solos: frozenset[int] = frozenset()
+    playhead: int | None = None  # the step sounding, None when stopped
+    cursor: tuple[int, int] | None = None  # (track, step) when the cursor is in this lane
+
+
+def header_text(view: LaneView, width: int) -> Text:
+    group = GROUPS[view.group - 1]
+    colour = GROUP_COLOURS[view.group]
+    p = view.params
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append("▶" if view.selected else " ", style=f"bold {colour}")
+    text.append(
+        f"{group.number} {group.name.upper():<8}",
+        style=f"bold {colour}" if view.selected else colour,
+    )
+    text.append(f"{p.genre} · {p.type} · density {p.density} · intensity {p.intensity}")
+    if p.seed is not None and width >= 100:
+        text.append(f" · seed {p.seed}", style="dim")
+    group_tracks = set(group.tracks)
+    muted = group_tracks <= view.mutes
+    state = view.state or ("muted" if muted else "")
+    if state:
+        label = {"generating": "generating…", "waiting for bar": "waiting for bar"}.get(
+            state, state
+        )
+        pad = width - text.cell_len - len(label) - 2
+        text.append(" " * max(1, pad))
+        text.append(
+            f"[{label}]" if state != "muted" else f"({label})",
+            style="bold reverse" if state == "generating" else "bold",
+        )
+    text.truncate(width)
+    return text
+
+
+def row_text(view: LaneView, track: int, width: int) -> Text:
+    layout = grid_layout(width)
+    info = TRACKS[track - 1]
+    colour = GROUP_COLOURS[view.group]
+    muted = track in view.mutes
+    silenced = muted or (bool(view.solos) and track not in view.solos)
+    cells: dict[int, Event] = {e.step: e for e in view.events if e.track == track}
+    on_cursor_row = view.cursor is not None and view.cursor[0] == track
+    text = Text(no_wrap=True)
+    name = info.label if layout.long_names else info.name
+    label_style = "bold reverse" if on_cursor_row else ("dim" if silenced else "")
+    text.append(f"{name:<{layout.label - 1}}"[: layout.label - 1], style=label_style)
+    text.append(" ")
+    text.append("M" if muted else " ", style="bold red")
+    text.append("S" if track in view.solos else " ", style="bold green")
+    for step in range(STEPS):
+        if step % 4 == 0:
+            text.append(separator(step), style="dim" if step % 16 else "")
+        event = cells.get(step)
+        if event is None:
+            ch, mark = EMPTY, " "
+            style = "dim"
+        else:
+            ch, mark = glyph(event.velocity), timing_mark(event.offset)
+            style = "dim" if silenced else colour
+        if step == view.playhead:
+            style += " underline on blue"
+        if on_cursor_row and view.cursor[1] == step:
+            style = "bold reverse"
+        text.append(ch, style=style)
+        text.append(mark, style="bold" if event is not None else "")
+        if layout.cell == 3:
+            text.append(" ")
+    return text
+
+
+def lane_text(view: LaneView, width: int) -> Text:
+    lines = [header_text(view, width)]
+    lines += [row_text(view, t, width) for t in GROUPS[view.group - 1].tracks]
+    return Text("\n", no_wrap=True).join(lines)
+
+
+class Lane(Widget):
+    """One group's lane; the app sets ``view`` and the lane redraws when it changes."""
+
+    DEFAULT_CSS = """
+    Lane {
+        height: auto;
+        width: 1fr;
+    }
+    """
+
+    view: reactive[LaneView | None] = reactive(None, layout=False)
+
+    def __init__(self, group: int, **kwargs) -> None:
+        super().__init__(id=f"lane-{group}", **kwargs)
+        self.group = group
+        self.styles.height = 1 + len(GROUPS[group - 1].tracks)
+
+    def render(self) -> Text:
+        if self.view is None:
+            return Text("")
+        return lane_text(self.view, self.size.width)
