@@ -1,8 +1,8 @@
 """`autobeat bench bank`: saving and loading a full bank of 128 slots (target: 50 ms each).
 
-Two banks are measured: "typical", 64 events a slot (about a busy 2-bar beat of the
-Groove data: kick, snare, hats, a crash), and "dense", 192 events a slot (half of all
-cells). Saving is the whole save_bank (encode, temp file, fsync, .bak, rename,
+Two banks are measured: "busy", 64 events a slot (more than a 2-bar beat of the
+Groove data with every group at its high density: about 20 drums, 15 hats, 6 toms,
+14 cymbals), and "dense", 192 events a slot (half of all cells, a worst case). Saving is the whole save_bank (encode, temp file, fsync, .bak, rename,
 folder fsync); loading is the whole load_bank (read, parse, decode, validate).
 The files go to a temp folder beside the default bank (the disk banks live on),
 or --dir, and are removed afterwards.
@@ -24,7 +24,7 @@ from patterns.grid import GROUPS, STEPS, TRACKS
 from patterns.pattern import LEVELS, Event, GroupParams, Pattern
 
 TARGET_MS = 50.0
-SIZES = {"typical": 64, "dense": 192}
+SIZES = {"busy": 64, "dense": 192}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
