@@ -60,11 +60,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--delete", action="store_true", help="delete the chain")
 
     p = sub.add_parser("export", parents=[common], help="write a slot, a chain or all as a .mid")
-    what = p.add_mutually_exclusive_group(required=True)
-    what.add_argument("slot", metavar="SLOT", nargs="?")
+    p.usage = (
+        "autobeat bank export (SLOT | --chain NAME | --all) OUT.mid [--kit FILE] [--bank FILE]"
+    )
+    p.add_argument("paths", metavar="[SLOT] OUT.mid", nargs="+", help="a slot and the file")
+    what = p.add_mutually_exclusive_group()
     what.add_argument("--chain", metavar="NAME", help="a chain, repeats spelled out")
     what.add_argument("--all", action="store_true", help="every filled slot in slot order")
-    p.add_argument("out", metavar="OUT.mid")
     p.add_argument("--kit", metavar="FILE", help="a kit map (TOML) for notes and channels")
 
     p = sub.add_parser("import", parents=[common], help="read a .mid into a slot (or slots)")
@@ -386,6 +388,11 @@ def _export(args: argparse.Namespace) -> int:
     from patterns.bank import BankError
     from patterns.bank_midi import export_all, export_chain, export_slot
 
+    whole = args.all or args.chain is not None
+    if len(args.paths) != (1 if whole else 2):
+        raise _user("export takes SLOT OUT.mid, --chain NAME OUT.mid or --all OUT.mid")
+    args.out = args.paths[-1]
+    args.slot = None if whole else args.paths[0]
     kit = _kit(args.kit)
     bank = _read(args)
     try:
