@@ -1,0 +1,94 @@
+"""`autobeat generate`: write a group or a whole beat with the model, print its tokens."""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+
+NAME = "generate"
+HELP = "generate a group (or a full beat) with the beat model; print its tokens, write MIDI"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", metavar="FILE.gguf", help="default: the shipped model")
+    parser.add_argument("--genre", default="rock", help="genre (see --list-genres); default rock")
+    parser.add_argument("--type", default="beat", choices=("beat", "fill"))
+    parser.add_argument("--density", default="mid", choices=("low", "mid", "high"))
+    parser.add_argument("--intensity", default="mid", choices=("low", "mid", "high"))
+    parser.add_argument("--group", default="all", metavar="1..4|all",
+                        help="the group to generate, or all four (default)")
+    parser.add_argument("--seed", type=int, help="random seed 0..4294967295 (default: drawn)")
+    parser.add_argument("--temperature", type=float, default=1.0, help="0.05..3 (default 1.0)")
+    parser.add_argument("--top-p", type=float, default=0.95, help="nucleus sampling 0..1")
+    parser.add_argument("--context", metavar="FILE.mid",
+                        help="a MIDI file whose first 2 bars are the other groups' context")
+    parser.add_argument("--tempo", type=float, default=None, help="tempo of the MIDI file, BPM")
+    parser.add_argument("--out", metavar="FILE.mid", help="write the pattern as a MIDI file")
+    parser.add_argument("--threads", type=int, default=None, help="llama.cpp threads")
+    parser.add_argument("--list-genres", action="store_true", help="list the model's genres")
+
+
+def _group(text: str) -> int | None:
+    from autobeat_tui.errors import UserError
+
+    if text == "all":
+        return None
+    try:
+        group = int(text)
+    except ValueError:
+        group = 0
+    if not 1 <= group <= 4:
+        raise UserError(f"--group must be in 1..4 or all, got {text!r}")
+    return group
+
+
+def run(args: argparse.Namespace) -> int:
+    from autobeat_tui.errors import UserError
+    from codec.errors import CodecError
+    from codec.midi import midi_to_pattern, write_midi
+    from codec.tokens import encode_text
+    from models.runner import BeatModel, ModelError
+    from patterns.pattern import GroupParams, Pattern, PatternError
+
+    group = _group(args.group)
+    try:
+        model = BeatModel.load(args.model, n_threads=args.threads)
+    except ModelError as exc:
+        raise UserError(str(exc)) from None
+    try:
+        if args.list_genres:
+            print("\n".join(model.genres))
+            return 0
+        seed = args.seed if args.seed is not None else secrets.randbelow(2**32)
+        try:
+            params = GroupParams(genre=args.genre, type=args.type, density=args.density,
+                                 intensity=args.intensity)
+            pattern = midi_to_pattern(args.context) if args.context else Pattern()
+            if args.tempo is not None:
+                pattern = pattern.with_tempo(args.tempo)
+        except (PatternError, CodecError) as exc:
+            raise UserError(str(exc)) from None
+        try:
+            if group is None:
+                pattern = model.generate_all(pattern, [params] * 4, seed, args.temperature,
+                                             args.top_p)
+                groups = [1, 2, 3, 4]
+            else:
+                pattern = model.generate_group(pattern, group, params, seed, args.temperature,
+                                               args.top_p)
+                groups = [group]
+        except ModelError as exc:
+            raise UserError(str(exc)) from None
+        print(f"# model {model.name}, seed {seed}, temperature {args.temperature}, "
+              f"top-p {args.top_p}")
+        for g in groups:
+            print(encode_text(pattern, g))
+        if args.out:
+            try:
+                write_midi(args.out, [pattern])
+            except CodecError as exc:
+                raise UserError(str(exc)) from None
+            print(f"# wrote {args.out}")
+        return 0
+    finally:
+        model.close()

@@ -1,0 +1,218 @@
+"""Constrained decoding: which token ids may come next in a group's events.
+
+A ``GroupGrammar`` follows the tokens a model writes after the prompt (the
+header is part of the prompt) and answers, before every step, the set of ids
+that keep the sequence well formed (``codec.tokens``' grammar):
+
+- an event is ``step track offset velocity``; then another event or ``end``;
+- (step, track) strictly rises, and a track is always one of the group's;
+- at most ``max_events`` events and, where the budget of tokens allows, at
+  least ``min_events`` (the asked density's range of event counts);
+- ``keep`` (for mutate): events that must appear as they are; the model fills
+  in around them, and cannot end before all of them are written;
+- ``budget``: tokens left in the model's context; ``end`` is forced in time.
+
+Every sequence sampled under the mask decodes with ``codec.tokens.decode``
+(strict). The mask is never empty: ``end`` is the fallback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from codec.errors import CodecError
+from codec.vocab import END, VELOCITY_VALUES, Vocabulary, quantize_velocity
+from patterns.grid import GROUPS, MAX_OFFSET, MIN_OFFSET, STEPS
+from patterns.pattern import Event
+
+EXPECT_STEP, EXPECT_TRACK, EXPECT_OFFSET, EXPECT_VELOCITY, DONE = range(5)
+EVENT_TOKENS = 4
+
+
+class TokenIds:
+    """The ids of the event tokens in a vocabulary, looked up once."""
+
+    def __init__(self, vocab: Vocabulary):
+        self.size = len(vocab)
+        self.end = vocab.id(END)
+        self.step = np.array([vocab.id(f"step:{s}") for s in range(STEPS)])
+        self.track = {t: vocab.id(f"track:{t}") for g in GROUPS for t in g.tracks}
+        self.offset = np.array([vocab.id(f"offset:{o}") for o in range(MIN_OFFSET, MAX_OFFSET + 1)])
+        self.velocity = np.array([vocab.id(f"velocity:{v}") for v in VELOCITY_VALUES])
+        self.step_of = {int(i): s for s, i in enumerate(self.step)}
+        self.track_of = {i: t for t, i in self.track.items()}
+        self.offset_of = {int(i): o for o, i in zip(range(MIN_OFFSET, MAX_OFFSET + 1), self.offset,
+                                                     strict=True)}
+        self.velocity_of = {int(i): v for v, i in zip(VELOCITY_VALUES, self.velocity, strict=True)}
+
+
+class GroupGrammar:
+    """The state machine of one group's events (see the module docstring)."""
+
+    def __init__(
+        self,
+        ids: TokenIds,
+        group: int,
+        *,
+        min_events: int = 0,
+        max_events: int | None = None,
+        keep: Sequence[Event] = (),
+        budget: int | None = None,
+    ):
+        if not 1 <= group <= len(GROUPS):
+            raise CodecError(f"group must be in 1..{len(GROUPS)}, got {group}")
+        self.ids = ids
+        self.group = group
+        self.tracks = GROUPS[group - 1].tracks
+        self.keep = sorted(keep, key=lambda e: (e.step, e.track))
+        for e in self.keep:
+            if e.group != group:
+                raise CodecError(f"kept event on track {e.track} is not in group {group}")
+        limit = len(self.tracks) * STEPS
+        self.max_events = min(limit, limit if max_events is None else max_events)
+        self.max_events = max(self.max_events, len(self.keep))
+        self.min_events = max(0, min(min_events, self.max_events))
+        self.budget = budget  # tokens left, end included
+        self.state = EXPECT_STEP
+        self.events: list[Event] = []
+        self._last = (-1, 0)  # (step, track) of the last event
+        self._kept_done = 0
+        self._step = self._track = self._offset = 0
+        self._forced: Event | None = None  # the kept event being written
+        self._allowed: np.ndarray | None = None  # cache of allowed_ids() for this state
+        self._relaxed = False  # no step left room for min_events: order alone rules
+
+    # --- reading the state --------------------------------------------------------
+
+    @property
+    def done(self) -> bool:
+        return self.state == DONE
+
+    def _next_kept(self) -> Event | None:
+        return self.keep[self._kept_done] if self._kept_done < len(self.keep) else None
+
+    def _must_take_kept(self) -> bool:
+        remaining = len(self.keep) - self._kept_done
+        return remaining > 0 and len(self.events) + remaining >= self.max_events
+
+    def _need(self) -> int:
+        """Events still needed for min_events (this one included), as far as the budget allows."""
+        need = self.min_events - len(self.events)
+        if self.budget is not None:
+            # tokens left when the step is to be chosen: 4 an event, then end
+            left = self.budget if self.state == EXPECT_STEP else self.budget + 1
+            need = min(need, (left - 1) // EVENT_TOKENS)
+        return max(0, need)
+
+    def _cells_from(self, step: int, track: int) -> int:
+        """How many (step, track) cells of the group there are from (step, track) on."""
+        n = len(self.tracks)
+        return sum(1 for u in self.tracks if u >= track) + (STEPS - 1 - step) * n
+
+    def _tracks_after(self, step: int, strict: bool = True) -> list[int]:
+        """Tracks that may sit on ``step`` given the order and the next kept event.
+
+        strict: also leave room for the events min_events still needs.
+        """
+        last_step, last_track = self._last
+        tracks = [t for t in self.tracks if (step, t) > (last_step, last_track)]
+        need = self._need()
+        if strict and need > 1:  # leave room for the events still needed
+            tracks = [t for t in tracks if self._cells_from(step, t) >= need]
+        kept = self._next_kept()
+        if kept is not None and step == kept.step:
+            if self._must_take_kept():
+                return [kept.track] if kept.track in tracks else []
+            tracks = [t for t in tracks if t <= kept.track]
+        return tracks
+
+    def _steps(self) -> list[int]:
+        kept = self._next_kept()
+        if kept is not None and self._must_take_kept():
+            return [kept.step]
+        if len(self.events) >= self.max_events:
+            return []
+        first = max(self._last[0], 0)
+        last = kept.step if kept is not None else STEPS - 1
+        steps = [s for s in range(first, last + 1) if self._tracks_after(s)]
+        self._relaxed = not steps
+        if self._relaxed:
+            steps = [s for s in range(first, last + 1) if self._tracks_after(s, strict=False)]
+        return steps
+
+    def _may_end(self) -> bool:
+        return self._next_kept() is None and len(self.events) >= self.min_events
+
+    def allowed_ids(self) -> np.ndarray:
+        """The ids that may come next (never empty until done)."""
+        if self._allowed is None:
+            self._allowed = self._compute_allowed()
+        return self._allowed
+
+    def _compute_allowed(self) -> np.ndarray:
+        ids = self.ids
+        if self.state == EXPECT_STEP:
+            room = self.budget is None or self.budget > EVENT_TOKENS
+            steps = self._steps() if room else []
+            out = [int(ids.step[s]) for s in steps]
+            if self._may_end() or not out:
+                out.append(ids.end)
+            return np.array(out, dtype=np.int64)
+        if self.state == EXPECT_TRACK:
+            tracks = self._tracks_after(self._step, strict=not self._relaxed)
+            return np.array([ids.track[t] for t in tracks], dtype=np.int64)
+        if self.state == EXPECT_OFFSET:
+            if self._forced is not None:
+                return np.array([ids.offset[self._forced.offset - MIN_OFFSET]], dtype=np.int64)
+            return ids.offset.astype(np.int64)
+        if self.state == EXPECT_VELOCITY:
+            if self._forced is not None:
+                v = quantize_velocity(self._forced.velocity)
+                return np.array([ids.velocity[VELOCITY_VALUES.index(v)]], dtype=np.int64)
+            return ids.velocity.astype(np.int64)
+        return np.zeros(0, dtype=np.int64)
+
+    def mask(self) -> np.ndarray:
+        """A boolean mask over the vocabulary: True where a token may come next."""
+        m = np.zeros(self.ids.size, dtype=bool)
+        m[self.allowed_ids()] = True
+        return m
+
+    # --- moving on ----------------------------------------------------------------
+
+    def advance(self, token_id: int) -> None:
+        """Take one token; raises CodecError if the grammar does not allow it."""
+        token_id = int(token_id)
+        if token_id not in self.allowed_ids():
+            raise CodecError(f"token id {token_id} is not allowed in state {self.state}")
+        self._allowed = None
+        if self.budget is not None:
+            self.budget -= 1
+        ids = self.ids
+        if self.state == EXPECT_STEP:
+            if token_id == ids.end:
+                self.state = DONE
+                return
+            self._step = ids.step_of[token_id]
+            self.state = EXPECT_TRACK
+        elif self.state == EXPECT_TRACK:
+            self._track = ids.track_of[token_id]
+            kept = self._next_kept()
+            if kept is not None and (kept.step, kept.track) == (self._step, self._track):
+                self._forced = kept
+            self.state = EXPECT_OFFSET
+        elif self.state == EXPECT_OFFSET:
+            self._offset = ids.offset_of[token_id]
+            self.state = EXPECT_VELOCITY
+        elif self.state == EXPECT_VELOCITY:
+            if self._forced is not None:
+                self.events.append(self._forced)
+                self._kept_done += 1
+                self._forced = None
+            else:
+                velocity = ids.velocity_of[token_id]
+                self.events.append(Event(self._step, self._track, self._offset, velocity))
+            self._last = (self._step, self._track)
+            self.state = EXPECT_STEP

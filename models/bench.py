@@ -1,0 +1,91 @@
+"""`autobeat bench generate`: how fast the model writes a group and a full beat.
+
+- ``group_ms``: one group (hats) in the context of a full beat, through llama.cpp;
+- ``beat_ms``: the four groups of a new beat decoded together (one batch);
+- median and 90th percentile over ``--runs`` runs (seeds 0..runs-1) after a warm-up;
+- ``tokens_per_s``: tokens written per second of the beat runs;
+- ``rss_mb``: peak resident memory of the process before torch is imported;
+- the same weights, prompts, grammar and seeds in PyTorch eager mode with a KV
+  cache and the same batching (``models/torch_runner.py``), and the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+
+import numpy as np
+
+from models.runner import BeatModel, ModelError
+from patterns.pattern import GroupParams, Pattern
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", metavar="FILE.gguf", help="default: the shipped model")
+    parser.add_argument("--runs", type=int, default=30, help="timed runs of each (at least 20)")
+    parser.add_argument("--threads", type=int, default=2, help="threads (default 2)")
+    parser.add_argument("--genre", default="rock")
+    parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch baseline")
+
+
+def _ms(times: list[float]) -> tuple[float, float]:
+    a = np.array(times) * 1000.0
+    return round(float(np.percentile(a, 50)), 2), round(float(np.percentile(a, 90)), 2)
+
+
+def time_model(model: BeatModel, runs: int, genre: str, warmup: int = 3) -> dict:
+    params = [GroupParams(genre=genre, density="mid", intensity="mid")] * 4
+    context = model.generate_all(Pattern(), params, seed=12345)
+    hats = GroupParams(genre=genre, density="mid", intensity="mid")
+    for i in range(warmup):
+        model.generate_group(context, 2, hats, seed=i)
+        model.generate_all(Pattern(), params, seed=i)
+    group_t, beat_t, tokens = [], [], 0
+    for i in range(runs):
+        t = time.perf_counter()
+        model.generate_group(context, 2, hats, seed=i)
+        group_t.append(time.perf_counter() - t)
+    for i in range(runs):
+        t = time.perf_counter()
+        model.generate_all(Pattern(), params, seed=i)
+        beat_t.append(time.perf_counter() - t)
+        tokens += model.last_tokens
+    g50, g90 = _ms(group_t)
+    b50, b90 = _ms(beat_t)
+    return {"group_ms_p50": g50, "group_ms_p90": g90, "beat_ms_p50": b50, "beat_ms_p90": b90,
+            "tokens_per_s": round(tokens / sum(beat_t), 1)}
+
+
+def run(args: argparse.Namespace) -> int:
+    from autobeat_tui.errors import UserError
+
+    if args.runs < 20:
+        raise UserError(f"--runs must be at least 20, got {args.runs}")
+    try:
+        model = BeatModel.load(args.model, n_threads=args.threads)
+    except ModelError as exc:
+        raise UserError(str(exc)) from None
+    if args.genre not in model.genres:
+        raise UserError(f"unknown genre {args.genre!r}; known: {', '.join(model.genres)}")
+    result = time_model(model, args.runs, args.genre)
+    result["rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    result.update({"runs": args.runs, "threads": args.threads, "model": str(model.path)})
+    if not args.no_torch:
+        try:
+            from models.torch_runner import TorchBeatModel
+        except ImportError as exc:  # torch is the train extra
+            print(f"no PyTorch baseline: {exc}", file=sys.stderr)
+        else:
+            tm = TorchBeatModel(model, n_threads=args.threads)
+            t = time_model(tm, args.runs, args.genre)
+            result["torch_group_ms_p50"] = t["group_ms_p50"]
+            result["torch_beat_ms_p50"] = t["beat_ms_p50"]
+            result["torch_beat_ms_p90"] = t["beat_ms_p90"]
+            result["speedup_vs_torch"] = round(t["beat_ms_p50"] / result["beat_ms_p50"], 2)
+            tm.close()
+    model.close()
+    print(json.dumps(result) if args.json else json.dumps(result, indent=2))
+    return 0

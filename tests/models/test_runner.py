@@ -1,0 +1,133 @@
+"""The llama.cpp runner: grammar-constrained generation, determinism, mutate, context."""
+
+from __future__ import annotations
+
+import pytest
+
+from codec.tokens import decode, header_tokens
+from models.runner import BeatModel, ModelError, density_range
+from patterns.grid import GROUPS
+from patterns.pattern import Event, GroupParams, Pattern
+
+ROCK = GroupParams(genre="rock", type="beat", density="mid", intensity="mid")
+
+
+def context_beat() -> Pattern:
+    events = [Event(s, 1, 0, 110) for s in (0, 8, 16, 24)]
+    events += [Event(s, 3, 2, 100) for s in (4, 12, 20, 28)]
+    events += [Event(0, 11, 0, 120), Event(16, 12, 0, 80)]
+    return Pattern(events=tuple(events))
+
+
+def test_metadata_of_the_loaded_model(model):
+    assert model.genres == ("jazz", "rock")
+    assert model.name == "tiny.gguf"
+    assert model.bins.density[0][0] > 0
+    assert model.metadata["autobeat.grid.steps"] == 32
+    assert "CC BY 4.0" in model.metadata["autobeat.data"]
+
+
+def test_every_sample_at_a_high_temperature_decodes_inside_its_group(model):
+    for i in range(120):
+        group = i % 4 + 1
+        params = GroupParams(genre=("rock", "jazz")[i % 2], density=("low", "mid", "high")[i % 3])
+        out = model.generate_group(context_beat(), group, params, seed=i, temperature=2.5,
+                                   top_p=1.0)
+        written = [model.vocab.token(t) for t in model.last_written[0]]
+        decoded = decode(header_tokens(params, group) + written, strict=True)
+        assert decoded.events == out.group_events(group)
+        assert all(e.group == group for e in decoded.events)
+        lo, hi = density_range(model.bins, group, params.density)
+        assert lo <= len(decoded.events) <= (hi if hi is not None else 128)
+        # the other groups are untouched, the params stamped
+        assert [e for e in out.events if e.group != group] == [
+            e for e in context_beat().events if e.group != group
+        ]
+        assert out.group_params(group).seed == i
+        assert out.group_params(group).model == "tiny.gguf"
+
+
+def test_same_seed_same_pattern_other_seed_other_pattern(model):
+    a = model.generate_group(context_beat(), 1, ROCK, seed=7)
+    b = model.generate_group(context_beat(), 1, ROCK, seed=7)
+    assert a == b
+    others = {model.generate_group(context_beat(), 1, ROCK, seed=s).group_events(1)
+              for s in range(8, 14)}
+    assert len(others) > 1
+    beat1 = model.generate_all(Pattern(), [ROCK] * 4, seed=3)
+    beat2 = model.generate_all(Pattern(), [ROCK] * 4, seed=3)
+    assert beat1 == beat2
+
+
+def test_generate_all_writes_four_groups_with_their_params(model):
+    params = [GroupParams(genre="jazz", density="high"), ROCK,
+              GroupParams(genre="rock", density="low"), GroupParams(genre="jazz", type="fill")]
+    start = Pattern(events=(Event(0, 5),), tempo=97.0, name="x")
+    beat = model.generate_all(start, params, seed=11)
+    assert beat.tempo == 97.0 and beat.name == "x"
+    for g in GROUPS:
+        p = beat.group_params(g.number)
+        assert (p.genre, p.density, p.type) == (params[g.number - 1].genre,
+                                                params[g.number - 1].density,
+                                                params[g.number - 1].type)
+        assert p.seed == 11
+        lo, hi = density_range(model.bins, g.number, p.density)
+        assert lo <= len(beat.group_events(g.number)) <= (hi or 128)
+    assert len(model.last_written) == 4
+
+
+def test_generate_all_matches_one_group_at_a_time_with_an_empty_context(model):
+    params = [ROCK] * 4
+    beat = model.generate_all(Pattern(), params, seed=5)
+    for g in GROUPS:
+        single = model.generate_group(Pattern(), g.number, ROCK, seed=5)
+        assert single.group_events(g.number) == beat.group_events(g.number)
+
+
+def test_context_changes_the_output(model):
+    quiet = Pattern()
+    busy = context_beat()
+    a = [model.generate_group(quiet, 2, ROCK, seed=s).group_events(2) for s in range(6)]
+    b = [model.generate_group(busy, 2, ROCK, seed=s).group_events(2) for s in range(6)]
+    assert a != b
+
+
+def test_mutate_keeps_the_asked_share_exactly(model):
+    beat = model.generate_group(context_beat(), 2, GroupParams(genre="rock", density="high"),
+                                seed=1)
+    before = beat.group_events(2)
+    n = len(before)
+    assert n >= 4
+    for amount in (0.0, 0.25, 0.5, 1.0):
+        out = model.mutate(beat, 2, amount, seed=9)
+        after = out.group_events(2)
+        kept = set(before) & set(after)
+        assert len(kept) >= round((1 - amount) * n)
+        assert len(after) == n
+        assert [e for e in out.events if e.group != 2] == [e for e in beat.events if e.group != 2]
+    assert model.mutate(beat, 2, 0.0, seed=9).group_events(2) == before
+    assert model.mutate(beat, 2, 0.5, seed=4) == model.mutate(beat, 2, 0.5, seed=4)
+
+
+def test_out_of_range_requests(model):
+    with pytest.raises(ModelError, match="unknown genre 'trap'.*jazz, rock"):
+        model.generate_group(Pattern(), 1, GroupParams(genre="trap"), seed=1)
+    with pytest.raises(ModelError, match=r"group must be in 1..4, got 5"):
+        model.generate_group(Pattern(), 5, ROCK, seed=1)
+    with pytest.raises(ModelError, match=r"temperature must be in 0.05..3.0, got 9"):
+        model.generate_group(Pattern(), 1, ROCK, seed=1, temperature=9)
+    with pytest.raises(ModelError, match=r"top_p must be in 0..1"):
+        model.generate_group(Pattern(), 1, ROCK, seed=1, top_p=0)
+    with pytest.raises(ModelError, match=r"seed must be in 0..4294967295, got -1"):
+        model.generate_all(Pattern(), [ROCK] * 4, seed=-1)
+    with pytest.raises(ModelError, match=r"amount must be in 0..1, got 1.5"):
+        model.mutate(Pattern(), 1, 1.5, seed=1)
+    with pytest.raises(ModelError, match="params must have 4 groups, got 2"):
+        model.generate_all(Pattern(), [ROCK] * 2, seed=1)
+
+
+def test_closed_model_says_so(tiny_model):
+    m = BeatModel.load(tiny_model, n_threads=1)
+    m.close()
+    with pytest.raises(ModelError, match="closed"):
+        m.generate_group(Pattern(), 1, ROCK, seed=1)
