@@ -94,6 +94,11 @@ def test_export_and_import(bank_file, tmp_path, capsys):
     assert code == 0 and (tmp_path / "a.mid").exists()
     code, out, _ = _run(capsys, "export", "--all", str(tmp_path / "all.mid"), "--bank", bank)
     assert out.startswith("wrote 1 slots (2 bars)")
+    code, _, err = _run(capsys, "export", "--all", "A01", str(tmp_path / "x.mid"), "--bank", bank)
+    assert code == 2
+    assert err == (
+        "autobeat bank: export takes SLOT OUT.mid, --chain NAME OUT.mid or --all OUT.mid\n"
+    )
     code, out, _ = _run(
         capsys, "import", str(song), "--slot", "C01", "--windows", "--genre", "funk",
         "--bank", bank,
