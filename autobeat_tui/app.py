@@ -324,8 +324,7 @@ class AutoBeatApp(App):
         command_line = self.query_one(CommandLine)
         if self.run_line(message.line):
             command_line.value = ""
-            if self.focused is command_line:
-                self.set_focus(None)
+            command_line.screen.set_focus(None)  # back to the grid (under help, too)
 
     async def on_event(self, event: events.Event) -> None:
         is_input = isinstance(event, events.Key | events.Paste) and bool(self.screen_stack)
@@ -398,6 +397,12 @@ class AutoBeatApp(App):
         self.sync()
 
     def action_cursor_group(self, direction: int) -> None:
+        if isinstance(self.focused, CommandLine):  # tab completes there
+            if direction > 0:
+                self.focused.action_complete()
+            return
+        if self.focused is not None:
+            return
         group = (self.session.selected - 1 + direction) % len(GROUPS) + 1
         self.run_line(f"group {group}")
         self.session.cursor_track = GROUPS[group - 1].tracks[0]

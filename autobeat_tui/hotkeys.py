@@ -36,8 +36,11 @@ HOTKEYS: list[Binding] = [
     Binding("left", "cursor(0, -1)", "cursor left", key_display="←", show=False),
     Binding("right", "cursor(0, 1)", "cursor right", key_display="→", show=False),
     Binding("home", "cursor(0, -32)", "cursor to step 1", show=False),
-    Binding("tab", "cursor_group(1)", "cursor to the next lane", show=False),
-    Binding("shift+tab", "cursor_group(-1)", "cursor to the previous lane", show=False),
+    # priority: the screen's own tab (focus next) would take it first
+    Binding("tab", "cursor_group(1)", "cursor to the next lane", show=False, priority=True),
+    Binding(
+        "shift+tab", "cursor_group(-1)", "cursor to the previous lane", show=False, priority=True
+    ),
     Binding("x,enter", "toggle_hit", "set / clear the hit under the cursor", key_display="x ⏎"),
     Binding("backspace,delete", "clear_hit", "clear the hit under the cursor", key_display="⌫"),
     Binding("a", "velocity(10)", "louder hit under the cursor"),

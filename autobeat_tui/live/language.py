@@ -655,7 +655,7 @@ def split(line: str) -> list[str]:
 
 def parse(line: str, genres: Sequence[str] = DEFAULT_GENRES) -> Command:
     """The command a line stands for; CommandError (one line) if it is not one."""
-    words = split(line.strip())
+    words = split(line.strip().removeprefix(":"))
     if not words:
         raise CommandError("empty command; type help for the list")
     head, args = words[0].lower(), words[1:]

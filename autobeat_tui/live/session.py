@@ -225,8 +225,10 @@ class Session:
             choices = self._choices(key)
             if value in ("next", "prev"):
                 old = getattr(current, key)
-                i = choices.index(old) if old in choices else -1
-                value = choices[(i + (1 if value == "next" else -1)) % len(choices)]
+                step = 1 if value == "next" else -1
+                # from a value not in the list: next is the first, prev the last
+                i = choices.index(old) if old in choices else (-1 if step > 0 else 0)
+                value = choices[(i + step) % len(choices)]
             changes[key] = value
         try:
             new = replace(current, **changes)

@@ -21,6 +21,7 @@ class SlotView:
 
 def slot_text(v: SlotView, width: int) -> Text:
     letter = v.slot[0]
+    narrow_chain = bool(v.chain) and width < 100  # make room for the chain
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"bank {letter} ", style="bold")
     for n in range(1, 17):
@@ -30,12 +31,13 @@ def slot_text(v: SlotView, width: int) -> Text:
         if name == v.queued:
             style += " underline"
         text.append(f"{mark}{n:02d}", style=style)
-        text.append(" ")
-    extra = f"mut {v.mutate_amount:.2f}"
+        if not narrow_chain:
+            text.append(" ")
+    extra = "" if narrow_chain else f"mut {v.mutate_amount:.2f}"
     if width >= 100:
         extra += f" · undo {v.undo[0]}/redo {v.undo[1]}"
     if v.chain:
-        extra += f" · chain {v.chain}"
+        extra += f"{' · ' if extra else ' '}chain {v.chain}"
     text.append(extra, style="dim")
     text.truncate(width, overflow="ellipsis")
     return text
