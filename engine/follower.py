@@ -27,8 +27,8 @@ TICKS_PER_BEAT = 24
 class FollowerConfig:
     acquire_ticks: int = 96  # ticks fitted by least squares after (re)locking (4 beats)
     bandwidth_hz: float = 0.5  # the loop's bandwidth once acquired
-    step_ratio: float = 0.25  # |error| above this share of a period counts as a tempo step
-    step_run: int = 2  # ... when so many in a row have the same sign
+    step_ratio: float = 0.06  # a tempo step: the mean interval of the last step_run ticks
+    step_run: int = 10  # is this share off the estimate, and every error has one sign
     min_bpm: float = 20.0
     max_bpm: float = 400.0
 
@@ -57,10 +57,17 @@ class ClockFollower:
         self.predicted: float | None = None
         self.last_arrival: float | None = None
         self._fit: list[float] = []  # arrival times while acquiring (one a tick)
-        self._run = 0  # signed count of successive large errors
+        self._errors: list[float] = []  # the latest loop errors (step_run of them)
+        self._since_restart = 0
+        self._n_d = 0  # intervals seen (the statistics below start as plain averages)
         self._recent: list[float] = []  # the last few arrivals (to restart a fit)
         self.errors_rms = 0.0
         self.steps = 0  # tempo steps detected
+        self._prev_arrival: float | None = None
+        self._d_mean: float | None = None
+        self._d_prev = 0.0
+        self._d_var = 0.0
+        self._d_cov = 0.0
 
     @property
     def bpm(self) -> float | None:
@@ -87,6 +94,8 @@ class ClockFollower:
         prev = self.last_arrival
         self.last_arrival = t
         self._recent = (self._recent + [t])[-cfg.step_run - 1 :]
+        self._jitter_stats(t)
+        self._since_restart += 1
         if prev is not None and t - prev > 4 * (self.period or self._max_period / 4):
             # a gap of several ticks: the phase says nothing now, start over from here
             self.count = 1
@@ -94,15 +103,11 @@ class ClockFollower:
             return
         if self.predicted is not None and self.period is not None:
             e = t - self.predicted
-            if abs(e) > cfg.step_ratio * self.period:
-                sign = 1 if e > 0 else -1
-                self._run = self._run + sign if self._run * sign > 0 else sign
-                if abs(self._run) >= cfg.step_run:  # a tempo change: acquire again
-                    self.steps += 1
-                    self._restart(self._recent[-cfg.step_run :])
-                    return
-            else:
-                self._run = 0
+            self._errors = (self._errors + [e])[-cfg.step_run :]
+            if self._since_restart >= 2 * cfg.step_run and self._tempo_changed():
+                self.steps += 1
+                self._restart(self._recent[-cfg.step_run - 1 :])
+                return
             self.errors_rms = math.sqrt(0.9 * self.errors_rms**2 + 0.1 * e * e)
         if self.acquiring:
             self._fit.append(t)
@@ -110,9 +115,21 @@ class ClockFollower:
         else:
             self._dll(t)
 
+    def _tempo_changed(self) -> bool:
+        """A run of loop errors of one sign while the recent ticks' tempo is off ours."""
+        cfg = self.config
+        errors, recent = self._errors, self._recent
+        if len(errors) < cfg.step_run or len(recent) < cfg.step_run + 1 or self.period is None:
+            return False
+        if not (all(x > 0 for x in errors) or all(x < 0 for x in errors)):
+            return False
+        mean = (recent[-1] - recent[-cfg.step_run - 1]) / cfg.step_run
+        return abs(mean - self.period) > cfg.step_ratio * self.period
+
     def _restart(self, arrivals: list[float]) -> None:
+        self._since_restart = 0
         self._fit = list(arrivals)
-        self._run = 0
+        self._errors = []
         self.errors_rms = 0.0
         self._fit_line()
 
@@ -136,14 +153,55 @@ class ClockFollower:
             return
         a = t_mean - p * k_mean
         self.period = p
-        self.filtered = a + p * (n - 1)
-        self.predicted = a + p * n
+        g = min(1.0, self.phase_gain())  # a wandering master: trust its latest tick more
+        self.filtered = (1.0 - g) * (a + p * (n - 1)) + g * ts[-1]
+        self.predicted = self.filtered + p
+
+    def _jitter_stats(self, t: float) -> None:
+        """Running variance and lag-1 covariance of the tick intervals.
+
+        White jitter on the tick times (r) makes successive intervals anti-correlated:
+        var(d) = q + 2r and cov(d_k, d_k-1) = -r, where q is the variance of a
+        random walk of the ticks themselves (a master whose every interval wanders,
+        as jack_midi_clock -J does). Both set the phase gain in _dll.
+        """
+        prev = self._prev_arrival
+        self._prev_arrival = t
+        if prev is None:
+            return
+        d = t - prev
+        if self._d_mean is None:
+            self._d_mean = d
+            self._d_prev = d
+            return
+        if self.period is not None and abs(d - self.period) > 0.3 * self.period:
+            return  # a tempo step or a dropout, not jitter
+        self._n_d += 1
+        w = max(1.0 / 96.0, 1.0 / self._n_d)
+        self._d_mean += w * (d - self._d_mean)
+        dev, dev_prev = d - self._d_mean, self._d_prev - self._d_mean
+        self._d_var += w * (dev * dev - self._d_var)
+        self._d_cov += w * (dev * dev_prev - self._d_cov)
+        self._d_prev = d
+
+    def phase_gain(self) -> float:
+        """The steady-state Kalman gain of a random walk (q) seen through white noise (r)."""
+        r = max(0.0, -self._d_cov)
+        q = max(0.0, self._d_var + 2.0 * self._d_cov)
+        if q <= 0.0:
+            return 0.0
+        if r <= 0.0:
+            return 1.0
+        p = (q + math.sqrt(q * q + 4.0 * q * r)) / 2.0
+        return p / (p + r)
 
     def _dll(self, t: float) -> None:
         assert self.predicted is not None and self.period is not None
         e = t - self.predicted
         omega = min(2.0 * math.pi * self.config.bandwidth_hz * self.period, 0.5)
-        b = math.sqrt(2.0) * omega
+        # Adriaensen's loop; the phase gain rises when the master's ticks wander
+        # (then the latest tick is the best guess of the next), never the period gain
+        b = max(math.sqrt(2.0) * omega, min(1.0, self.phase_gain()))
         c = omega * omega
         self.filtered = self.predicted
         self.predicted = self.predicted + b * e + self.period

@@ -154,6 +154,7 @@ class TimingReport:
     last_tick: int  # ... and its song tick
     bpm: float
     realtime: str  # how the engine process is scheduled ("SCHED_FIFO 70", "nice -10", ...)
+    tempo_trace: tuple[float, ...] = ()  # following: the tempo estimate after each tick
     can_replace = False
 
 

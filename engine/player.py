@@ -45,6 +45,7 @@ class Timing:
     last_sent: float = 0.0  # ... and when it went out
     last_tick: int = 0  # ... its song tick
     start_time: float = 0.0  # when song tick 0 was due (internal clock)
+    tempo_trace: array | None = None  # following: the tempo estimate after each tick
 
 
 class Player:
@@ -82,7 +83,7 @@ class Player:
         self.reports: list = []  # PatternSwapped waiting to go out
         self._offs: list[tuple[int, int, int]] = []  # heap of (tick, channel, note)
         self._off_due: dict[tuple[int, int], int] = {}  # (channel, note) -> its note-off tick
-        self.timing = Timing(array("d"), array("d")) if record else None
+        self.timing = Timing(array("d"), array("d"), tempo_trace=array("d")) if record else None
         # following an external clock
         self.follower = ClockFollower()
         self.ext_running = False  # the master says we run (after Start/Continue)
@@ -262,6 +263,8 @@ class Player:
         elif self.ext_running:
             self.ext_clock_tick += CLOCK_TICKS
         f = self.follower
+        if self.timing is not None and self.ext_running and f.bpm is not None:
+            self.timing.tempo_trace.append(f.bpm)
         if f.period is not None and f.predicted is not None:
             self.spt = f.period / CLOCK_TICKS
             self.bpm = 60.0 / (self.spt * TICKS_PER_BEAT)

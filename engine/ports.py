@@ -140,6 +140,38 @@ def find_port(ports: list[str], fragment: str, kind: str) -> int:
     raise PortError(f"no MIDI {kind} matches {fragment!r}; {kind}s: {listed}")
 
 
+class PortWatch:
+    """Looks for a port by name fragment, cheaply (one idle client, its port list)."""
+
+    def __init__(self, kind: str, fragment: str | None, api: str | None) -> None:
+        self.kind = kind
+        self.fragment = fragment
+        self.api = api
+        self._client = None
+
+    def present(self) -> bool:
+        if self._client is None:
+            self._client = _open_client(self.kind, self.api)
+            if self._client is None:
+                return False
+        try:
+            with quiet_stderr():
+                names = [p for p in self._client.get_ports()
+                         if VIRTUAL_OUT not in p and VIRTUAL_IN not in p]
+        except Exception:
+            return False
+        if self.fragment is None:
+            return True
+        want = self.fragment.lower()
+        return any(want in name.lower() for name in names)
+
+    def close(self) -> None:
+        if self._client is not None:
+            with quiet_stderr():
+                self._client.delete()
+            self._client = None
+
+
 class NullOutput:
     """The `none` output: there is no MIDI system; messages go nowhere."""
 

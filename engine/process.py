@@ -22,12 +22,13 @@ from multiprocessing.connection import Connection
 
 from engine import messages as m
 from engine.player import LOST_AFTER_S, Player
-from engine.ports import NONE, NullOutput, PortError, open_input, open_output
+from engine.ports import NONE, NullOutput, PortError, PortWatch, open_input, open_output
 from patterns.kit import KitMap
 
 SPIN_S = 0.0005  # spin this long before a due time instead of sleeping
 REPORT_S = 1.0 / 60.0  # at most 60 state reports a second
 PORT_CHECK_S = 1.0  # how often a lost port is looked for again
+REOPEN_ROOM_S = 0.05  # reopen a port only with this much time before the next event
 QUIET_S = 0.002  # housekeeping (reports, port checks) only when the next event is further
 
 
@@ -89,14 +90,43 @@ class EngineLoop:
         self.last_state: m.EngineState | None = None
         self.next_report = 0.0
         self.next_port_check = 0.0
+        self._outbox: collections.deque = collections.deque()
+        self._state_out = None
+        self._out_watch: PortWatch | None = None
+        self._in_watch: PortWatch | None = None
 
     # --- ports ------------------------------------------------------------------
 
     def report(self, message) -> None:
-        try:
-            self.conn.send(message)
-        except (BrokenPipeError, OSError):
-            self.running = False
+        """Queue a report; it goes out when the pipe has room (never blocks the player).
+
+        An owner that stops reading loses nothing but stale states: the newest
+        EngineState replaces the one waiting, other reports wait in order.
+        """
+        if getattr(message, "can_replace", False):
+            self._state_out = message
+        else:
+            self._outbox.append(message)
+
+    def flush_reports(self) -> None:
+        conn = self.conn
+        while self._outbox or self._state_out is not None:
+            try:
+                _, writable, _ = select.select([], [conn.fileno()], [], 0)
+            except (OSError, ValueError):
+                self.running = False
+                return
+            if not writable:
+                return
+            if self._outbox:
+                message = self._outbox.popleft()
+            else:
+                message, self._state_out = self._state_out, None
+            try:
+                conn.send(message)
+            except (BrokenPipeError, OSError):
+                self.running = False
+                return
 
     def open_out(self) -> None:
         old = self.out
@@ -139,31 +169,46 @@ class EngineLoop:
                 pass
             self.input = None
 
-    def check_ports(self) -> None:
-        """A port that went away is reported, and reopened once it is back."""
+    def check_ports(self, room: float) -> None:
+        """A port that went away is reported, and reopened once it is back.
+
+        Looking is cheap (a port list); reopening costs tens of milliseconds, so it
+        waits for `room` (seconds to the next due event) of at least REOPEN_ROOM_S.
+        """
         out = self.out
-        if not self.out_ok or not getattr(out, "alive", lambda: True)():
-            if self.out_ok:
-                self.out_ok = False
-                self.report(m.PortError(f"output {out.name!r} went away; retrying"))
-            try:
-                new = open_output(self.out_name, self.config.api)
-            except PortError:
-                return
-            self.player.all_notes_off()
-            out.close()
-            self.out = self.player.out = new
-            self.out_ok = True
-        if self.player.mode == "external":
-            if self.input is None or not self.input.alive():
-                if self.input is not None:
-                    self.report(m.PortError(f"clock input {self.input.name!r} went away; retrying"))
-                    self.close_in()
+        if self.out_ok and not out.alive():
+            self.out_ok = False
+            self.report(m.PortError(f"output {out.name!r} went away; retrying"))
+        if not self.out_ok and self.out_name != NONE:
+            if self._out_watch is None:
+                self._out_watch = PortWatch("out", self.out_name, self.config.api)
+            if self._out_watch.present() and room >= REOPEN_ROOM_S:
+                try:
+                    new = open_output(self.out_name, self.config.api)
+                except PortError:
+                    return
+                self.player.all_notes_off()
+                out.close()
+                self.out = self.player.out = new
+                self.out_ok = True
+                self._out_watch.close()
+                self._out_watch = None
+        if self.player.mode != "external":
+            return
+        if self.input is not None and not self.input.alive():
+            self.report(m.PortError(f"clock input {self.input.name!r} went away; retrying"))
+            self.close_in()
+        if self.input is None:
+            if self._in_watch is None:
+                self._in_watch = PortWatch("in", self.clock_in, self.config.api)
+            if self._in_watch.present() and room >= REOPEN_ROOM_S:
                 try:
                     self.input = open_input(self.clock_in, self._deliver, self.clock,
                                             self.config.api)
                 except PortError:
-                    self.input = None
+                    return
+                self._in_watch.close()
+                self._in_watch = None
 
     # --- commands -----------------------------------------------------------------
 
@@ -201,8 +246,12 @@ class EngineLoop:
                 self.open_out()
             elif isinstance(cmd, m.SetKit):
                 p.set_kit(cmd.kit, now)
-            elif isinstance(cmd, m.RequestTiming):
-                self.report(self.timing_report())
+            elif isinstance(cmd, m.RequestTiming):  # the asker waits for it: send at once
+                self.flush_reports()
+                try:
+                    self.conn.send(self.timing_report())
+                except (BrokenPipeError, OSError):
+                    self.running = False
             elif isinstance(cmd, m.Shutdown):
                 self.running = False
             else:
@@ -215,7 +264,8 @@ class EngineLoop:
         if t is None:
             return m.TimingReport((), (), 0.0, 0.0, 0.0, 0, self.player.bpm, self.realtime)
         return m.TimingReport(tuple(t.lateness), tuple(t.clock_sent), t.start_time, t.last_due,
-                              t.last_sent, t.last_tick, self.player.bpm, self.realtime)
+                              t.last_sent, t.last_tick, self.player.bpm, self.realtime,
+                              tuple(t.tempo_trace or ()))
 
     def read_commands(self) -> None:
         try:
@@ -232,7 +282,7 @@ class EngineLoop:
 
     # --- the loop -------------------------------------------------------------------
 
-    def housekeeping(self, now: float) -> None:
+    def housekeeping(self, now: float, room: float) -> None:
         if now >= self.next_report:
             self.next_report = now + REPORT_S
             if self.config.parent_pid and os.getppid() != self.config.parent_pid:
@@ -245,9 +295,10 @@ class EngineLoop:
             if state != self.last_state:
                 self.last_state = state
                 self.report(state)
+            self.flush_reports()
         if now >= self.next_port_check:
             self.next_port_check = now + PORT_CHECK_S
-            self.check_ports()
+            self.check_ports(room)
 
     def run(self) -> None:
         clock = self.clock
@@ -264,8 +315,9 @@ class EngineLoop:
                     pass
                 player.run_due(clock())
                 continue
-            if due is None or due - now > QUIET_S:
-                self.housekeeping(now)
+            room = float("inf") if due is None else due - now
+            if room > QUIET_S:
+                self.housekeeping(now, room)
                 if not self.running:
                     break
             wake = self.next_report
@@ -306,6 +358,7 @@ def main(conn: Connection, config: EngineConfig) -> None:
         if config.external:
             loop.player.set_mode("external", loop.clock())
             loop.open_in()
+        sys.setswitchinterval(0.0005)  # rtmidi's callback thread gets the GIL at once
         gc.collect()
         gc.freeze()  # what exists now is never scanned again: shorter collections
         loop.next_port_check = loop.clock() + PORT_CHECK_S
@@ -315,6 +368,7 @@ def main(conn: Connection, config: EngineConfig) -> None:
     finally:
         loop.close()
         try:
+            loop.flush_reports()
             conn.close()
         except OSError:
             pass

@@ -1,0 +1,413 @@
+"""`autobeat bench timing`: the engine's timing targets, measured (issue 4).
+
+1. Internal clock at 174 BPM for --seconds while two other processes load the two
+   cores: one stands in for the app (a Python loop redrawing a 12 x 32 grid as
+   text), one runs the beat model generating beats back to back (llama.cpp through
+   models.runner when a model is there, else a NumPy stand-in that keeps both
+   cores busy). Lateness: send time minus due time of every note-on, measured in
+   the engine process; drift: the last note-on's send time against
+   t0 + its position x the exact tick length, computed here from scratch.
+   Clock master: standard deviation of the intervals between sent clock ticks.
+2. Following jack_midi_clock (the master) at 133 BPM, plain and with -J 10, and a
+   tempo step 120 -> 140: tempo error after 1 and 4 beats (the engine's estimate
+   after the 24th and 96th tick), onset error of every note-on against the
+   master's ideal grid (frame times of the master's own ticks, both read by
+   jack_midi_dump: the tick that carries each 16th), skipping the first beat
+   (lock-in, reported as lock_beats), and the beats it took to follow the step.
+
+Everything runs on its own JACK dummy server, started and stopped here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import json
+import multiprocessing
+import os
+import statistics
+import sys
+import time
+
+from engine import messages as m
+from patterns.grid import TICKS_PER_BEAT
+from patterns.pattern import Event, Pattern
+
+FOLLOW_BPM = 133.0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seconds", type=float, default=60.0,
+                        help="length of the internal-clock run (default 60; 600 for drift)")
+    parser.add_argument("--bpm", type=float, default=174.0, help="internal-clock tempo")
+    parser.add_argument("--follow-seconds", type=float, default=12.0,
+                        help="length of each follower run (default 12)")
+    parser.add_argument("--no-load", action="store_true", help="skip the app and model load")
+    parser.add_argument("--skip-follower", action="store_true", help="internal clock only")
+    parser.add_argument("--jack-no-realtime", action="store_true",
+                        help="run jackd with --no-realtime (default: realtime, as in a studio; "
+                             "falls back to --no-realtime where not permitted)")
+
+
+def bench_pattern() -> Pattern:
+    """A busy beat: 16th hats, kick, snare, ghost notes, offsets and swing."""
+    events = [Event(s, 5, 0, 70 + (s % 4 == 0) * 30) for s in range(32)]
+    events += [Event(s, 1, 0, 110) for s in (0, 6, 10, 16, 22, 26)]
+    events += [Event(s, 3, 3, 100) for s in (4, 12, 20, 28)]
+    events += [Event(s, 4, -6, 40) for s in (7, 15, 23, 31)]
+    events += [Event(0, 11, 0, 90), Event(14, 12, 10, 80), Event(30, 12, 10, 80)]
+    return Pattern(events=tuple(events), swing=54.0)
+
+
+def follow_pattern() -> Pattern:
+    """One hit on every 16th, no offsets: each note has a master tick to land on."""
+    return Pattern(events=tuple(Event(s, 5) for s in range(32)))
+
+
+# --- load ------------------------------------------------------------------------------
+
+
+def app_load(stop) -> None:
+    """Stands in for the app: redraws a 12 x 32 grid as text, as fast as it can."""
+    frame = 0
+    while not stop.is_set():
+        rows = []
+        for track in range(12):
+            cells = "".join("x" if (track * 7 + step + frame) % 5 else "." for step in range(32))
+            rows.append(f"{track + 1:>2} {cells} {frame % 97:>3}")
+        screen = "\n".join(rows)
+        frame += len(screen) > 0
+
+
+def model_load(stop, report) -> None:
+    """Generates beats back to back with the real model if there is one, else NumPy."""
+    try:
+        from models.runner import BeatModel
+        from patterns.pattern import GroupParams
+
+        model = BeatModel.load()
+        report.put("llama.cpp (models.runner)")
+        seed = 0
+        while not stop.is_set():
+            model.generate_all(Pattern(), [GroupParams()] * 4, seed=seed)
+            seed += 1
+        model.close()
+        return
+    except Exception as exc:  # no model file yet, or it cannot load: a stand-in
+        report.put(f"NumPy matmul stand-in ({type(exc).__name__}: {str(exc)[:80]})")
+    import numpy as np
+
+    a = np.random.default_rng(0).standard_normal((384, 384)).astype(np.float32)
+    while not stop.is_set():
+        a = np.tanh(a @ a * 0.01)
+
+
+class Load:
+    def __init__(self) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self.stop = ctx.Event()
+        self.report = ctx.Queue()
+        self.procs = [
+            ctx.Process(target=app_load, args=(self.stop,), daemon=True),
+            ctx.Process(target=model_load, args=(self.stop, self.report), daemon=True),
+        ]
+        for p in self.procs:
+            p.start()
+        try:
+            self.model = self.report.get(timeout=60)
+        except Exception:
+            self.model = "unknown"
+
+    def close(self) -> None:
+        self.stop.set()
+        for p in self.procs:
+            p.join(5)
+            if p.is_alive():
+                p.terminate()
+                p.join(2)
+
+
+# --- measurements ----------------------------------------------------------------------
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _check_output(engine, port: str) -> None:
+    """The engine's first report: it must have opened `port` (else the numbers mean nothing)."""
+    deadline = time.monotonic() + 15.0
+    while time.monotonic() < deadline:
+        for report in engine.poll():
+            if isinstance(report, m.PortError):
+                raise RuntimeError(f"engine: {report.message}")
+            if isinstance(report, m.EngineState):
+                if report.output != port:
+                    raise RuntimeError(f"engine opened {report.output!r}, not {port!r}")
+                return
+        time.sleep(0.01)
+    raise RuntimeError("the engine did not start")
+
+
+def measure_internal(server: str, seconds: float, bpm: float) -> dict:
+    from engine.client import Engine
+    from engine.jacktools import MidiDump
+
+    dump = MidiDump(server, "bench-internal")
+    engine = Engine(out=dump.name, send_clock=True, record=True)
+    engine.start()
+    try:
+        _check_output(engine, dump.port)
+        engine.send(m.SetPattern(bench_pattern(), at="now"))
+        engine.send(m.SetTempo(bpm))
+        engine.send(m.Transport("start"))
+        time.sleep(seconds)
+        engine.send(m.RequestTiming())
+        timing = engine.wait_for(m.TimingReport, 30.0)
+        engine.send(m.Transport("stop"))
+        time.sleep(0.2)
+    finally:
+        engine.stop()
+        dump.stop()
+    if timing is None or not timing.lateness:
+        raise RuntimeError("the engine sent no timing report")
+    late_ms = [x * 1000 for x in timing.lateness]
+    spt = 60.0 / (bpm * TICKS_PER_BEAT)
+    due_from_scratch = timing.start_time + timing.last_tick * spt
+    intervals = [b - a for a, b in zip(timing.clock_sent, timing.clock_sent[1:], strict=False)]
+    return {
+        "notes": len(late_ms),
+        "lateness_ms": {
+            "p50": round(_pct(late_ms, 0.50), 4),
+            "p99": round(_pct(late_ms, 0.99), 4),
+            "max": round(max(late_ms), 4),
+        },
+        "late_over_1ms": sum(1 for x in late_ms if x > 1.0),
+        "drift_ms": round((timing.last_sent - due_from_scratch) * 1000, 4),
+        "clock_ticks": len(timing.clock_sent),
+        "clock_tick_sd_ms": round(statistics.pstdev(intervals) * 1000, 4) if intervals else None,
+        "engine_scheduling": timing.realtime,
+    }
+
+
+def measure_follower(server: str, seconds: float, jitter: int = 0, step_to: float | None = None,
+                     bpm: float = FOLLOW_BPM) -> dict:
+    """Follow jack_midi_clock; onset errors from jack_midi_dump's frame times."""
+    from engine.client import Engine
+    from engine.jacktools import PERIOD, SAMPLE_RATE, ClockMaster, MidiDump, connect
+
+    dump = MidiDump(server, f"bench-follow-{jitter}-{int(step_to or 0)}")
+    master = ClockMaster(server, bpm, jitter_percent=jitter)
+    connect(server, master.port, dump.port)
+    engine = Engine(out=dump.name, clock_in="jack_midi_clock", external=True, record=True)
+    engine.start()
+    try:
+        _check_output(engine, dump.port)
+        engine.send(m.SetPattern(follow_pattern(), at="now"))
+        time.sleep(0.5)
+        master.play()
+        if step_to is None:
+            time.sleep(seconds)
+        else:
+            time.sleep(seconds / 2)
+            master.tempo(step_to)
+            time.sleep(seconds / 2)
+        engine.send(m.RequestTiming())
+        timing = engine.wait_for(m.TimingReport, 30.0)
+        master.stop()
+        time.sleep(0.3)
+        events = dump.snapshot()
+    finally:
+        engine.stop()
+        master.close()
+        dump.stop()
+    starts = [e.frame for e in events if e.data == (0xFA,)]
+    if not starts or timing is None:
+        raise RuntimeError("no Start from jack_midi_clock, or no timing report")
+    start = starts[0]
+    ticks = [e.frame for e in events if e.data == (0xF8,) and e.frame >= start]
+    ons = [e.frame for e in events if len(e.data) == 3 and e.data[0] & 0xF0 == 0x90]
+    stop_frames = [e.frame for e in events if e.data == (0xFC,)]
+    end = stop_frames[0] if stop_frames else ticks[-1]
+    ms = 1000.0 / SAMPLE_RATE
+    ticks = [f for f in ticks if f <= end]
+    step_k = _step_tick(ticks) if step_to is not None else None
+    # the master's grid is its ticks as sent, exact to the frame: every 6th is a 16th.
+    # (jack_midi_clock -J makes every interval wander, so its ticks random-walk away
+    # from any straight line; the line is reported too, for reference.)
+    sixteenths = [float(f) for f in ticks[::6]]
+    line = _ideal_grid(ticks, step_k)[::6]
+    line_errors: list[float] = []
+    errors: list[float] = []
+    matched = set()
+    for frame in ons:
+        i = bisect.bisect_left(sixteenths, frame)
+        near = min((j for j in (i - 1, i) if 0 <= j < len(sixteenths)),
+                   key=lambda j: abs(sixteenths[j] - frame), default=None)
+        if near is None:
+            continue
+        matched.add(near)
+        k = 6 * near
+        if k < 24:  # the first beat: locking in
+            continue
+        if step_k is not None and abs(k - step_k) < 24:
+            continue  # the beat either side of a tempo step: reported as step_follow_beats
+        errors.append((frame - sixteenths[near]) * ms)
+        line_errors.append((frame - line[near]) * ms)
+    missing = len(sixteenths) - len(matched)
+    if os.environ.get("AUTOBEAT_BENCH_DEBUG"):
+        with open(os.environ["AUTOBEAT_BENCH_DEBUG"], "w") as fh:
+            json.dump({"events": [(e.frame, e.data) for e in events], "errors": errors}, fh)
+    trace = list(timing.tempo_trace)
+    result = {
+        "ticks": len(ticks),
+        "notes": len(ons),
+        "sixteenths": len(sixteenths),
+        "missing_or_doubled": missing + (len(ons) - len(matched)),
+        "onset_error_ms": {
+            "p50": round(_pct([abs(x) for x in errors], 0.5), 3),
+            "p99": round(_pct([abs(x) for x in errors], 0.99), 3),
+            "max": round(max((abs(x) for x in errors), default=float("nan")), 3),
+            "mean": round(statistics.fmean(errors), 3) if errors else None,
+        },
+        "onset_error_vs_straight_line_ms_p99": round(_pct([abs(x) for x in line_errors], 0.99), 3),
+        "jack_period_ms": round(PERIOD * ms, 3),
+    }
+    if len(trace) > 96:
+        result["tempo_error_bpm_after_1_beat"] = round(trace[24] - bpm, 4)
+        result["tempo_error_bpm_after_4_beats"] = round(trace[96] - bpm, 4)
+        result["lock_beats"] = _beats_to_within(trace[: step_k or len(trace)], 0, bpm)
+    if step_to is not None:
+        k = step_k
+        result["step_tick"] = k
+        if k is not None:
+            result["step_follow_beats"] = _beats_to_within(trace, k, step_to)
+            result["tempo_error_bpm_4_beats_after_step"] = (
+                round(trace[k + 96] - step_to, 4) if k + 96 < len(trace) else None
+            )
+    return result
+
+
+def _step_tick(ticks: list[int]) -> int | None:
+    """The index of the first tick at the new tempo (its interval changes by > 5 %)."""
+    for i in range(30, len(ticks) - 1):
+        before = ticks[i] - ticks[i - 1]
+        after = ticks[i + 1] - ticks[i]
+        if abs(after - before) > 0.05 * before:
+            return i
+    return None
+
+
+def _ideal_grid(ticks: list[int], step: int | None) -> list[float]:
+    """The master's ideal tick frames: a straight line through its ticks (the jitter
+    option displaces each tick from it), one line each side of a tempo step."""
+    if step is None:
+        return _line(ticks)
+    return _line(ticks[:step]) + _line(ticks[step:])
+
+
+def _line(frames: list[int]) -> list[float]:
+    n = len(frames)
+    if n < 2:
+        return [float(f) for f in frames]
+    k_mean = (n - 1) / 2
+    f_mean = sum(frames) / n
+    sxx = sum((k - k_mean) ** 2 for k in range(n))
+    slope = sum((k - k_mean) * (f - f_mean) for k, f in enumerate(frames)) / sxx
+    return [f_mean + (k - k_mean) * slope for k in range(n)]
+
+
+def _beats_to_within(trace: list[float], first: int, bpm: float, tolerance: float = 0.005):
+    """Beats after tick `first` until the estimate stays within tolerance (0.5 %) of bpm."""
+    last_bad = None
+    for i in range(first, len(trace)):
+        if abs(trace[i] - bpm) > tolerance * bpm:
+            last_bad = i
+    if last_bad is None:
+        return 0.0
+    if last_bad >= len(trace) - 1:
+        return None
+    return round((last_bad + 1 - first) / 24.0, 3)
+
+
+def run(args: argparse.Namespace) -> int:
+    from autobeat_tui.errors import UserError
+    from engine.jacktools import JackError, JackServer
+
+    if args.seconds <= 0:
+        raise UserError(f"--seconds must be above 0, got {args.seconds:g}")
+    if not 20 <= args.bpm <= 300:
+        raise UserError(f"--bpm must be in 20..300, got {args.bpm:g}")
+    log = (lambda s: print(s, file=sys.stderr)) if args.json else print
+    server = None
+    for realtime in ((False,) if args.jack_no_realtime else (True, False)):
+        try:
+            server = JackServer(realtime=realtime)
+            break
+        except JackError as exc:
+            error = exc
+    if server is None:
+        raise UserError(f"bench timing needs a JACK server: {error}")
+    os.environ["JACK_DEFAULT_SERVER"] = server.name  # for the engine processes we spawn
+    os.environ["JACK_NO_START_SERVER"] = "1"
+    result: dict = {"seconds": args.seconds, "bpm": args.bpm,
+                    "jackd": "realtime" if server.realtime else "no-realtime"}
+    try:
+        load = None if args.no_load else Load()
+        try:
+            result["load"] = "none" if load is None else f"app stand-in + {load.model}"
+            log(f"internal clock: {args.bpm:g} BPM for {args.seconds:g} s, load: {result['load']}")
+            internal = measure_internal(server.name, args.seconds, args.bpm)
+        finally:
+            if load is not None:
+                load.close()
+        result.update({k: internal[k] for k in ("lateness_ms", "drift_ms", "clock_tick_sd_ms")})
+        result["internal"] = internal
+        if not args.skip_follower:
+            s = args.follow_seconds
+            log(f"follower: jack_midi_clock at {FOLLOW_BPM:g} BPM, {s:g} s")
+            plain = measure_follower(server.name, s)
+            log("follower: jack_midi_clock -J 10")
+            jitter = measure_follower(server.name, s, jitter=10)
+            log("follower: tempo step 120 -> 140 BPM")
+            step = measure_follower(server.name, s, step_to=140.0, bpm=120.0)
+            result["follower"] = {
+                "tempo_error_bpm_after_1_beat": plain.get("tempo_error_bpm_after_1_beat"),
+                "tempo_error_bpm_after_4_beats": plain.get("tempo_error_bpm_after_4_beats"),
+                "onset_error_ms_p99": plain["onset_error_ms"]["p99"],
+                "onset_error_ms_p99_jitter10": jitter["onset_error_ms"]["p99"],
+                "lock_beats": plain.get("lock_beats"),
+                "tempo_step_follow_beats": step.get("step_follow_beats"),
+                "runs": {"plain": plain, "jitter10": jitter, "step_120_140": step},
+            }
+    finally:
+        server.stop()
+    result["targets_met"] = _targets(result)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(json.dumps(result, indent=2))
+    return 0
+
+
+def _targets(r: dict) -> dict:
+    out = {
+        "lateness_p99_le_1ms": r["lateness_ms"]["p99"] <= 1.0,
+        "lateness_max_le_3ms": r["lateness_ms"]["max"] <= 3.0,
+        "drift_le_1ms": abs(r["drift_ms"]) <= 1.0,
+        "clock_tick_sd_le_0_15ms": (r["clock_tick_sd_ms"] or 0) <= 0.15,
+    }
+    f = r.get("follower")
+    if f:
+        e1 = f["tempo_error_bpm_after_1_beat"]
+        e4 = f["tempo_error_bpm_after_4_beats"]
+        out["tempo_within_0_5pct_after_1_beat"] = e1 is not None and abs(e1) <= 0.005 * FOLLOW_BPM
+        out["tempo_within_0_1bpm_after_4_beats"] = e4 is not None and abs(e4) <= 0.1
+        out["onset_p99_le_2ms"] = f["onset_error_ms_p99"] <= 2.0
+        out["onset_p99_jitter10_le_3ms"] = f["onset_error_ms_p99_jitter10"] <= 3.0
+        sb = f["tempo_step_follow_beats"]
+        out["tempo_step_within_1_beat"] = sb is not None and sb <= 1.0
+    return out

@@ -1,0 +1,208 @@
+"""Driving JACK's own programs from Python: the server, jack_midi_dump, jack_midi_clock.
+
+Used by the timing benchmark and the tests, which check the engine against
+programs no one here wrote: ``jack_midi_dump -a`` prints every event it receives
+with its frame time, ``jack_midi_clock`` is an independent clock master and
+``jack_transport`` (as timebase master) rolls and stops the transport and sets its
+tempo. Everything here runs under one server name (JACK_DEFAULT_SERVER).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+
+SAMPLE_RATE = 48000
+PERIOD = 64
+_LINE = re.compile(r"^\s*(\d+):\s+((?:[0-9a-f]{2}\s?)+)")
+
+
+class JackError(RuntimeError):
+    pass
+
+
+def jack_env(server: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["JACK_DEFAULT_SERVER"] = server
+    env["JACK_NO_START_SERVER"] = "1"
+    return env
+
+
+def server_running(server: str) -> bool:
+    out = subprocess.run(["jack_wait", "-c"], capture_output=True, text=True,
+                         env=jack_env(server))
+    return out.stdout.strip() == "running"
+
+
+class JackServer:
+    """``jackd -d dummy`` under a unique name; a context manager."""
+
+    def __init__(self, realtime: bool = False, name: str | None = None) -> None:
+        if shutil.which("jackd") is None:
+            raise JackError("jackd is not installed (Debian package jackd2)")
+        self.name = name or f"autobeat-{uuid.uuid4().hex[:8]}"
+        self.realtime = realtime
+        rt = ["-R", "-P", "80"] if realtime else ["--no-realtime"]
+        self.proc = subprocess.Popen(
+            ["jackd", "-n", self.name, *rt, "-d", "dummy", "-r", str(SAMPLE_RATE), "-p",
+             str(PERIOD)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        )
+        deadline = time.monotonic() + 15
+        while not server_running(self.name):
+            if self.proc.poll() is not None:
+                err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
+                raise JackError(f"jackd exited with {self.proc.returncode}: {err[-400:]}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise JackError("jackd did not come up within 15 s")
+            time.sleep(0.1)
+
+    def env(self) -> dict[str, str]:
+        return jack_env(self.name)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    def __enter__(self) -> JackServer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+@dataclass(frozen=True, slots=True)
+class Dumped:
+    frame: int
+    data: tuple[int, ...]
+
+
+class MidiDump:
+    """``jack_midi_dump -a NAME`` in the background, its events collected as they come."""
+
+    def __init__(self, server: str, name: str = "dumper") -> None:
+        self.name = name
+        self.port = f"{name}:input"
+        self.events: list[Dumped] = []
+        self._lock = threading.Lock()
+        self.proc = subprocess.Popen(
+            ["stdbuf", "-oL", "jack_midi_dump", "-a", name], stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, text=True, env=jack_env(server),
+        )
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+        wait_for_port(server, self.port)
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            match = _LINE.match(line)
+            if match:
+                data = tuple(int(b, 16) for b in match.group(2).split())
+                with self._lock:
+                    self.events.append(Dumped(int(match.group(1)), data))
+
+    def snapshot(self) -> list[Dumped]:
+        with self._lock:
+            return list(self.events)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.events.clear()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self._thread.join(2)
+
+
+def ports(server: str) -> list[str]:
+    out = subprocess.run(["jack_lsp"], capture_output=True, text=True, env=jack_env(server))
+    return [line.strip() for line in out.stdout.splitlines() if line.strip()]
+
+
+def wait_for_port(server: str, port: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while port not in ports(server):
+        if time.monotonic() > deadline:
+            raise JackError(f"JACK port {port!r} did not appear within {timeout:g} s")
+        time.sleep(0.05)
+
+
+def connect(server: str, source: str, destination: str) -> None:
+    out = subprocess.run(["jack_connect", source, destination], capture_output=True, text=True,
+                         env=jack_env(server))
+    if out.returncode != 0 and "already" not in out.stderr:
+        raise JackError(f"jack_connect {source} {destination}: {out.stderr.strip()}")
+
+
+class ClockMaster:
+    """jack_midi_clock, with jack_transport as timebase master (tempo, SPP, transport).
+
+    jack_midi_clock sends Start when the transport rolls from frame 0, Continue
+    otherwise, Stop when it stops, Song Position with both, and clock at the
+    timebase master's tempo (the tick period in frames, exact to the sample).
+    """
+
+    def __init__(self, server: str, bpm: float, jitter_percent: int = 0) -> None:
+        env = jack_env(server)
+        self.server = server
+        self.transport = subprocess.Popen(
+            ["jack_transport"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, text=True, env=env,
+        )
+        self.command("master")
+        self.tempo(bpm)
+        self.command("stop")
+        self.command("locate 0")
+        args = ["jack_midi_clock", "-d", "0"]
+        if jitter_percent:
+            args += ["-J", str(jitter_percent)]
+        self.clock = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                      env=env)
+        self.port = "jack_midi_clock:mclk_out"
+        wait_for_port(server, self.port)
+        time.sleep(0.2)
+
+    def command(self, line: str) -> None:
+        assert self.transport.stdin is not None
+        self.transport.stdin.write(line + "\n")
+        self.transport.stdin.flush()
+
+    def tempo(self, bpm: float) -> None:
+        self.command(f"tempo {bpm:g}")
+
+    def play(self) -> None:
+        self.command("play")
+
+    def stop(self) -> None:
+        self.command("stop")
+
+    def locate(self, frame: int) -> None:
+        self.command(f"locate {frame}")
+
+    def close(self) -> None:
+        for proc in (self.clock, self.transport):
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(5)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(5)
