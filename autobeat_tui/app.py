@@ -72,7 +72,10 @@ class AutoBeatApp(App):
     CSS = """
     #lanes { height: auto; }
     .-tall Lane { margin-top: 1; }
-    #console { height: 1fr; min-height: 0; background: $background; color: $text-muted; }
+    #console {
+        height: 1fr; min-height: 0; scrollbar-size: 0 0;
+        background: $background; color: $text-muted;
+    }
     #bottom { dock: bottom; height: auto; }
     StatusLine { dock: top; }
     """
@@ -280,18 +283,22 @@ class AutoBeatApp(App):
 
     # --- commands -----------------------------------------------------------------------
 
-    def run_line(self, line: str) -> bool:
-        """Run one command line; False (and nothing changed) when it is refused."""
+    def run_line(self, line: str, typed: bool = False) -> bool:
+        """Run one command line; False (and nothing changed) when it is refused.
+
+        A typed line goes to the console with its answer (``bpm 124 → tempo 124 BPM``).
+        """
+        echo = f"› {line}  → " if typed else ""
         try:
             cmd = lang.parse(line, self.session.genres)
             said = self.execute(cmd)
         except ERRORS_TO_REPORT as exc:
-            self.say(str(exc), error=True)
+            self.say(str(exc), error=True, echo=echo)
             self.sync()
             return False
         self.flush()
-        if said:
-            self.say(said)
+        if said or echo:
+            self.say(said or "ok", echo=echo)
         self.sync()
         return True
 
@@ -320,9 +327,8 @@ class AutoBeatApp(App):
         if not message.line:
             self.set_focus(None)
             return
-        self._console(f": {message.line}")
         command_line = self.query_one(CommandLine)
-        if self.run_line(message.line):
+        if self.run_line(message.line, typed=True):
             command_line.value = ""
             command_line.screen.set_focus(None)  # back to the grid (under help, too)
 
@@ -346,9 +352,8 @@ class AutoBeatApp(App):
         for line in lines:
             line = line.strip().removeprefix(":").strip()
             if line:
-                self._console(f": {line}")
                 self.query_one(CommandLine).remember(line)
-                if not self.run_line(line):
+                if not self.run_line(line, typed=True):
                     break
         rest = rest.lstrip().removeprefix(":")
         if rest:
@@ -435,9 +440,9 @@ class AutoBeatApp(App):
 
     # --- feedback -------------------------------------------------------------------------------
 
-    def say(self, text: str, error: bool = False) -> None:
+    def say(self, text: str, error: bool = False, echo: str = "") -> None:
         self.query_one(MessageLine).say(text, error)
-        self._console(("✗ " if error else "  ") + text)
+        self._console(echo + ("✗ " if error else "") + text)
 
     def _console(self, text: str) -> None:
         self.query_one("#console", RichLog).write(text)

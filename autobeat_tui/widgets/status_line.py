@@ -28,39 +28,52 @@ class StatusView:
     chain: str = ""
 
 
-def status_text(v: StatusView, width: int) -> Text:
+def _short(text: str, size: int) -> str:
+    return text if len(text) <= size else text[: size - 1] + "…"
+
+
+def _parts(v: StatusView, wide: bool, name_size: int) -> list[tuple[str, str]]:
     parts: list[tuple[str, str]] = []
     slot = f"{v.slot}→{v.queued}" if v.queued else v.slot
-    parts.append((f"{v.bank} {slot}" if v.bank and width >= 100 else slot, "bold"))
-    parts.append(("▶ play" if v.playing else "■ stop", "bold green" if v.playing else "bold"))
-    parts.append((f"{v.tempo:.1f} BPM", "bold"))
-    parts.append((f"swing {v.swing:g}%", ""))
+    parts.append((f"{v.bank} {slot}" if v.bank and wide else slot, "bold"))
+    transport = ("▶ play " if v.playing else "■ stop ") if wide else ("▶ " if v.playing else "■ ")
+    parts.append((f"{transport}{v.tempo:.1f} BPM", "bold green" if v.playing else "bold"))
+    parts.append((f"{'swing' if wide else 'sw'} {v.swing:g}%", ""))
+    clock = "clock" if wide else "clk"
     if v.clock == "follow":
         if v.clock_lost:
-            parts.append(("clock ext: LOST", "bold red"))
+            parts.append((f"{clock} ext LOST", "bold red"))
         else:
-            parts.append(
-                (
-                    f"clock ext {'lock' if v.locked else 'unlocked'}",
-                    "" if v.locked else "bold yellow",
-                )
-            )
+            lock = "lock" if v.locked else "unlocked"
+            parts.append((f"{clock} ext {lock}", "" if v.locked else "bold yellow"))
     else:
-        parts.append(("clock int" + (" →out" if v.clock == "master" else ""), ""))
-    out = v.output if len(v.output) <= 18 else v.output[:17] + "…"
-    parts.append(
-        (
-            f"out {out}" + ("!" if v.output_error else ""),
-            "bold red" if v.output_error else ("bold yellow" if v.output == "none" else ""),
-        )
-    )
-    if v.engine_error:
+        parts.append((f"{clock} int" + (" →out" if v.clock == "master" else ""), ""))
+    if v.engine_error:  # no engine: its output does not matter
         parts.append((f"engine {v.engine_error}", "bold red"))
-    parts.append((f"model {v.model}", "bold red" if v.model_error else ""))
+    else:
+        out = _short(v.output, name_size) + ("!" if v.output_error else "")
+        out_style = "bold red" if v.output_error else ("bold yellow" if v.output == "none" else "")
+        parts.append((f"out {out}", out_style))
+    model = _short(v.model.removesuffix(".gguf"), name_size)
+    parts.append((f"model {model}", "bold red" if v.model_error else ""))
+    return parts
+
+
+def status_text(v: StatusView, width: int) -> Text:
+    """The parts, most important first; the words get shorter until the line fits."""
+    for wide, name_size, sep in (
+        (True, 24, " │ "),
+        (False, 14, " │ "),
+        (False, 10, " │ "),
+        (False, 8, "│"),
+    ):
+        parts = _parts(v, wide, name_size)
+        if sum(len(p) for p, _ in parts) + len(sep) * (len(parts) - 1) <= width:
+            break
     text = Text(no_wrap=True, overflow="ellipsis")
     for i, (part, style) in enumerate(parts):
         if i:
-            text.append(" │ ", style="dim")
+            text.append(sep, style="dim")
         text.append(part, style=style)
     text.truncate(width, overflow="ellipsis")
     return text

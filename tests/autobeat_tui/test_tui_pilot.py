@@ -455,10 +455,10 @@ async def test_following_shows_the_incoming_tempo(app_parts):
         await pilot.pause(0.1)
         status = app.query_one(StatusLine)
         assert "133.4 BPM" in status.render().plain
-        assert "clock ext unlocked" in status.render().plain
+        assert "clk ext unlocked" in status.render().plain
         engine.report(playing=True, tempo=133.4, clock="external", clock_lost=True)
         await pilot.pause(0.1)
-        assert "clock ext: LOST" in status.render().plain
+        assert "clk ext LOST" in status.render().plain
 
 
 async def test_bank_warnings_at_start_are_shown(tmp_path):
