@@ -7,6 +7,7 @@ worker thread. This module wires them to the widgets and keeps nothing else.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -225,6 +226,7 @@ class AutoBeatApp(App):
     @work(thread=True, exit_on_error=False, group="model-load")
     def _load_model_worker(self) -> None:
         assert self._load_model is not None
+        background_priority()
         try:
             with self._model_lock:
                 model = self._load_model()
@@ -258,6 +260,7 @@ class AutoBeatApp(App):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="model")
     def _generate_worker(self, request: GenRequest) -> None:
+        background_priority()
         with self._model_lock:
             if request.id != self.session.latest_request:
                 return  # a newer request replaced this one while it waited
@@ -510,6 +513,15 @@ class AutoBeatApp(App):
 
     async def action_quit(self) -> None:
         self.exit()
+
+
+def background_priority(nice: int = 10) -> None:
+    """Lower this thread's priority (Linux: nice is per thread; the model's compute
+    threads started from it inherit it), so the screen answers keys while it works."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+    except (AttributeError, OSError):
+        pass  # not Linux, or not allowed: the model runs at the app's priority
 
 
 def run_model(model: Any, request: GenRequest) -> Any:

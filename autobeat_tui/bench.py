@@ -4,9 +4,9 @@
    repeated --starts times; the model loads after it.
 2. Key to screen: the time from writing a key that edits the grid (x: set or clear
    the hit under the cursor) to the terminal receiving the redrawn cells (target
-   50 ms), first idle, then while the model generates (G, pressed again and again
-   so it never rests). Samples whose output also carries generation news are left
-   out, so each sample is the edit's own redraw.
+   50 ms), first idle, then while the model generates (``:gen 2`` typed again as
+   soon as one ends, so it never rests). Samples taken when a generation ended
+   meanwhile are left out, so each sample is an edit made while the model runs.
 
 Each start uses a temporary HOME and bank, so the user's bank is never touched.
 """
@@ -178,32 +178,42 @@ def key_latencies(cols: int, rows: int, model: str | None, keys: int) -> dict:
             result["generating_ms"] = None
             result["note"] = "no model loaded: latency while generating not measured"
             return result
-        busy = []
+        # the model writes the hats again and again (typed, so the cursor stays on the
+        # kick); each sample is an edit of the kick made while a generation runs
+        busy: list[float] = []
         left_out = 0
         hit = True
-        last_gen = 0.0
-        end = time.perf_counter() + 120
+        generating = False
+        end = time.perf_counter() + 180
         while len(busy) < keys and time.perf_counter() < end:
-            if time.perf_counter() - last_gen > 0.5:
-                app.key(b"2g")  # regenerate the hats: the model never rests
-                app.drain(0.03)
-                app.key(b"1")
-                app.drain(0.03)
-                last_gen = time.perf_counter()
-            tail = app.seen[-4000:]
-            generating = b"generating" in tail
+            if not generating:
+                app.key(b":gen 2\r")
+                seen = b""
+                started = time.perf_counter()
+                while b"generating " not in seen and time.perf_counter() - started < 1.0:
+                    seen += app.read(0.005)
+                generating = _generating(seen, False)
+                continue
             latency, data = _edit_latency(app, expect_hit=hit)
             hit = not hit
-            if not generating or b"generated" in data:
+            generating = _generating(data, generating)
+            if not generating or latency != latency:  # it finished meanwhile, or lost
                 left_out += 1
                 continue
             busy.append(latency * 1000)
-            app.drain(0.02)
         result["generating_ms"] = _summary(busy)
         result["generating_left_out"] = left_out
         return result
     finally:
         result["exit_code"] = app.close()
+
+
+def _generating(data: bytes, before: bool) -> bool:
+    """Whether a generation runs after this output (the message line says so)."""
+    started, finished = data.rfind(b"generating "), data.rfind(b"generated ")
+    if started < 0 and finished < 0:
+        return before
+    return started > finished
 
 
 def _summary(values: list[float]) -> dict:
