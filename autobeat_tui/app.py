@@ -111,6 +111,7 @@ class AutoBeatApp(App):
         self.engine_error = ""
         self.output_error = False
         self.first_frame_at: float | None = None
+        self._told_no_output = False
 
     # --- layout ----------------------------------------------------------------------
 
@@ -204,6 +205,15 @@ class AutoBeatApp(App):
                 and report.output != "none"
             ):
                 self.output_error = False
+            if report.output == "none" and not self._told_no_output:
+                self._told_no_output = True
+                self.notify(
+                    "No MIDI output: the beat plays silently. "
+                    "Type :out to list the ports, :out NAME to pick one.",
+                    title="MIDI",
+                    severity="warning",
+                    timeout=6,
+                )
             for line in self.session.on_state(report):
                 self.say(line)
             self.flush()
@@ -364,6 +374,18 @@ class AutoBeatApp(App):
             command_line.value = rest
             command_line.cursor_position = len(rest)
             self.set_focus(command_line)
+
+    def on_lane_clicked(self, message: Lane.Clicked) -> None:
+        """The mouse: a header selects its group, a cell moves the cursor and toggles it."""
+        if message.track is None:
+            self.run_line(f"group {message.group}")
+            return
+        self.session.select(message.group)
+        self.session.cursor_track = message.track
+        if message.step is not None:
+            self.session.cursor_step = message.step
+            self.action_toggle_hit()
+        self.sync()
 
     def on_command_line_options(self, message: CommandLine.Options) -> None:
         self.query_one(MessageLine).say(message.text)

@@ -5,10 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.text import Text
+from textual import events
+from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from autobeat_tui.widgets.layout import EMPTY, glyph, grid_layout, separator, timing_mark
+from autobeat_tui.widgets.layout import (
+    EMPTY,
+    glyph,
+    grid_layout,
+    separator,
+    step_at_column,
+    timing_mark,
+)
 from patterns.grid import GROUPS, STEPS, TRACKS
 from patterns.pattern import Event, GroupParams
 
@@ -123,3 +132,20 @@ class Lane(Widget):
         if self.view is None:
             return Text("")
         return lane_text(self.view, self.size.width)
+
+    class Clicked(Message):
+        """A click on a cell (track, step 0..31) or on the header (track None)."""
+
+        def __init__(self, group: int, track: int | None, step: int | None) -> None:
+            super().__init__()
+            self.group = group
+            self.track = track
+            self.step = step
+
+    def on_click(self, event: events.Click) -> None:
+        tracks = GROUPS[self.group - 1].tracks
+        if event.y == 0:
+            self.post_message(Lane.Clicked(self.group, None, None))
+        elif 1 <= event.y <= len(tracks):
+            step = step_at_column(grid_layout(self.size.width), event.x)
+            self.post_message(Lane.Clicked(self.group, tracks[event.y - 1], step))

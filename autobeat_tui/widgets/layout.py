@@ -43,6 +43,15 @@ def grid_layout(width: int) -> GridLayout:
     return GridLayout(6, 2, False)
 
 
+def step_at_column(layout: GridLayout, x: int) -> int | None:
+    """The step whose cell holds column x, or None (label, flags, separators)."""
+    for step in range(STEPS):
+        column = layout.step_column(step)
+        if column <= x < column + layout.cell:
+            return step
+    return None
+
+
 def separator(step: int) -> str:
     return BAR_LINE if step % STEPS_PER_BAR == 0 else BEAT_LINE
 

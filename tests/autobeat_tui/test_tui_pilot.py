@@ -466,3 +466,22 @@ async def test_bank_warnings_at_start_are_shown(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         assert any("C03 skipped" in n.message for n in app._notifications)
+
+
+async def test_the_mouse_toggles_a_cell_and_selects_a_lane(app_parts):
+    from autobeat_tui.widgets.layout import grid_layout
+
+    app, engine, _ = app_parts
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        column = grid_layout(80).step_column(6)
+        await pilot.click("#lane-2", offset=(column, 3))  # ohh, step 7
+        assert app.session.pattern.at(6, 7) == Event(6, 7, 0, 100)
+        assert (app.session.selected, app.session.cursor_track, app.session.cursor_step) == (
+            2,
+            7,
+            6,
+        )
+        await pilot.click("#lane-4", offset=(2, 0))
+        assert app.session.selected == 4
+        assert engine.sent == [SwapGroup(2, app.session.pattern.group_events(2), at="now")]
