@@ -56,6 +56,7 @@ class ClockFollower:
         self.filtered: float | None = None
         self.predicted: float | None = None
         self.last_arrival: float | None = None
+        self._before_last: float | None = None
         self._fit: list[float] = []  # arrival times while acquiring (one a tick)
         self._errors: list[float] = []  # the latest loop errors (step_run of them)
         self._since_restart = 0
@@ -87,8 +88,23 @@ class ClockFollower:
             and self.errors_rms < 0.1 * self.period
         )
 
-    def tick(self, t: float) -> None:
-        """One clock tick arrived at time t (seconds)."""
+    def tick(self, t: float) -> bool:
+        """One clock tick arrived at time t (seconds); False if it was a duplicate.
+
+        Every tick counts as one, as MIDI says, even when a stalled transport
+        delivers two at once (the first came late, so the two span two periods).
+        One that follows an on-time tick within a third of a period is the same
+        tick delivered twice (a transport that repeats a cycle): it is dropped.
+        """
+        period, last, before = self.period, self.last_arrival, self._before_last
+        if period is not None and last is not None and before is not None:
+            if t - last < 0.3 * period and 0.7 * period < last - before < 1.3 * period:
+                return False
+        self._before_last = last
+        self._advance(t)
+        return True
+
+    def _advance(self, t: float) -> None:
         cfg = self.config
         self.count += 1
         prev = self.last_arrival
@@ -109,6 +125,11 @@ class ClockFollower:
                 self._restart(self._recent[-cfg.step_run - 1 :])
                 return
             self.errors_rms = math.sqrt(0.9 * self.errors_rms**2 + 0.1 * e * e)
+            # one tick held up by the transport (a stall) must not drag the estimate
+            # along: errors beyond a quarter period count as a quarter period (a real
+            # tempo change shows as a run of errors, which _tempo_changed catches)
+            limit = 0.25 * self.period
+            t = self.predicted + max(-limit, min(limit, e))
         if self.acquiring:
             self._fit.append(t)
             self._fit_line()
@@ -150,6 +171,7 @@ class ClockFollower:
         if not self._min_period <= p <= self._max_period:  # a burst or nonsense: start over
             self._fit = [ts[-1]]
             self.filtered = ts[-1]
+            self.predicted = ts[-1] + self.period if self.period is not None else None
             return
         a = t_mean - p * k_mean
         self.period = p

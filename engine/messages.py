@@ -155,6 +155,7 @@ class TimingReport:
     bpm: float
     realtime: str  # how the engine process is scheduled ("SCHED_FIFO 70", "nice -10", ...)
     tempo_trace: tuple[float, ...] = ()  # following: the tempo estimate after each tick
+    clock_received: tuple[float, ...] = ()  # following: arrival time of every clock tick
     can_replace = False
 
 

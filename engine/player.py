@@ -46,6 +46,7 @@ class Timing:
     last_tick: int = 0  # ... its song tick
     start_time: float = 0.0  # when song tick 0 was due (internal clock)
     tempo_trace: array | None = None  # following: the tempo estimate after each tick
+    clock_received: array | None = None  # following: arrival time of every clock tick
 
 
 class Player:
@@ -83,7 +84,10 @@ class Player:
         self.reports: list = []  # PatternSwapped waiting to go out
         self._offs: list[tuple[int, int, int]] = []  # heap of (tick, channel, note)
         self._off_due: dict[tuple[int, int], int] = {}  # (channel, note) -> its note-off tick
-        self.timing = Timing(array("d"), array("d"), tempo_trace=array("d")) if record else None
+        self.timing = (
+            Timing(array("d"), array("d"), tempo_trace=array("d"), clock_received=array("d"))
+            if record else None
+        )
         # following an external clock
         self.follower = ClockFollower()
         self.ext_running = False  # the master says we run (after Start/Continue)
@@ -248,8 +252,11 @@ class Player:
                 self.ext_position = sixteenths * TICKS_PER_STEP
 
     def _ext_tick(self, t: float) -> None:
-        self.follower.tick(t)
+        if not self.follower.tick(t):
+            return  # the same tick delivered twice
         self.last_clock_at = t
+        if self.timing is not None:
+            self.timing.clock_received.append(t)
         if self.clock_lost:
             self.clock_lost = False
         if self.ext_armed:  # the first tick after Start/Continue is the position itself

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from typing import Protocol
 
@@ -18,6 +19,7 @@ CLIENT_NAME = "AutoBeat"
 VIRTUAL_OUT = "AutoBeat out"
 VIRTUAL_IN = "AutoBeat clock in"
 NONE = "none"
+DRAIN_S = 0.05  # before closing an output: time for queued messages to go out
 
 _API_NAMES = {
     "alsa": "LINUX_ALSA",
@@ -209,7 +211,35 @@ class RtOutput:
         except Exception:
             return False
 
+    def find(self, fragment: str) -> str | None:
+        """The first port containing fragment, by this client's (cheap) port list."""
+        try:
+            with quiet_stderr():
+                ports = [p for p in self._client.get_ports() if VIRTUAL_OUT not in p]
+        except Exception:
+            return None
+        want = fragment.lower()
+        return next((p for p in ports if want in p.lower()), None)
+
+    def reconnect(self, fragment: str) -> bool:
+        """Move this client's port to the first port containing fragment (a few ms)."""
+        target = self.find(fragment)
+        if target is None:
+            return False
+        with quiet_stderr():
+            try:
+                self._client.close_port()
+                ports = list(self._client.get_ports())
+                self._client.open_port(ports.index(target), VIRTUAL_OUT)
+            except Exception:
+                return False
+        self.name = self.target = target
+        return True
+
     def close(self) -> None:
+        # rtmidi hands messages to the MIDI system's thread (JACK: a ring buffer read
+        # each period): give the last ones (All Notes Off) time to leave first
+        time.sleep(DRAIN_S)
         with quiet_stderr():
             try:
                 self._client.close_port()

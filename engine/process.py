@@ -22,13 +22,22 @@ from multiprocessing.connection import Connection
 
 from engine import messages as m
 from engine.player import LOST_AFTER_S, Player
-from engine.ports import NONE, NullOutput, PortError, PortWatch, open_input, open_output
+from engine.ports import (
+    NONE,
+    NullOutput,
+    PortError,
+    PortWatch,
+    RtOutput,
+    open_input,
+    open_output,
+)
 from patterns.kit import KitMap
 
 SPIN_S = 0.0005  # spin this long before a due time instead of sleeping
 REPORT_S = 1.0 / 60.0  # at most 60 state reports a second
 PORT_CHECK_S = 1.0  # how often a lost port is looked for again
-REOPEN_ROOM_S = 0.05  # reopen a port only with this much time before the next event
+REOPEN_ROOM_S = 0.05  # open a new MIDI client only with this much time before the next event
+RECONNECT_ROOM_S = 0.015  # move our port to a port that came back: a few ms
 QUIET_S = 0.002  # housekeeping (reports, port checks) only when the next event is further
 
 
@@ -134,9 +143,13 @@ class EngineLoop:
             new = open_output(self.out_name, self.config.api)
             self.out_ok = True
         except PortError as exc:
-            new = NullOutput()
+            # keep a client (our virtual port) so the wanted port is found cheaply later
             self.out_ok = False
-            self.report(m.PortError(str(exc)))
+            self.report(m.PortError(f"{exc}; waiting for it"))
+            try:
+                new = open_output(None, self.config.api)
+            except PortError:
+                new = NullOutput()
         self.player.out = new
         self.out = new
         if old is not new:
@@ -179,20 +192,24 @@ class EngineLoop:
         if self.out_ok and not out.alive():
             self.out_ok = False
             self.report(m.PortError(f"output {out.name!r} went away; retrying"))
-        if not self.out_ok and self.out_name != NONE:
-            if self._out_watch is None:
-                self._out_watch = PortWatch("out", self.out_name, self.config.api)
-            if self._out_watch.present() and room >= REOPEN_ROOM_S:
-                try:
-                    new = open_output(self.out_name, self.config.api)
-                except PortError:
-                    return
-                self.player.all_notes_off()
-                out.close()
-                self.out = self.player.out = new
-                self.out_ok = True
-                self._out_watch.close()
-                self._out_watch = None
+            self.player.all_notes_off()
+        if not self.out_ok and self.out_name and self.out_name != NONE:
+            if isinstance(out, RtOutput):
+                if out.find(self.out_name) is not None and room >= RECONNECT_ROOM_S:
+                    self.out_ok = out.reconnect(self.out_name)
+            else:  # no client at all (no MIDI system when we started): look, then open
+                if self._out_watch is None:
+                    self._out_watch = PortWatch("out", self.out_name, self.config.api)
+                if self._out_watch.present() and room >= REOPEN_ROOM_S:
+                    try:
+                        new = open_output(self.out_name, self.config.api)
+                    except PortError:
+                        return
+                    out.close()
+                    self.out = self.player.out = new
+                    self.out_ok = True
+                    self._out_watch.close()
+                    self._out_watch = None
         if self.player.mode != "external":
             return
         if self.input is not None and not self.input.alive():
@@ -265,7 +282,7 @@ class EngineLoop:
             return m.TimingReport((), (), 0.0, 0.0, 0.0, 0, self.player.bpm, self.realtime)
         return m.TimingReport(tuple(t.lateness), tuple(t.clock_sent), t.start_time, t.last_due,
                               t.last_sent, t.last_tick, self.player.bpm, self.realtime,
-                              tuple(t.tempo_trace or ()))
+                              tuple(t.tempo_trace or ()), tuple(t.clock_received or ()))
 
     def read_commands(self) -> None:
         try:
