@@ -389,8 +389,34 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        print(json.dumps(result, indent=2))
+        print(_summary(result))
     return 0
+
+
+def _summary(r: dict) -> str:
+    late = r["lateness_ms"]
+    lines = [
+        f"jackd {r['jackd']}; engine {r['internal']['engine_scheduling']}; load: {r['load']}",
+        f"internal clock {r['bpm']:g} BPM, {r['seconds']:g} s, {r['internal']['notes']} notes:",
+        f"  lateness p50 {late['p50']:.3f} ms, p99 {late['p99']:.3f} ms, max {late['max']:.3f} ms",
+        f"  drift of the last note {r['drift_ms']:.3f} ms",
+        f"  clock master tick interval sd {r['clock_tick_sd_ms']:.4f} ms",
+    ]
+    f = r.get("follower")
+    if f:
+        lines += [
+            f"follower (jack_midi_clock at {FOLLOW_BPM:g} BPM):",
+            f"  tempo error after 1 beat {f['tempo_error_bpm_after_1_beat']} BPM, "
+            f"after 4 beats {f['tempo_error_bpm_after_4_beats']} BPM, "
+            f"locked within 0.5 % after {f['lock_beats']} beats",
+            f"  onset error p99 {f['onset_error_ms_p99']} ms; with -J 10: "
+            f"{f['onset_error_ms_p99_jitter10']} ms",
+            f"  tempo step 120 -> 140 BPM followed (within 0.5 %) after "
+            f"{f['tempo_step_follow_beats']} beats",
+        ]
+    missed = [k for k, ok in r["targets_met"].items() if not ok]
+    lines.append("targets: all met" if not missed else "targets missed: " + ", ".join(missed))
+    return "\n".join(lines)
 
 
 def _targets(r: dict) -> dict:
