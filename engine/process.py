@@ -15,6 +15,7 @@ import ctypes.util
 import gc
 import os
 import select
+import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -365,8 +366,16 @@ class EngineLoop:
             pass
 
 
+def _terminated(signum, frame) -> None:
+    raise SystemExit(0)  # unwinds through main's finally: All Notes Off, ports closed
+
+
 def main(conn: Connection, config: EngineConfig) -> None:
     """The engine process's entry point."""
+    # Ctrl-C in a terminal reaches the whole process group: the owner decides when
+    # the engine stops (Shutdown, or its pipe closing); SIGTERM stops it cleanly
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _terminated)
     loop = EngineLoop(conn, config)
     try:
         if config.realtime:
