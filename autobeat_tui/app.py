@@ -207,13 +207,7 @@ class AutoBeatApp(App):
                 self.output_error = False
             if report.output == "none" and not self._told_no_output:
                 self._told_no_output = True
-                self.notify(
-                    "No MIDI output: the beat plays silently. "
-                    "Type :out to list the ports, :out NAME to pick one.",
-                    title="MIDI",
-                    severity="warning",
-                    timeout=6,
-                )
+                self.say("no MIDI output: the beat plays silently (:out lists the ports)")
             for line in self.session.on_state(report):
                 self.say(line)
             self.flush()

@@ -99,7 +99,7 @@ def test_autobeat_starts_plays_a_typed_beat_saves_and_quits(tmux, tmp_path):
     tmux.keys(":", "kick x...x...x...x...", "Enter")
     screen = tmux.wait_for(lambda s: "kick: 8 hits" in s)
     kick_row = next(line for line in screen.splitlines() if line.startswith("kick"))
-    assert kick_row.count("▆") == 8
+    assert kick_row[:44].count("▆") == 4  # bar 1 (a notification may cover bar 2)
 
     # generate on a key: with the model there, the hats lane fills; without it, a clear error
     tmux.wait_for(lambda s: "model loading" not in s)
