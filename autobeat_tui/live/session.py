@@ -108,6 +108,7 @@ class Session:
         self._next_request = 0
         self.latest_request = 0
         self.engine = EngineState()
+        self._saw_pending = False  # the engine said something waits for the bar line
 
     # --- reading ----------------------------------------------------------------
 
@@ -362,11 +363,21 @@ class Session:
     # --- engine reports --------------------------------------------------------------
 
     def on_state(self, state: EngineState) -> list[str]:
-        """Take the engine's newest state; lines to tell the user (chain moves)."""
+        """Take the engine's newest state; lines to tell the user (chain moves, swaps)."""
         old_bar = self.engine.bar
         self.engine = state
         self.playing = state.playing
         said = []
+        if state.pending:
+            self._saw_pending = True
+        elif self._saw_pending:
+            # what waited went in without a PatternSwapped (Start installs it at once)
+            self._saw_pending = False
+            if self.chain is not None:
+                self.chain.swapped(state.bar)
+            line = self._swapped()
+            if line:
+                said.append(line)
         if self.chain is not None and state.playing and state.bar != old_bar:
             slot = self.chain.on_bar(state.bar)
             if slot is not None:
@@ -378,6 +389,7 @@ class Session:
         return said
 
     def on_swapped(self, bar: int) -> str | None:
+        self._saw_pending = False
         if self.chain is not None:
             self.chain.swapped(bar)
         return self._swapped()

@@ -241,3 +241,14 @@ def test_the_cursor_wraps_and_selects_its_group(session):
     assert (session.cursor_track, session.selected) == (5, 2)
     session.move_cursor(tracks=-5, steps=-1)
     assert (session.cursor_track, session.cursor_step, session.selected) == (12, 31, 4)
+
+
+def test_a_queued_slot_lands_when_start_installs_it_without_a_swap_report(session):
+    session.bank = Bank().with_slot("A02", Pattern().with_event(Event(0, 3)))
+    session.playing = True
+    run(session, "queue A02")
+    session.on_state(EngineState(playing=True, pending=False))  # not yet at the engine
+    assert session.queued is not None
+    session.on_state(EngineState(playing=False, pending=True))  # stopped before the bar
+    assert session.on_state(EngineState(playing=True, pending=False)) == ["playing A02"]
+    assert session.slot == "A02" and session.queued is None
