@@ -113,13 +113,11 @@ class LlamaSession:
             raise LlamaError(f"llama_decode failed with code {rc}")
         out = []
         V = self.n_vocab
+        if all_logits:
+            everything = np.ctypeslib.as_array(L.llama_get_logits(self._ctx), shape=(n, V))
         for first, last in marks:
-            if all_logits:
-                rows = [
-                    np.ctypeslib.as_array(L.llama_get_logits_ith(self._ctx, i), shape=(V,)).copy()
-                    for i in range(first, last)
-                ]
-                out.append(np.stack(rows))
+            if all_logits:  # every token has an output: rows in batch order
+                out.append(everything[first:last].copy())
             else:
                 ptr = L.llama_get_logits_ith(self._ctx, last - 1)
                 out.append(np.ctypeslib.as_array(ptr, shape=(V,)).copy())

@@ -64,11 +64,11 @@ def _splits(corpus) -> tuple[str, str | None]:
     return "all", None
 
 
-def _hold_out(corpus, split: str, share: float = 0.1) -> None:
-    """Split a plain folder's windows by file into 'train' and 'validation'."""
-    files = sorted({str(cw.source.path) for cw in corpus.windows[split]})
+def _hold_out(corpus, share: float = 0.1) -> None:
+    """Split the windows (of a folder without a train split) by file: 'train', 'validation'."""
+    ws = [cw for split in list(corpus.windows) for cw in corpus.windows.pop(split)]
+    files = sorted({str(cw.source.path) for cw in ws})
     held = set(files[:: max(2, int(round(1 / share)))]) if len(files) > 1 else set()
-    ws = corpus.windows.pop(split)
     corpus.windows["train"] = [cw for cw in ws if str(cw.source.path) not in held]
     corpus.windows["validation"] = [cw for cw in ws if str(cw.source.path) in held]
     if not corpus.windows["validation"]:
@@ -102,6 +102,19 @@ def train(opts: TrainOptions, log: Callable[[str], None] = _log) -> dict:
     from models.gpt import GPT, GPTConfig
 
     torch.set_num_threads(opts.threads)
+    world = int(os.environ.get("WORLD_SIZE", "1"))  # under torchrun: DistributedDataParallel
+    rank = int(os.environ.get("RANK", "0"))
+    device = torch.device("cpu")
+    if torch.cuda.is_available():
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(device)
+    if world > 1:
+        import torch.distributed as dist
+
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    main_rank = rank == 0
+    if not main_rank:
+        log = lambda _m: None  # noqa: E731 - one voice: rank 0's
     torch.manual_seed(opts.seed)
     started_all = time.monotonic()
     out = Path(opts.out)
@@ -123,7 +136,7 @@ def train(opts: TrainOptions, log: Callable[[str], None] = _log) -> dict:
         raise ValueError(f"{opts.data}: no usable 2-bar windows of drums")
     train_split, val_split = _splits(corpus)
     if val_split is None:
-        _hold_out(corpus, train_split)
+        _hold_out(corpus)
         train_split, val_split = "train", "validation"
     genres = sorted({cw.source.genre for ws in corpus.windows.values() for cw in ws})
     if opts.init:
@@ -151,10 +164,11 @@ def train(opts: TrainOptions, log: Callable[[str], None] = _log) -> dict:
     if base_state is not None:
         model.load_state_dict({k: torch.from_numpy(v) for k, v in base_state.items()},
                               strict=False)
+    model.to(device)
     optimizer = model.configure_optimizer(opts.lr, opts.weight_decay)
     step, best_val, best_state = 0, float("inf"), None
     history: list[dict] = []
-    rng = np.random.default_rng(opts.seed)
+    rng = np.random.default_rng([opts.seed, rank])
     if ckpt_path.exists() and not opts.fresh:
         ck = torch.load(ckpt_path, map_location="cpu", weights_only=False)
         if ck["config"] == config.to_dict() and ck["vocab"] == list(vocab.tokens):
@@ -162,7 +176,7 @@ def train(opts: TrainOptions, log: Callable[[str], None] = _log) -> dict:
             optimizer.load_state_dict(ck["optimizer"])
             step, best_val, best_state = ck["step"], ck["best_val"], ck["best_state"]
             history = ck.get("history", [])
-            rng = np.random.default_rng([opts.seed, step])
+            rng = np.random.default_rng([opts.seed, rank, step])
             log(f"resuming {ckpt_path} at step {step} (best validation loss {best_val:.4f})")
         else:
             log(f"{ckpt_path}: a checkpoint of another model; starting afresh")
@@ -175,7 +189,7 @@ def train(opts: TrainOptions, log: Callable[[str], None] = _log) -> dict:
             items = sorted(val_items, key=lambda it: len(it[0]))
             for k in range(0, len(items), 64):
                 x, y, m = examples.batch(items[k : k + 64])
-                x, y, m = torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(m)
+                x, y, m = (torch.from_numpy(a).to(device) for a in (x, y, m))
                 _, loss = model(x, y, m)
                 n = int(m.sum())
                 total += float(loss) * n
@@ -184,6 +198,8 @@ def train(opts: TrainOptions, log: Callable[[str], None] = _log) -> dict:
         return total / max(1, count)
 
     def save() -> None:
+        if not main_rank:
+            return
         tmp = ckpt_path.with_name(ckpt_path.name + ".tmp")
         torch.save({"config": config.to_dict(), "vocab": list(vocab.tokens),
                     "bins": bins.to_json(), "model": model.state_dict(),
@@ -194,6 +210,12 @@ def train(opts: TrainOptions, log: Callable[[str], None] = _log) -> dict:
 
     # --- the loop -----------------------------------------------------------------
     batches = token_batches(train_data, examples, rng, opts.tokens_per_batch)
+    net = model
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        net = DistributedDataParallel(model, device_ids=[device.index] if device.index is not None
+                                      else None)
     model.train()
     first = step
     started = time.monotonic()
@@ -203,7 +225,7 @@ def train(opts: TrainOptions, log: Callable[[str], None] = _log) -> dict:
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step, opts)
         x, y, m = next(batches)
-        _, loss = model(torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(m))
+        _, loss = net(*(torch.from_numpy(a).to(device) for a in (x, y, m)))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -217,20 +239,20 @@ def train(opts: TrainOptions, log: Callable[[str], None] = _log) -> dict:
                             "minutes": round((time.monotonic() - started) / 60, 2)})
             if val < best_val:
                 best_val = val
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
             save()
             if not opts.progress:
                 log(json.dumps(history[-1]))
-        if opts.progress:
+        if opts.progress and main_rank:
             print(_bar(step, opts.steps, loss_avg, val, started, first), end="",
                   file=sys.stderr, flush=True)
-    if opts.progress:
+    if opts.progress and main_rank:
         print(file=sys.stderr)
     if best_state is None:  # zero steps asked: export what there is
         best_val = evaluate()
         best_state = model.state_dict()
 
-    state = {k: v.detach().float().numpy() for k, v in best_state.items()}
+    state = {k: v.detach().float().cpu().numpy() for k, v in best_state.items()}
     state["lm_head.weight"] = state["transformer.wte.weight"]
     figures = {
         "steps": step,
@@ -239,10 +261,18 @@ def train(opts: TrainOptions, log: Callable[[str], None] = _log) -> dict:
         "train_sequences": len(train_data),
         "validation_sequences": len(val_data),
         "minutes": round((time.monotonic() - started_all) / 60, 1),
+        "processes": world,
+        "tokens_per_batch": opts.tokens_per_batch * world,
     }
     training = {"data": str(opts.data), "init": opts.init, "options": asdict(opts),
                 "history": history[-20:]}
-    export_gguf(out, state, config.to_dict(), vocab, bins, name=out.stem, f16=opts.f16,
-                figures=figures, training=training)
+    if main_rank:
+        export_gguf(out, state, config.to_dict(), vocab, bins, name=out.stem, f16=opts.f16,
+                    figures=figures, training=training)
+    if world > 1:
+        import torch.distributed as dist
+
+        dist.barrier()
+        dist.destroy_process_group()
     log(f"wrote {out}: best validation loss {best_val:.4f} after {step} steps")
     return figures

@@ -13,7 +13,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", metavar="FILE.gguf", help="default: the shipped model")
     parser.add_argument("--genre", default="rock", help="genre (see --list-genres); default rock")
     parser.add_argument("--type", default="beat", choices=("beat", "fill"))
-    parser.add_argument("--density", default="mid", choices=("low", "mid", "high"))
+    parser.add_argument("--density", choices=("low", "mid", "high"),
+                        help="events in the group (default mid; toms low when --group all)")
     parser.add_argument("--intensity", default="mid", choices=("low", "mid", "high"))
     parser.add_argument("--group", default="all", metavar="1..4|all",
                         help="the group to generate, or all four (default)")
@@ -25,7 +26,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tempo", type=float, default=None, help="tempo of the MIDI file, BPM")
     parser.add_argument("--out", metavar="FILE.mid", help="write the pattern as a MIDI file")
     parser.add_argument("--threads", type=int, default=None, help="llama.cpp threads")
+    parser.add_argument("--grid", action="store_true", help="also print the pattern as a grid")
     parser.add_argument("--list-genres", action="store_true", help="list the model's genres")
+
+
+def grid_text(pattern) -> str:
+    """The pattern as 12 rows of 32 steps: '.' rest, 'o' soft, 'x' mid, 'X' loud."""
+    from patterns.grid import TRACKS
+
+    lines = []
+    for track in TRACKS:
+        cells = ["."] * 32
+        for e in pattern.track_events(track.number):
+            cells[e.step] = "o" if e.velocity < 50 else ("x" if e.velocity < 100 else "X")
+        bars = "".join(cells[:16]) + " " + "".join(cells[16:])
+        lines.append(f"{track.label:>10} |{bars}|")
+    return "\n".join(lines)
 
 
 def _group(text: str) -> int | None:
@@ -61,8 +77,11 @@ def run(args: argparse.Namespace) -> int:
             return 0
         seed = args.seed if args.seed is not None else secrets.randbelow(2**32)
         try:
-            params = GroupParams(genre=args.genre, type=args.type, density=args.density,
-                                 intensity=args.intensity)
+            params = GroupParams(genre=args.genre, type=args.type,
+                                 density=args.density or "mid", intensity=args.intensity)
+            # a beat's toms are sparse: low unless asked otherwise
+            toms = GroupParams(genre=args.genre, type=args.type,
+                               density=args.density or "low", intensity=args.intensity)
             pattern = midi_to_pattern(args.context) if args.context else Pattern()
             if args.tempo is not None:
                 pattern = pattern.with_tempo(args.tempo)
@@ -70,7 +89,8 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(str(exc)) from None
         try:
             if group is None:
-                pattern = model.generate_all(pattern, [params] * 4, seed, args.temperature,
+                pattern = model.generate_all(pattern, [params, params, toms, params], seed,
+                                             args.temperature,
                                              args.top_p)
                 groups = [1, 2, 3, 4]
             else:
@@ -83,6 +103,8 @@ def run(args: argparse.Namespace) -> int:
               f"top-p {args.top_p}")
         for g in groups:
             print(encode_text(pattern, g))
+        if args.grid:
+            print(grid_text(pattern))
         if args.out:
             try:
                 write_midi(args.out, [pattern])
