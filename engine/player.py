@@ -140,7 +140,7 @@ class Player:
         if not MIN_TEMPO <= bpm <= MAX_TEMPO:
             raise ValueError(f"tempo must be in {MIN_TEMPO:g}..{MAX_TEMPO:g} BPM, got {bpm}")
         if self.mode == "internal" and self.playing:
-            self.anchor_tick = max(self.tick_at(now), float(self.position) - 1.0)
+            self.anchor_tick = self.tick_at(now)  # the phase now, on the old tempo
             self.anchor_time = now
         self.bpm = float(bpm)
         if self.mode == "internal":

@@ -323,6 +323,7 @@ class EngineLoop:
         player = self.player
         conn_fd = self.conn.fileno()
         wake_fd = self._wake_r
+        self.read_commands()  # what the owner sent while we started
         while self.running:
             self.drain_input()
             now = clock()
@@ -338,7 +339,7 @@ class EngineLoop:
                 self.housekeeping(now, room)
                 if not self.running:
                     break
-            wake = self.next_report
+            wake = self.next_report if room > QUIET_S else now + room
             if due is not None:
                 wake = min(wake, due - SPIN_S)
             if player.mode == "external" and player.last_clock_at is not None:

@@ -156,6 +156,7 @@ def run(args: argparse.Namespace) -> int:
         if first is None:
             raise UserError("the engine did not start")
         state = first
+        started = time.monotonic()  # the engine is up: --seconds counts from here
         where = "following MIDI clock" if external else f"at {bpm:g} BPM"
         print(f"autobeat play: {Path(args.file).name}{' ' + args.slot if args.slot else ''} "
               f"{where} to {first.output}", file=sys.stderr)
@@ -180,6 +181,9 @@ def run(args: argparse.Namespace) -> int:
                     last_line = line
         if not engine.alive and (args.seconds is None or time.monotonic() - started < args.seconds):
             raise UserError("the engine process stopped")
+        for report in engine.poll():
+            if isinstance(report, m.EngineState):
+                state = report
     except KeyboardInterrupt:
         pass
     finally:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import random
 
 import pytest
+from engine_fakes import FakeClock, RecordingPort
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.follower import ClockFollower
 from engine.player import Player
@@ -162,3 +165,34 @@ def test_malformed_and_odd_input_does_not_crash(port, fake_clock):
     fake_clock.t = 3.0
     player.run_due(3.0)
     player.state(3.0, "out")
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(min_value=0.0, max_value=0.2),
+            st.one_of(
+                st.sampled_from([[0xF8], [0xFA], [0xFB], [0xFC], [0xF2, 5, 1], [0xF2]]),
+                st.lists(st.integers(min_value=0, max_value=300), max_size=4),
+            ),
+        ),
+        max_size=300,
+    )
+)
+@settings(max_examples=60, deadline=None)
+def test_any_stream_of_messages_leaves_a_sensible_state(stream):
+    clock = FakeClock(10.0)
+    port = RecordingPort(clock)
+    player = Player(port, clock)
+    player.set_mode("external", clock())
+    player.set_pattern(Pattern(events=tuple(Event(s, 5) for s in range(32))))
+    for gap, message in stream:
+        clock.t += gap
+        player.check_clock(clock.t)
+        player.run_due(clock.t)
+        player.clock_message(message, clock.t)
+    state = player.state(clock.t, "out")
+    assert 0 <= state.step < 32 and state.bar >= 0
+    assert 20.0 <= state.tempo <= 400.0
+    for _, msg in port.sent:
+        assert all(0 <= b <= 255 for b in msg)

@@ -140,6 +140,28 @@ def test_the_engine_sends_all_notes_off_and_exits_when_its_owner_dies(jack):
         os.unlink(path)
 
 
+def test_sigterm_stops_the_engine_through_all_notes_off(jack):
+    dump = MidiDump(jack, "terminated")
+    engine = Engine(out="terminated")
+    engine.start()
+    try:
+        wait_state(engine, lambda s: s.output == "terminated:input")
+        engine.send(m.SetPattern(hats(), at="now"))
+        engine.send(m.Transport("start"))
+        wait_state(engine, lambda s: s.playing)
+        dump.clear()
+        os.kill(engine.pid, 15)
+        deadline = time.monotonic() + 5
+        while _alive(engine.pid):
+            assert time.monotonic() < deadline, "the engine ignored SIGTERM"
+            time.sleep(0.05)
+        time.sleep(0.1)
+        assert (0xB9, 123, 0) in [e.data for e in dump.snapshot()]
+    finally:
+        engine.stop()
+        dump.stop()
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
