@@ -144,6 +144,7 @@ class Queue:
 @dataclass(frozen=True, slots=True)
 class Chain:
     entries: tuple[tuple[str, int], ...]  # (slot, times); () turns the chain off
+    name: str | None = None  # a chain kept in the bank (`autobeat bank chain`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -479,12 +480,18 @@ def _p_chain(args: list[str], genres: Sequence[str]) -> Chain:
         raise CommandError(f"chain: missing slots; usage: {USAGE['chain']}")
     if len(args) == 1 and args[0].lower() == "off":
         return Chain(())
+    if len(args) == 1 and "*" not in args[0] and not _looks_like_slot(args[0]):
+        return Chain((), name=args[0])
     entries = []
     for arg in args:
         name, star, times = arg.partition("*")
         count = _int(times, "chain", f"the repeat count of {name}", 1, MAX_REPEATS) if star else 1
         entries.append((_slot(name, "chain"), count))
     return Chain(tuple(entries))
+
+
+def _looks_like_slot(word: str) -> bool:
+    return len(word) in (2, 3) and word[0].upper() in "ABCDEFGH" and word[1:].isdigit()
 
 
 def _p_export(args: list[str], genres: Sequence[str]) -> Export:
@@ -612,7 +619,7 @@ USAGE: dict[str, str] = {
     "save": "save [SLOT]",
     "load": "load [SLOT] (now)",
     "queue": "queue [SLOT] (at the next bar)",
-    "chain": "chain SLOT[*TIMES] ... | chain off",
+    "chain": "chain SLOT[*TIMES] ... | chain NAME (kept in the bank) | chain off",
     "export": "export [SLOT] FILE.mid",
     "clock": "clock internal | clock master | clock follow [PORT]",
     "out": "out [PORT|none] (no port: list them)",

@@ -471,7 +471,16 @@ class Session:
             self.send(SetTempo(pattern.tempo))
         return f"{'chain: ' if chained else ''}{slot} queued for the next bar"
 
-    def set_chain(self, entries: Sequence[tuple[str, int]]) -> str:
+    def set_chain(self, entries: Sequence[tuple[str, int]], name: str | None = None) -> str:
+        if name is not None:
+            if self.bank is None:
+                raise CommandError("chain: no bank is open")
+            try:
+                entries = self.bank.chain(name).entries
+            except Exception as exc:  # BankError: no such chain
+                raise CommandError(f"chain: {exc}") from None
+            if not entries:
+                raise CommandError(f"chain: {name!r} has no slots")
         if not entries:
             self.chain = None
             return "chain off"
@@ -529,8 +538,8 @@ class Session:
                 return self.load(slot)
             case lang.Queue(slot):
                 return self.queue(slot)
-            case lang.Chain(entries):
-                return self.set_chain(entries)
+            case lang.Chain(entries, name):
+                return self.set_chain(entries, name)
             case lang.Export(path, slot):
                 return self.export(path, slot)
             case lang.Clock(mode, port):

@@ -49,6 +49,7 @@ from autobeat_tui.live.language import CommandError, CompletionContext, complete
         ("chain A01*4 A02*2", lang.Chain((("A01", 4), ("A02", 2)))),
         ("chain A01 A02", lang.Chain((("A01", 1), ("A02", 1)))),
         ("chain off", lang.Chain(())),
+        ("chain verse", lang.Chain((), "verse")),
         ("export A01 beat.mid", lang.Export("beat.mid", "A01")),
         ("export 'my beat.mid'", lang.Export("my beat.mid", None)),
         ("clock follow", lang.Clock("follow")),

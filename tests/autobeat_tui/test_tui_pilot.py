@@ -380,7 +380,7 @@ async def test_help_key_and_help_command(app_parts):
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("q")
         await type_line(pilot, "help chain")
-        assert message(app) == ("chain SLOT[*TIMES] ... | chain off", False)
+        assert message(app)[0].startswith("chain SLOT[*TIMES] ...")
 
 
 async def test_pasted_lines_run_as_commands(app_parts):

@@ -252,3 +252,15 @@ def test_a_queued_slot_lands_when_start_installs_it_without_a_swap_report(sessio
     session.on_state(EngineState(playing=False, pending=True))  # stopped before the bar
     assert session.on_state(EngineState(playing=True, pending=False)) == ["playing A02"]
     assert session.slot == "A02" and session.queued is None
+
+
+def test_a_chain_kept_in_the_bank_plays_by_name(session):
+    from patterns.bank import Chain
+
+    a1 = Pattern().with_event(Event(0, 1))
+    session.bank = Bank().with_slot("A01", a1).with_chain(Chain("verse", (("A01", 2),)))
+    session.playing = True
+    assert run(session, "chain verse").startswith("chain A01*2")
+    assert session.take_outbox() == [SetPattern(a1, at="bar")]
+    with pytest.raises(CommandError, match="no chain named 'chorus'"):
+        run(session, "chain chorus")
