@@ -23,6 +23,7 @@ from textual.widgets import RichLog
 
 from autobeat_tui.hotkeys import HOTKEYS
 from autobeat_tui.live import language as lang
+from autobeat_tui.live.completion import CompletionContext
 from autobeat_tui.live.session import GENERATING, GenRequest, Session
 from autobeat_tui.screens.help import HelpScreen
 from autobeat_tui.widgets.command_line import CommandLine, MessageLine
@@ -384,8 +385,8 @@ class AutoBeatApp(App):
     def on_command_line_options(self, message: CommandLine.Options) -> None:
         self.query_one(MessageLine).say(message.text)
 
-    def completion_context(self) -> lang.CompletionContext:
-        return lang.CompletionContext(
+    def completion_context(self) -> CompletionContext:
+        return CompletionContext(
             genres=self.session.genres,
             filled_slots=tuple(self.session.filled_slots()),
             outputs=tuple(self._safe(self._list_outputs)),

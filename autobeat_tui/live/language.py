@@ -1,8 +1,9 @@
 """The live-coding command language: one line in, one command value out.
 
 ``parse(line, genres)`` returns a frozen command (``Gen``, ``Bpm``, ``StepLiteral``,
-...) or raises ``CommandError`` with a one-line message that names the command and
-what was allowed; ``complete(line, context)`` offers what may come next. Nothing here
+... from autobeat_tui/live/commands.py) or raises ``CommandError`` with a one-line
+message that names the command and what was allowed; tab completion is in
+autobeat_tui/live/completion.py. Nothing here
 touches the app: the app decides what a command does (autobeat_tui/live/session.py
 and autobeat_tui/app.py).
 
@@ -13,11 +14,39 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 
+from autobeat_tui.live.commands import (
+    Amount,
+    Bpm,
+    Chain,
+    Clear,
+    Clock,
+    Command,
+    Export,
+    Gen,
+    Help,
+    Hit,
+    Load,
+    Mutate,
+    Mute,
+    Out,
+    Play,
+    Queue,
+    Quit,
+    Redo,
+    Save,
+    Select,
+    SetParams,
+    Slot,
+    Solo,
+    StepLiteral,
+    Swing,
+    Undo,
+    Velocity,
+)
 from autobeat_tui.live.steps import StepLiteralError, parse_track_literal
-from patterns.bank import MAX_REPEATS, SLOT_NAMES, BankError, check_slot
-from patterns.grid import GROUPS, STEPS, TRACKS, track_by_name
+from patterns.bank import MAX_REPEATS, BankError, check_slot
+from patterns.grid import GROUPS, STEPS, track_by_name
 from patterns.pattern import LEVELS, MAX_SWING, MAX_TEMPO, MIN_SWING, MIN_TEMPO, TYPES
 
 # The Groove MIDI Dataset's styles: the genres shown before a model has loaded.
@@ -50,193 +79,6 @@ CLOCK_MODES = ("internal", "master", "follow")
 class CommandError(ValueError):
     """A line that is not a command: one line naming the command and what was wrong."""
 
-
-# --- the commands -----------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Gen:
-    group: int | None  # 1..4; None: the selected group
-    all: bool = False  # all four groups
-    params: tuple[tuple[str, str], ...] = ()  # overrides of genre/type/density/intensity
-    seed: int | None = None
-    temperature: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Mutate:
-    group: int | None
-    amount: float | None = None  # 0.05..1; None: the current amount
-    seed: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SetParams:
-    group: int | None
-    params: tuple[tuple[str, str], ...]  # value "next" / "prev" cycles
-
-
-@dataclass(frozen=True, slots=True)
-class Bpm:
-    value: float
-    relative: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Swing:
-    value: float
-    relative: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Mute:
-    track: int | None  # None: every track
-    on: bool | None = None  # None: toggle
-
-
-@dataclass(frozen=True, slots=True)
-class Solo:
-    track: int | None
-    on: bool | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Play:
-    action: str  # "start" | "stop" | "continue" | "toggle"
-
-
-@dataclass(frozen=True, slots=True)
-class Undo:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class Redo:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class Select:
-    group: int
-
-
-@dataclass(frozen=True, slots=True)
-class Slot:
-    slot: str | None = None  # a slot name, or None with a move
-    move: int = 0  # -1 previous, +1 next
-
-
-@dataclass(frozen=True, slots=True)
-class Save:
-    slot: str | None = None  # None: the current slot
-
-
-@dataclass(frozen=True, slots=True)
-class Load:
-    slot: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Queue:
-    slot: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Chain:
-    entries: tuple[tuple[str, int], ...]  # (slot, times); () turns the chain off
-    name: str | None = None  # a chain kept in the bank (`autobeat bank chain`)
-
-
-@dataclass(frozen=True, slots=True)
-class Export:
-    path: str
-    slot: str | None = None  # None: the pattern on screen
-
-
-@dataclass(frozen=True, slots=True)
-class Clock:
-    mode: str  # internal | master | follow
-    port: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Out:
-    name: str | None  # None: list the outputs; "none": no output
-
-
-@dataclass(frozen=True, slots=True)
-class StepLiteral:
-    track: int
-    events: tuple = ()  # tuple[Event, ...]
-    show: bool = False  # the track name alone: show its literal
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    track: int
-    step: int  # 0..31
-    velocity: int | None = None  # None: 100, or keep the hit's velocity
-
-
-@dataclass(frozen=True, slots=True)
-class Clear:
-    track: int | None = None  # None with group: the whole group
-    step: int | None = None  # None: the whole track
-    group: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Velocity:
-    track: int
-    step: int
-    value: int
-    relative: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Amount:
-    value: float
-    relative: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Help:
-    topic: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Quit:
-    pass
-
-
-Command = (
-    Gen
-    | Mutate
-    | SetParams
-    | Bpm
-    | Swing
-    | Mute
-    | Solo
-    | Play
-    | Undo
-    | Redo
-    | Select
-    | Slot
-    | Save
-    | Load
-    | Queue
-    | Chain
-    | Export
-    | Clock
-    | Out
-    | StepLiteral
-    | Hit
-    | Clear
-    | Velocity
-    | Amount
-    | Help
-    | Quit
-)
 
 # --- argument readers ---------------------------------------------------------------
 
@@ -681,116 +523,3 @@ def parse(line: str, genres: Sequence[str] = DEFAULT_GENRES) -> Command:
         except StepLiteralError as exc:
             raise CommandError(f"{head}: {exc}") from None
     raise CommandError(f"unknown command {words[0]!r}; type help for the list")
-
-
-# --- completion --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Completion:
-    """What tab may put in place of the line's last word (from `start` on)."""
-
-    start: int
-    candidates: tuple[str, ...]
-
-    def common_prefix(self) -> str:
-        if not self.candidates:
-            return ""
-        first, last = min(self.candidates), max(self.candidates)
-        n = 0
-        while n < min(len(first), len(last)) and first[n] == last[n]:
-            n += 1
-        return first[:n]
-
-
-@dataclass(frozen=True)
-class CompletionContext:
-    """What the app knows that completion offers: genres, ports, filled slots, literals."""
-
-    genres: Sequence[str] = DEFAULT_GENRES
-    filled_slots: Sequence[str] = ()
-    outputs: Sequence[str] = ()
-    inputs: Sequence[str] = ()
-    literals: dict[int, str] = field(default_factory=dict)  # track -> its literal now
-
-
-TRACK_WORDS = tuple(t.name for t in TRACKS)
-GROUP_WORDS = tuple(str(g.number) for g in GROUPS) + tuple(GROUP_NAMES)
-
-
-def _values_for(key: str, ctx: CompletionContext, cycle: bool) -> tuple[str, ...]:
-    extra = ("next", "prev") if cycle else ()
-    return {
-        "genre": tuple(ctx.genres) + extra,
-        "type": TYPES + extra,
-        "density": LEVELS + extra,
-        "intensity": LEVELS + extra,
-    }.get(key, ())
-
-
-def _candidates(words: list[str], ctx: CompletionContext) -> tuple[str, ...]:
-    """Candidates for the word after `words` (the ones already typed)."""
-    if not words:
-        return tuple(PARSERS) + TRACK_WORDS
-    head = ALIASES.get(words[0].lower(), words[0].lower())
-    n = len(words)  # index of the word being completed
-    keys_gen = tuple(f"{k}=" for k in (*PARAM_KEYS, "seed", "temp"))
-    keys_set = tuple(f"{k}=" for k in PARAM_KEYS)
-    if head == "gen":
-        return (("all",) + GROUP_WORDS if n == 1 else ()) + keys_gen
-    if head == "set":
-        return (GROUP_WORDS if n == 1 else ()) + keys_set
-    if head == "mutate":
-        return GROUP_WORDS + ("seed=",) if n == 1 else ("0.1", "0.25", "0.5", "seed=")
-    if head in ("mute", "solo"):
-        return TRACK_WORDS + ("all",) if n == 1 else ("on", "off") if n == 2 else ()
-    if head in ("save", "slot") and n == 1:
-        extra = ("next", "prev") if head == "slot" else ()
-        return extra + SLOT_NAMES
-    if head in ("load", "queue", "export") and n == 1:
-        return tuple(ctx.filled_slots) or SLOT_NAMES
-    if head == "chain":
-        return tuple(f"{s}*" for s in (ctx.filled_slots or SLOT_NAMES)) + (
-            ("off",) if n == 1 else ()
-        )
-    if head == "clock":
-        return CLOCK_MODES if n == 1 else tuple(ctx.inputs) if words[1] == "follow" else ()
-    if head == "out" and n == 1:
-        return tuple(ctx.outputs) + ("none",)
-    if head in ("hit", "vel") and n == 1:
-        return TRACK_WORDS
-    if head == "clear" and n == 1:
-        return TRACK_WORDS + tuple(GROUP_NAMES)
-    if head == "group" and n == 1:
-        return GROUP_WORDS
-    if head == "help" and n == 1:
-        return tuple(PARSERS)
-    try:
-        track = track_by_name(head)
-    except ValueError:
-        return ()
-    literal = ctx.literals.get(track)
-    return (literal,) if literal and n == 1 else ()
-
-
-def complete(line: str, ctx: CompletionContext | None = None) -> Completion:
-    """What may replace the last (possibly empty) word of `line`."""
-    ctx = ctx or CompletionContext()
-    start = len(line) - len(line.split(" ")[-1])
-    words = line[:start].split()
-    word = line[start:]
-    if "=" in word and words:
-        key, _, value = word.partition("=")
-        head = ALIASES.get(words[0].lower(), words[0].lower())
-        values = _values_for(key.lower(), ctx, cycle=head == "set")
-        start += len(key) + 1
-        return Completion(start, tuple(v for v in values if v.startswith(value)))
-    options = _candidates(words, ctx)
-    lowered = word.lower()
-    upper = word.upper()
-    return Completion(
-        start,
-        tuple(
-            o for o in options if o.startswith(lowered) or o.startswith(upper) or o.startswith(word)
-        ),
-    )

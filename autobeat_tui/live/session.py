@@ -29,6 +29,7 @@ from engine.messages import (
     SwapGroup,
     Transport,
 )
+from patterns.bank import SLOT_NAMES
 from patterns.grid import GROUPS, STEPS, TRACKS
 from patterns.pattern import (
     LEVELS,
@@ -409,7 +410,7 @@ class Session:
     # --- slots and the bank -------------------------------------------------------------
 
     def move_slot(self, step: int) -> str:
-        names = lang.SLOT_NAMES
+        names = SLOT_NAMES
         self.slot = names[(names.index(self.slot) + step) % len(names)]
         filled = self.bank is not None and self.bank.get(self.slot) is not None
         return f"slot {self.slot}{'' if filled else ' (empty)'}"

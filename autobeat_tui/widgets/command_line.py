@@ -16,7 +16,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Input
 
-from autobeat_tui.live.language import Completion, CompletionContext, complete
+from autobeat_tui.live.completion import Completion, CompletionContext, complete
 
 MAX_HISTORY = 200
 PLACEHOLDER = ":  type a command (help lists them), or use the keys below"

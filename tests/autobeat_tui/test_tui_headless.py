@@ -11,6 +11,8 @@ from tests.conftest import ROOT
 
 LIVE = [
     "autobeat_tui.live.language",
+    "autobeat_tui.live.commands",
+    "autobeat_tui.live.completion",
     "autobeat_tui.live.session",
     "autobeat_tui.live.steps",
     "autobeat_tui.live.history",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from autobeat_tui.live import language as lang
-from autobeat_tui.live.language import CommandError, CompletionContext, complete, parse
+from autobeat_tui.live.completion import CompletionContext, complete
+from autobeat_tui.live.language import CommandError, parse
 
 
 @pytest.mark.parametrize(
