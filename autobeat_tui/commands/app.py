@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 NAME = "app"
@@ -46,6 +47,16 @@ def open_session_bank(path: str | None):
         return Bank(), bank_path, False, None, [f"{exc}; saving is off"]
 
 
+def model_threads(cpus: int | None = None) -> int:
+    """llama.cpp threads for the app: one core stays free for the screen and the engine.
+
+    On a busy 2-core machine two spinning compute threads made one group take
+    seconds instead of 30 ms; one thread leaves the other core to the UI.
+    """
+    cpus = cpus or os.cpu_count() or 2
+    return max(1, min(4, cpus - 1))
+
+
 def build_app(args: argparse.Namespace):
     """The app, its engine and the bank lock, from the command line's options."""
     from autobeat_tui.app import AutoBeatApp
@@ -86,7 +97,7 @@ def build_app(args: argparse.Namespace):
     def load_model():
         from models.runner import BeatModel
 
-        return BeatModel.load(model_path)
+        return BeatModel.load(model_path, n_threads=model_threads())
 
     app = AutoBeatApp(
         session,

@@ -41,3 +41,9 @@ def test_the_app_command_imports_nothing_heavy_at_parse_time():
     ).stdout
     loaded = {name.split(".")[0] for name in out.split()}
     assert not {"textual", "llama_cpp", "torch", "numpy"} & loaded
+
+
+def test_the_model_leaves_a_core_to_the_screen():
+    from autobeat_tui.commands.app import model_threads
+
+    assert [model_threads(n) for n in (1, 2, 4, 16)] == [1, 1, 3, 4]
