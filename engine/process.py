@@ -34,7 +34,7 @@ from engine.ports import (
 )
 from patterns.kit import KitMap
 
-SPIN_S = 0.0005  # spin this long before a due time instead of sleeping
+SPIN_S = 0.001  # spin this long before a due time instead of sleeping
 REPORT_S = 1.0 / 60.0  # at most 60 state reports a second
 PORT_CHECK_S = 1.0  # how often a lost port is looked for again
 REOPEN_ROOM_S = 0.05  # open a new MIDI client only with this much time before the next event
