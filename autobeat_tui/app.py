@@ -248,6 +248,17 @@ class AutoBeatApp(App):
             self.session.genres = genres
         self.sync()
 
+    def close_model(self, timeout: float = 10.0) -> None:
+        """Close the model once no worker uses it (a generation may still be finishing)."""
+        if self.model is None:
+            return
+        if self._model_lock.acquire(timeout=timeout):
+            try:
+                self.model.close()
+                self.model = None
+            finally:
+                self._model_lock.release()
+
     def _model_failed(self, message: str) -> None:
         self.model_status = ModelStatus("missing", True)
         self.report_error(f"model: {message}")

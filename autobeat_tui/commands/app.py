@@ -121,8 +121,7 @@ def run(args: argparse.Namespace) -> int:
         app.run()
     finally:
         engine.stop()
-        if app.model is not None:
-            app.model.close()
+        app.close_model()
         if lock is not None:
             lock.release()
     return app.return_code or 0
