@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 
 import pytest
 
@@ -35,3 +36,11 @@ def make_app(tmp_path, *, model=None, pattern=None, bank=None, load_model="fake"
 @pytest.fixture
 def app_parts(tmp_path):
     return make_app(tmp_path)
+
+
+async def until(pilot, condition, timeout: float = 10.0) -> None:
+    """Wait (on a busy machine too) until the condition holds."""
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, "timed out"
+        await pilot.pause(0.01)

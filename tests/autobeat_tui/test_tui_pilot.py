@@ -32,7 +32,7 @@ from engine.messages import (
 )
 from patterns.bank import Bank, load_bank
 from patterns.pattern import Event, Pattern
-from tests.autobeat_tui.conftest import make_app
+from tests.autobeat_tui.conftest import make_app, until
 from tests.autobeat_tui.tui_doubles import FakeModel
 
 SIZE = (80, 24)
@@ -41,10 +41,9 @@ SIZE = (80, 24)
 async def ready(pilot) -> None:
     """Let the first frame, the engine start and the model load happen."""
     app: AutoBeatApp = pilot.app
-    for _ in range(100):
-        await pilot.pause(0.01)
-        if app.engine_ready and (app.model is not None or app.model_status.error):
-            break
+    await until(
+        pilot, lambda: app.engine_ready and (app.model is not None or app.model_status.error)
+    )
     app.engine.sent.clear()
 
 
@@ -113,8 +112,7 @@ async def test_g_generates_the_selected_group_and_swaps_it_at_the_bar(app_parts)
         assert engine.sent == [SwapGroup(2, events, at="bar")]
         assert app.session.lane_state[2] == WAITING
         engine.reports.append(PatternSwapped(bar=4))
-        await pilot.pause(0.05)
-        assert app.session.lane_state[2] == IDLE
+        await until(pilot, lambda: app.session.lane_state[2] == IDLE)
 
 
 async def test_shift_g_generates_all_and_r_mutates(app_parts):
@@ -156,7 +154,6 @@ async def test_the_latest_request_wins_and_keys_work_while_it_runs(app_parts, tm
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         await pilot.press("1", "g")
-        await pilot.pause(0.05)
         assert app.session.lane_state[1] == GENERATING
         assert "generating" in str(app.query_one("#lane-1", Lane).render())
         await pilot.press("2", "g")  # replaces the first request
@@ -416,8 +413,7 @@ async def test_engine_reports_arrive_as_messages_and_move_the_playhead(app_parts
     async with app.run_test(size=SIZE, message_hook=hook) as pilot:
         await ready(pilot)
         engine.report(playing=True, step=9, bar=1, output="TR-8S MIDI 1")
-        await pilot.pause(0.1)
-        assert app.query_one(Ruler).playhead == 9
+        await until(pilot, lambda: app.query_one(Ruler).playhead == 9)
         status = app.query_one(StatusLine).view
         assert status.playing and status.output == "TR-8S MIDI 1"
         assert isinstance(seen[0], EngineState) and seen[0].step == 9
@@ -429,8 +425,7 @@ async def test_a_lost_port_is_a_notification_and_the_app_keeps_running(app_parts
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         engine.reports.append(PortError("output 'TR-8S' went away; retrying"))
-        await pilot.pause(0.1)
-        assert app.query_one(StatusLine).view.output_error
+        await until(pilot, lambda: app.query_one(StatusLine).view.output_error)
         assert any("went away" in n.message for n in app._notifications)
         await pilot.press("x")
         assert app.session.pattern.at(0, 1) is not None
@@ -441,8 +436,8 @@ async def test_a_dead_engine_is_reported_once(app_parts):
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         engine.alive = False
-        await pilot.pause(0.1)
-        assert app.query_one(StatusLine).view.engine_error == "stopped"
+        await until(pilot, lambda: app.query_one(StatusLine).view.engine_error == "stopped")
+        await pilot.pause(0.1)  # more polls: still one notification
         assert sum("engine stopped" in n.message for n in app._notifications) == 1
 
 
@@ -452,13 +447,12 @@ async def test_following_shows_the_incoming_tempo(app_parts):
         await ready(pilot)
         await type_line(pilot, "clock follow")
         engine.report(playing=True, tempo=133.4, clock="external", locked=False)
-        await pilot.pause(0.1)
         status = app.query_one(StatusLine)
+        await until(pilot, lambda: "133.4 BPM" in status.render().plain)
         assert "133.4 BPM" in status.render().plain
         assert "clk ext unlocked" in status.render().plain
         engine.report(playing=True, tempo=133.4, clock="external", clock_lost=True)
-        await pilot.pause(0.1)
-        assert "clk ext LOST" in status.render().plain
+        await until(pilot, lambda: "clk ext LOST" in status.render().plain)
 
 
 async def test_bank_warnings_at_start_are_shown(tmp_path):

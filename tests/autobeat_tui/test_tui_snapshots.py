@@ -11,7 +11,7 @@ from autobeat_tui.live.session import GENERATING, WAITING
 from engine.messages import PortError
 from patterns.bank import Bank
 from patterns.pattern import Event, Pattern
-from tests.autobeat_tui.conftest import make_app
+from tests.autobeat_tui.conftest import make_app, until
 
 BEAT = [
     "kick X.....x...x.....x.X.....x...x.x.",
@@ -43,12 +43,9 @@ def _app(tmp_path):
 
 def _before(app, engine, *, lanes=True):
     async def run_before(pilot) -> None:
-        for _ in range(100):
-            await pilot.pause(0.01)
-            if app.engine_ready and app.model is not None:
-                break
+        await until(pilot, lambda: app.engine_ready and app.model is not None)
         engine.report(playing=True, step=5, bar=1, output="TR-8S MIDI 1", tempo=120.0)
-        await pilot.pause(0.1)
+        await until(pilot, lambda: app.session.engine.playing)
         if lanes:
             app.session.lane_state[2] = GENERATING
             app.session.lane_state[4] = WAITING
@@ -86,7 +83,8 @@ def test_error_notification(snap_compare, tmp_path):
     async def run_before(pilot) -> None:
         await before(pilot)
         engine.reports.append(PortError("MIDI output 'TR-8S MIDI 1' went away; retrying"))
-        await pilot.pause(0.1)
+        await until(pilot, lambda: app.output_error)
+        await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
