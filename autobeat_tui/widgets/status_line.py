@@ -32,10 +32,11 @@ def _short(text: str, size: int) -> str:
     return text if len(text) <= size else text[: size - 1] + "…"
 
 
-def _parts(v: StatusView, wide: bool, name_size: int) -> list[tuple[str, str]]:
+def _parts(v: StatusView, wide: bool, name_size: int, bank_size: int) -> list[tuple[str, str]]:
     parts: list[tuple[str, str]] = []
     slot = f"{v.slot}→{v.queued}" if v.queued else v.slot
-    parts.append((f"{v.bank} {slot}" if v.bank and wide else slot, "bold"))
+    bank = _short(v.bank.removesuffix(".json"), bank_size) if bank_size else ""
+    parts.append((f"{bank} {slot}" if bank else slot, "bold"))
     transport = ("▶ play " if v.playing else "■ stop ") if wide else ("▶ " if v.playing else "■ ")
     parts.append((f"{transport}{v.tempo:.1f} BPM", "bold green" if v.playing else "bold"))
     parts.append((f"{'swing' if wide else 'sw'} {v.swing:g}%", ""))
@@ -61,13 +62,14 @@ def _parts(v: StatusView, wide: bool, name_size: int) -> list[tuple[str, str]]:
 
 def status_text(v: StatusView, width: int) -> Text:
     """The parts, most important first; the words get shorter until the line fits."""
-    for wide, name_size, sep in (
-        (True, 24, " │ "),
-        (False, 14, " │ "),
-        (False, 10, " │ "),
-        (False, 8, "│"),
+    for wide, name_size, bank_size, sep in (
+        (True, 24, 24, " │ "),
+        (False, 14, 12, " │ "),
+        (False, 10, 8, " │ "),
+        (False, 10, 0, " │ "),
+        (False, 8, 0, "│"),
     ):
-        parts = _parts(v, wide, name_size)
+        parts = _parts(v, wide, name_size, bank_size)
         if sum(len(p) for p, _ in parts) + len(sep) * (len(parts) - 1) <= width:
             break
     text = Text(no_wrap=True, overflow="ellipsis")
