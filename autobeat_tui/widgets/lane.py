@@ -69,6 +69,23 @@ def header_text(view: LaneView, width: int) -> Text:
     return text
 
 
+def _runs(pieces: list[tuple[str, str]]) -> Text:
+    """One Text from (text, style) pieces, neighbours with the same style joined: far
+    fewer segments to draw (most of a row is empty steps)."""
+    text = Text(no_wrap=True)
+    run, run_style = "", None
+    for piece, style in pieces:
+        if style == run_style or not piece.strip() and run_style == "":
+            run += piece
+            continue
+        if run:
+            text.append(run, style=run_style or "")
+        run, run_style = piece, style
+    if run:
+        text.append(run, style=run_style or "")
+    return text
+
+
 def row_text(view: LaneView, track: int, width: int) -> Text:
     layout = grid_layout(width)
     info = TRACKS[track - 1]
@@ -76,33 +93,33 @@ def row_text(view: LaneView, track: int, width: int) -> Text:
     muted = track in view.mutes
     silenced = muted or (bool(view.solos) and track not in view.solos)
     cells: dict[int, Event] = {e.step: e for e in view.events if e.track == track}
-    on_cursor_row = view.cursor is not None and view.cursor[0] == track
-    text = Text(no_wrap=True)
+    cursor_step = view.cursor[1] if view.cursor is not None and view.cursor[0] == track else None
     name = info.label if layout.long_names else info.name
-    label_style = "bold reverse" if on_cursor_row else ("dim" if silenced else "")
-    text.append(f"{name:<{layout.label - 1}}"[: layout.label - 1], style=label_style)
-    text.append(" ")
-    text.append("M" if muted else " ", style="bold red")
-    text.append("S" if track in view.solos else " ", style="bold green")
+    label_style = "bold reverse" if cursor_step is not None else ("dim" if silenced else "")
+    gap = " " * (layout.cell - 2)
+    pieces: list[tuple[str, str]] = [
+        (f"{name:<{layout.label - 1}}"[: layout.label - 1], label_style),
+        (" ", ""),
+        ("M" if muted else " ", "bold red"),
+        ("S" if track in view.solos else " ", "bold green"),
+    ]
     for step in range(STEPS):
         if step % 4 == 0:
-            text.append(separator(step), style="dim" if step % 16 else "")
+            pieces.append((separator(step), "dim" if step % 16 else ""))
         event = cells.get(step)
         if event is None:
-            ch, mark = EMPTY, " "
-            style = "dim"
+            ch, mark, style, mark_style = EMPTY, " ", "dim", "dim"
         else:
             ch, mark = glyph(event.velocity), timing_mark(event.offset)
             style = "dim" if silenced else colour
+            mark_style = "bold" if mark != " " else style
         if step == view.playhead:
             style += " underline on blue"
-        if on_cursor_row and view.cursor[1] == step:
+        if step == cursor_step:
             style = "bold reverse"
-        text.append(ch, style=style)
-        text.append(mark, style="bold" if event is not None else "")
-        if layout.cell == 3:
-            text.append(" ")
-    return text
+        pieces.append((ch, style))
+        pieces.append((mark + gap, mark_style))
+    return _runs(pieces)
 
 
 def lane_text(view: LaneView, width: int) -> Text:
