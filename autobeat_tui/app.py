@@ -333,8 +333,9 @@ class AutoBeatApp(App):
             self.exit()
             return None
         if isinstance(cmd, lang.Out) and cmd.name is None:
-            names = self._list_outputs()
-            return "outputs: " + (", ".join(names) if names else "none found")
+            names = self._safe(self._list_outputs)
+            found = ", ".join(names) if names else "none found (no MIDI system or device)"
+            return f"playing to {self.session.engine.output}; outputs: {found}"
         try:
             return self.session.run(cmd)
         except Exception as exc:
