@@ -479,3 +479,24 @@ async def test_the_mouse_toggles_a_cell_and_selects_a_lane(app_parts):
         await pilot.click("#lane-4", offset=(2, 0))
         assert app.session.selected == 4
         assert engine.sent == [SwapGroup(2, app.session.pattern.group_events(2), at="now")]
+
+
+async def test_out_lists_ports_and_picks_one(tmp_path):
+    from engine.messages import SetOutput
+
+    app, engine, _ = make_app(tmp_path, list_outputs=lambda: ["TR-8S MIDI 1", "IAC Bus 1"])
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await type_line(pilot, "out")
+        assert message(app) == ("playing to none; outputs: TR-8S MIDI 1, IAC Bus 1", False)
+        await type_line(pilot, "out TR-8S")
+        assert engine.sent == [SetOutput("TR-8S")]
+
+
+async def test_an_export_that_cannot_be_written_is_an_error_in_place(app_parts, tmp_path):
+    app, engine, _ = app_parts
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await type_line(pilot, f"export {tmp_path}/no/such/dir/beat.mid")
+        text, error = message(app)
+        assert error and "cannot write" in text
