@@ -54,7 +54,9 @@ class Tmux:
 def _command(bank: Path) -> str:
     exe = shutil.which("autobeat")
     base = exe if exe else f"{sys.executable} -m autobeat_tui.cli"
-    return f"{base} --bank {bank}"
+    # the shipped model by default; AUTOBEAT_TEST_MODEL tries another GGUF
+    model = os.environ.get("AUTOBEAT_TEST_MODEL")
+    return f"{base} --bank {bank}" + (f" --model {model}" if model else "")
 
 
 @pytest.fixture
