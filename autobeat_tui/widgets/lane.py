@@ -118,7 +118,8 @@ def row_text(view: LaneView, track: int, width: int) -> Text:
         if step == cursor_step:
             style = "bold reverse"
         pieces.append((ch, style))
-        pieces.append((mark + gap, mark_style))
+        if layout.cell > 1:
+            pieces.append((mark + gap, mark_style))
     return _runs(pieces)
 
 

@@ -23,7 +23,7 @@ BAR_LINE, BEAT_LINE = "│", "┆"
 @dataclass(frozen=True, slots=True)
 class GridLayout:
     label: int  # columns for the track label
-    cell: int  # columns per step: 2 or 3
+    cell: int  # columns per step: 1 (glyph only), 2 or 3
     long_names: bool
 
     @property
@@ -37,10 +37,10 @@ class GridLayout:
 
 
 def grid_layout(width: int) -> GridLayout:
-    for layout in (GridLayout(11, 3, True), GridLayout(11, 2, True)):
+    for layout in (GridLayout(11, 3, True), GridLayout(11, 2, True), GridLayout(6, 2, False)):
         if layout.width <= width:
             return layout
-    return GridLayout(6, 2, False)
+    return GridLayout(6, 1, False)  # under 80 columns: no timing marks
 
 
 def step_at_column(layout: GridLayout, x: int) -> int | None:

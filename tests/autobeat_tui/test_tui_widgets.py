@@ -31,7 +31,7 @@ def test_a_lane_shows_velocity_timing_flags_and_state_without_colour():
 
 
 def test_every_line_fits_its_width():
-    for width in (80, 100, 120, 200):
+    for width in (50, 80, 100, 120, 200):
         layout = grid_layout(width)
         assert layout.width <= width
         for line in lane_text(_view(state="waiting for bar", selected=True), width).plain.split(
@@ -49,7 +49,8 @@ def test_every_line_fits_its_width():
         )
         status = status_text(view, width).plain
         assert len(status) <= width
-        assert "model autobeat-" in status  # names shortened, no part cut off
+        if width >= 80:
+            assert "model autobeat-" in status  # names shortened, no part cut off
         assert len(slot_text(SlotView(chain="A01*4 A02*2"), width).plain) <= width
 
 
