@@ -292,11 +292,13 @@ def measure_follower(server: str, seconds: float, jitter: int = 0, step_to: floa
 
 
 def _step_tick(ticks: list[int]) -> int | None:
-    """The index of the first tick at the new tempo (its interval changes by > 5 %)."""
-    for i in range(30, len(ticks) - 1):
-        before = ticks[i] - ticks[i - 1]
-        after = ticks[i + 1] - ticks[i]
-        if abs(after - before) > 0.05 * before:
+    """The index of the first tick at the new tempo: where each of the next 6
+    intervals differs by > 5 % from the median of the 12 before (one odd interval,
+    a cycle the JACK server missed, is not a step)."""
+    intervals = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
+    for i in range(12, len(intervals) - 6):
+        before = statistics.median(intervals[i - 12 : i])
+        if all(abs(x - before) > 0.05 * before for x in intervals[i : i + 6]):
             return i
     return None
 
