@@ -27,7 +27,10 @@ def _command_modules():
             yield module
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
+    """The parser. With `selected`, only that command's arguments are built (the others
+    are listed by name and help), so starting one command imports nothing of the others.
+    """
     parser = argparse.ArgumentParser(
         prog="autobeat",
         description="A terminal drum sequencer with an on-device beat model. "
@@ -37,16 +40,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in _command_modules():
         p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
-        module.add_arguments(p)
+        if selected is None or selected == module.NAME:
+            module.add_arguments(p)
         p.set_defaults(_run=module.run, _parser=p)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
     if not argv or argv[0].startswith("--") and argv[0] not in ("--help", "--version"):
         argv = ["app", *argv]
+    parser = build_parser(selected=argv[0] if not argv[0].startswith("-") else "")
     args = parser.parse_args(argv)
     if getattr(args, "_run", None) is None:
         parser.print_help()

@@ -13,7 +13,8 @@ HEADLESS = ["patterns", "codec", "engine", "models"]
 HEADLESS_MODULES = [
     "patterns.grid", "patterns.pattern", "patterns.kit",
     "codec.vocab", "codec.tokens", "codec.features", "codec.midi", "codec.dataset",
-    "engine.messages",
+    "engine.messages", "engine.client", "engine.player", "engine.process",
+    "patterns.bank", "models.runner",
 ]  # fmt: skip
 
 
