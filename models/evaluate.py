@@ -162,8 +162,7 @@ def evaluate(model: BeatModel, opts: EvalOptions, log: Callable[[str], None] | N
     train_windows = base.windows.get("train") or [cw for ws in base.windows.values() for cw in ws]
     train_seqs = [toks for _cw, _g, toks in _sequences(base, train_windows)]
     test_seqs = [toks for _cw, _g, toks in _sequences(corpus, windows)]
-    say(f"fitting n-grams on {len(train_seqs)} sequences")
-    ngram, order, per_order = best_nll(train_seqs, test_seqs, len(model.vocab))
+    ngram, order, per_order = cached_ngram(train_seqs, test_seqs, len(model.vocab), say)
     training_bodies = {tuple(t[len(HEADER_KEYS) : -1]) for t in train_seqs}
 
     # --- generation -----------------------------------------------------------------
@@ -217,6 +216,34 @@ def evaluate(model: BeatModel, opts: EvalOptions, log: Callable[[str], None] | N
         "model": str(model.path),
         "split": opts.split,
     }
+
+
+def cached_ngram(train_seqs, test_seqs, vocab_size: int, say: Callable[[str], None]):
+    """best_nll, remembered in the user's cache folder by a hash of its inputs."""
+    import hashlib
+    import json
+
+    import platformdirs
+
+    h = hashlib.sha256(f"v1 {vocab_size}".encode())
+    for seqs in (train_seqs, test_seqs):
+        h.update(b"\x00")
+        for seq in seqs:
+            h.update(" ".join(seq).encode() + b"\n")
+    path = Path(platformdirs.user_cache_dir("autobeat")) / f"ngram-{h.hexdigest()[:24]}.json"
+    try:
+        data = json.loads(path.read_text())
+        return data["nll"], data["order"], {int(k): v for k, v in data["by_order"].items()}
+    except (OSError, ValueError, KeyError):
+        pass
+    say(f"fitting n-grams on {len(train_seqs)} sequences")
+    nll, order, per_order = best_nll(train_seqs, test_seqs, vocab_size)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"nll": nll, "order": order, "by_order": per_order}))
+    except OSError:
+        pass
+    return nll, order, per_order
 
 
 def _sequences(corpus: Corpus, windows):

@@ -14,7 +14,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--genre", default="rock", help="genre (see --list-genres); default rock")
     parser.add_argument("--type", default="beat", choices=("beat", "fill"))
     parser.add_argument("--density", choices=("low", "mid", "high"),
-                        help="events in the group (default mid; toms low when --group all)")
+                        help="events in the group (default mid; all: toms, cymbals low)")
     parser.add_argument("--intensity", default="mid", choices=("low", "mid", "high"))
     parser.add_argument("--group", default="all", metavar="1..4|all",
                         help="the group to generate, or all four (default)")
@@ -79,8 +79,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             params = GroupParams(genre=args.genre, type=args.type,
                                  density=args.density or "mid", intensity=args.intensity)
-            # a beat's toms are sparse: low unless asked otherwise
-            toms = GroupParams(genre=args.genre, type=args.type,
+            # a beat's toms and cymbals are sparse: low unless asked otherwise
+            sparse = GroupParams(genre=args.genre, type=args.type,
                                density=args.density or "low", intensity=args.intensity)
             pattern = midi_to_pattern(args.context) if args.context else Pattern()
             if args.tempo is not None:
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(str(exc)) from None
         try:
             if group is None:
-                pattern = model.generate_all(pattern, [params, params, toms, params], seed,
+                pattern = model.generate_all(pattern, [params, params, sparse, sparse], seed,
                                              args.temperature,
                                              args.top_p)
                 groups = [1, 2, 3, 4]

@@ -57,7 +57,7 @@ def tiny_model(groove_subset, tmp_path_factory) -> Path:
     train(TrainOptions(
         data=str(groove_subset), out=str(out), steps=60, n_embd=48, n_layer=2, n_head=2,
         tokens_per_batch=2048, lr=3e-3, warmup=10, eval_every=30, eval_sequences=64,
-        checkpoint=str(out.with_suffix(".pt")), f16=False, fresh=True, progress=False,
+        checkpoint=str(out.with_suffix(".pt")), f16=False, fresh=True, progress=False, threads=1,
     ), log=lambda _m: None)
     return out
 

@@ -1,0 +1,30 @@
+"""The runtime (runner, eval, the app's command line) imports no torch, textual or rich."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+RUNTIME = ["models.runner", "models.evaluate", "models.bench", "codec.context", "codec.grammar",
+           "autobeat_tui.commands.generate", "autobeat_tui.commands.eval",
+           "autobeat_tui.commands.train"]
+
+
+@pytest.mark.parametrize("module", RUNTIME)
+def test_runtime_modules_import_no_torch(module):
+    code = (f"import sys, {module}; bad = [m for m in ('torch', 'gguf', 'textual', 'rich') "
+            "if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_app_imports_no_torch():
+    code = ("import sys, importlib, importlib.util\n"
+            "for name in ('autobeat_tui.app', 'autobeat_tui.cli'):\n"
+            "    if importlib.util.find_spec(name):\n"
+            "        importlib.import_module(name)\n"
+            "sys.exit(1 if 'torch' in sys.modules else 0)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
