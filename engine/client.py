@@ -121,7 +121,10 @@ class Engine:
             pass
         self._process.join(JOIN_S)
         if self._process.is_alive():
-            self._process.terminate()
+            self._process.terminate()  # SIGTERM: it still sends All Notes Off
+            self._process.join(JOIN_S)
+        if self._process.is_alive():  # stuck inside the MIDI system: no more waiting
+            self._process.kill()
             self._process.join(JOIN_S)
         if self._conn is not None:
             self._conn.close()

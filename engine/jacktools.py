@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 SAMPLE_RATE = 48000
 PERIOD = 64
+TOOL_TIMEOUT_S = 10.0  # JACK's command-line tools can hang on a server in trouble
 _LINE = re.compile(r"^\s*(\d+):\s+((?:[0-9a-f]{2}\s?)+)")
 
 
@@ -35,8 +36,11 @@ def jack_env(server: str) -> dict[str, str]:
 
 
 def server_running(server: str) -> bool:
-    out = subprocess.run(["jack_wait", "-c"], capture_output=True, text=True,
-                         env=jack_env(server))
+    try:
+        out = subprocess.run(["jack_wait", "-c"], capture_output=True, text=True,
+                             env=jack_env(server), timeout=TOOL_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        return False
     return out.stdout.strip() == "running"
 
 
@@ -133,7 +137,11 @@ class MidiDump:
 
 
 def ports(server: str) -> list[str]:
-    out = subprocess.run(["jack_lsp"], capture_output=True, text=True, env=jack_env(server))
+    try:
+        out = subprocess.run(["jack_lsp"], capture_output=True, text=True, env=jack_env(server),
+                             timeout=TOOL_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        return []
     return [line.strip() for line in out.stdout.splitlines() if line.strip()]
 
 
@@ -146,8 +154,11 @@ def wait_for_port(server: str, port: str, timeout: float = 10.0) -> None:
 
 
 def connect(server: str, source: str, destination: str) -> None:
-    out = subprocess.run(["jack_connect", source, destination], capture_output=True, text=True,
-                         env=jack_env(server))
+    try:
+        out = subprocess.run(["jack_connect", source, destination], capture_output=True,
+                             text=True, env=jack_env(server), timeout=TOOL_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise JackError(f"jack_connect {source} {destination}: no answer") from None
     if out.returncode != 0 and "already" not in out.stderr:
         raise JackError(f"jack_connect {source} {destination}: {out.stderr.strip()}")
 
