@@ -217,8 +217,27 @@ def test_poll_collapses_states_to_the_newest(jack):
     engine.stop()  # idempotent
 
 
+class Unjudgeable(Exception):
+    """The --no-realtime jackd missed cycles: its frames stopped being time."""
+
+
 def test_autobeat_play_follows_jack_midi_clock(jack, tmp_path):
-    """`autobeat play` follows jack_midi_clock: Start, tempo, Stop, SPP and Continue."""
+    """`autobeat play` follows jack_midi_clock: Start, tempo, Stop, SPP and Continue.
+
+    A --no-realtime jackd on a busy machine misses cycles now and then; a run where
+    that happens too early to judge is run again (three tries), never skipped.
+    """
+    reasons = []
+    for _ in range(3):
+        try:
+            _follow_once(jack, tmp_path)
+            return
+        except Unjudgeable as exc:
+            reasons.append(str(exc))
+    pytest.fail("three runs could not be judged: " + "; ".join(reasons))
+
+
+def _follow_once(jack, tmp_path):
     beat = tmp_path / "beat.txt"
     events = " ".join(f"step:{s} track:5 offset:0 velocity:{60 + s}" for s in range(32))
     beat.write_text(f"genre:funk type:beat density:high intensity:mid group:2 {events} end\n")
@@ -252,7 +271,7 @@ def test_autobeat_play_follows_jack_midi_clock(jack, tmp_path):
     events = dump.snapshot()
     starts = [e.frame for e in events if e.data == (0xFA,)]
     if not starts or not any(e.data == (0xFC,) and e.frame > starts[0] for e in events):
-        pytest.skip("jack_midi_dump lost the master's Start or Stop (jackd missed cycles)")
+        raise Unjudgeable("jack_midi_dump lost the master's Start or Stop")
     start = starts[0]
     stop = next(e.frame for e in events if e.data == (0xFC,) and e.frame > start)
     ticks = [e.frame for e in events if e.data == (0xF8,) and start <= e.frame <= stop]
@@ -268,7 +287,7 @@ def test_autobeat_play_follows_jack_midi_clock(jack, tmp_path):
                     if abs(ticks[i] - ticks[i - 1] - nominal) > 0.05 * nominal), len(ticks))
     judged = [(n, e) for n, e in enumerate(first) if 6 * n < regular - 6]
     if len(judged) < 6:
-        pytest.skip(f"jackd missed cycles {regular} ticks after Start: frames are not time")
+        raise Unjudgeable(f"jackd missed cycles {regular} ticks after Start")
     assert [e.data[2] for _, e in judged] == [60 + n % 32 for n, _ in judged]
     signed = [((e.frame - ticks[6 * n]) / FRAMES_PER_MS, n) for n, e in judged[2:]]
     errors = sorted(abs(x) for x, _ in signed)
