@@ -6,6 +6,8 @@ import argparse
 import os
 from pathlib import Path
 
+from autobeat_tui.commands._options import load_kit
+
 NAME = "app"
 HELP = "open the terminal app (the default when no command is given)"
 
@@ -60,21 +62,14 @@ def model_threads(cpus: int | None = None) -> int:
 def build_app(args: argparse.Namespace):
     """The app, its engine and the bank lock, from the command line's options."""
     from autobeat_tui.app import AutoBeatApp
-    from autobeat_tui.errors import UserError
     from autobeat_tui.live.session import Session
     from codec.midi import write_midi
     from engine import ports
     from engine.client import Engine
     from patterns.bank import save_bank
-    from patterns.kit import KitError, KitMap
     from patterns.pattern import Pattern
 
-    kit = None
-    if args.kit:
-        try:
-            kit = KitMap.from_toml(args.kit)
-        except KitError as exc:
-            raise UserError(str(exc)) from None
+    kit = load_kit(args.kit)
     bank, bank_path, writable, lock, messages = open_session_bank(args.bank)
     filled = bank.filled()
     slot = filled[0] if filled else "A01"

@@ -14,6 +14,8 @@ import re
 import sys
 from pathlib import Path
 
+from autobeat_tui.commands._options import load_kit
+
 NAME = "bank"
 HELP = "list, show, copy, clear, chain, export (MIDI) and import (MIDI) pattern bank slots"
 
@@ -171,17 +173,6 @@ def _slot(name: str) -> str:
     try:
         return check_slot(name)
     except BankError as exc:
-        raise _user(exc) from None
-
-
-def _kit(path: str | None):
-    if path is None:
-        return None
-    from patterns.kit import KitError, KitMap
-
-    try:
-        return KitMap.from_toml(path)
-    except KitError as exc:
         raise _user(exc) from None
 
 
@@ -393,7 +384,7 @@ def _export(args: argparse.Namespace) -> int:
         raise _user("export takes SLOT OUT.mid, --chain NAME OUT.mid or --all OUT.mid")
     args.out = args.paths[-1]
     args.slot = None if whole else args.paths[0]
-    kit = _kit(args.kit)
+    kit = load_kit(args.kit)
     bank = _read(args)
     try:
         if args.all:
@@ -417,7 +408,7 @@ def _import(args: argparse.Namespace) -> int:
     from patterns.bank import BankError
     from patterns.bank_midi import import_midi
 
-    kit = _kit(args.kit)
+    kit = load_kit(args.kit)
     slot = _slot(args.slot)
     with _Editing(args) as ed:
         bank = ed.bank

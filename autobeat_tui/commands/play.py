@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from autobeat_tui.commands._options import load_kit
+
 NAME = "play"
 HELP = "play a pattern (.mid, bank slot or token text) to a MIDI output, headless"
 
@@ -115,7 +117,6 @@ def run(args: argparse.Namespace) -> int:
     from engine import messages as m
     from engine.client import Engine
     from engine.ports import NONE, PortError, find_port, list_inputs, list_outputs
-    from patterns.kit import KitError, KitMap
 
     pattern = load_pattern(args.file, args.slot)
     bpm = args.bpm if args.bpm is not None else pattern.tempo
@@ -125,12 +126,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--swing must be in 50..75, got {args.swing:g}")
     if args.seconds is not None and args.seconds <= 0:
         raise UserError(f"--seconds must be above 0, got {args.seconds:g}")
-    kit = None
-    if args.kit:
-        try:
-            kit = KitMap.from_toml(args.kit)
-        except KitError as exc:
-            raise UserError(str(exc)) from None
+    kit = load_kit(args.kit)
     try:  # an unknown port is an error listing the ports, before anything starts
         if args.out and args.out != NONE:
             find_port(list_outputs(args.api), args.out, "output")

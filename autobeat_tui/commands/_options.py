@@ -1,0 +1,22 @@
+"""Options several commands share (the leading underscore keeps this out of the command list)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from autobeat_tui.errors import UserError
+
+if TYPE_CHECKING:
+    from patterns.kit import KitMap
+
+
+def load_kit(path: str | None) -> KitMap | None:
+    """The kit map of a `--kit FILE` option (None: General MIDI), or a one-line UserError."""
+    if path is None:
+        return None
+    from patterns.kit import KitError, KitMap
+
+    try:
+        return KitMap.from_toml(path)
+    except KitError as exc:
+        raise UserError(str(exc)) from None
