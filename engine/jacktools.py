@@ -24,6 +24,17 @@ TOOL_TIMEOUT_S = 10.0  # JACK's command-line tools can hang on a server in troub
 _LINE = re.compile(r"^\s*(\d+):\s+((?:[0-9a-f]{2}\s?)+)")
 
 
+def terminate(proc: subprocess.Popen, timeout: float = 5.0) -> None:
+    """SIGTERM a child, SIGKILL it if it does not go within `timeout` seconds, and reap it."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout)
+
 class JackError(RuntimeError):
     pass
 
@@ -72,13 +83,7 @@ class JackServer:
         return jack_env(self.name)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        terminate(self.proc)
 
     def __enter__(self) -> JackServer:
         return self
@@ -127,12 +132,7 @@ class MidiDump:
             self.events.clear()
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        terminate(self.proc)
         self._thread.join(2)
 
 
@@ -210,10 +210,4 @@ class ClockMaster:
 
     def close(self) -> None:
         for proc in (self.clock, self.transport):
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(5)
+            terminate(proc)

@@ -174,6 +174,17 @@ class PortWatch:
             self._client = None
 
 
+def _target_present(client, target: str | None) -> bool:
+    """Whether the port a client connected to is still there (True when it made its own)."""
+    if target is None:
+        return True
+    try:
+        with quiet_stderr():
+            return target in client.get_ports()
+    except Exception:
+        return False
+
+
 class NullOutput:
     """The `none` output: there is no MIDI system; messages go nowhere."""
 
@@ -203,13 +214,7 @@ class RtOutput:
 
     def alive(self) -> bool:
         """False once a connected port has gone away (a device unplugged, a client gone)."""
-        if self.target is None:
-            return True
-        try:
-            with quiet_stderr():
-                return self.target in self._client.get_ports()
-        except Exception:
-            return False
+        return _target_present(self._client, self.target)
 
     def find(self, fragment: str) -> str | None:
         """The first port containing fragment, by this client's (cheap) port list."""
@@ -318,13 +323,7 @@ class RtInput:
         self._deliver(message, self._stream + self._offset)
 
     def alive(self) -> bool:
-        if self.target is None:
-            return True
-        try:
-            with quiet_stderr():
-                return self.target in self._client.get_ports()
-        except Exception:
-            return False
+        return _target_present(self._client, self.target)
 
     def close(self) -> None:
         with quiet_stderr():
