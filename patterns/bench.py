@@ -2,8 +2,9 @@
 
 Two banks are measured: "busy", 64 events a slot (more than a 2-bar beat of the
 Groove data with every group at its high density: about 20 drums, 15 hats, 6 toms,
-14 cymbals), and "dense", 192 events a slot (half of all cells, a worst case). Saving is the whole save_bank (encode, temp file, fsync, .bak, rename,
-folder fsync); loading is the whole load_bank (read, parse, decode, validate).
+14 cymbals), and "dense", 192 events a slot (half of all cells, a worst case).
+Saving is the whole save_bank (encode, temp file, fsync, .bak, rename, folder
+fsync); loading is the whole load_bank (read, parse, decode, validate).
 The files go to a temp folder beside the default bank (the disk banks live on),
 or --dir, and are removed afterwards.
 """
