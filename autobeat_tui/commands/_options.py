@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from autobeat_tui.errors import UserError
 
 if TYPE_CHECKING:
+    from models.runner import BeatModel
     from patterns.kit import KitMap
 
 
@@ -19,4 +20,14 @@ def load_kit(path: str | None) -> KitMap | None:
     try:
         return KitMap.from_toml(path)
     except KitError as exc:
+        raise UserError(str(exc)) from None
+
+
+def load_model(path: str | None, threads: int | None = None) -> BeatModel:
+    """The model of a `--model FILE` option (None: the shipped one), or a one-line UserError."""
+    from models.runner import BeatModel, ModelError
+
+    try:
+        return BeatModel.load(path, n_threads=threads)
+    except ModelError as exc:
         raise UserError(str(exc)) from None

@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from autobeat_tui.commands._options import load_model
+
 NAME = "eval"
 HELP = "evaluate the beat model on a Groove-layout folder (or a folder of .mid files)"
 
@@ -31,14 +33,11 @@ def run(args: argparse.Namespace) -> int:
     from autobeat_tui.errors import UserError
     from codec.errors import CodecError
     from models.evaluate import EvalOptions, evaluate
-    from models.runner import BeatModel, ModelError
+    from models.runner import ModelError
 
     if args.samples < 1:
         raise UserError(f"--samples must be at least 1, got {args.samples}")
-    try:
-        model = BeatModel.load(args.model, n_threads=args.threads)
-    except ModelError as exc:
-        raise UserError(str(exc)) from None
+    model = load_model(args.model, args.threads)
     model.enforce_density = not args.free_density
     log = None if args.json else (lambda m: print(m, file=sys.stderr))
     try:

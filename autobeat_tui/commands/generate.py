@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import secrets
 
+from autobeat_tui.commands._options import load_model
+
 NAME = "generate"
 HELP = "generate a group (or a full beat) with the beat model; print its tokens, write MIDI"
 
@@ -63,14 +65,11 @@ def run(args: argparse.Namespace) -> int:
     from codec.errors import CodecError
     from codec.midi import midi_to_pattern, write_midi
     from codec.tokens import encode_text
-    from models.runner import BeatModel, ModelError
+    from models.runner import ModelError
     from patterns.pattern import GroupParams, Pattern, PatternError
 
     group = _group(args.group)
-    try:
-        model = BeatModel.load(args.model, n_threads=args.threads)
-    except ModelError as exc:
-        raise UserError(str(exc)) from None
+    model = load_model(args.model, args.threads)
     try:
         if args.list_genres:
             print("\n".join(model.genres))
