@@ -27,7 +27,7 @@ def test_dataset_command_on_a_plain_folder(tmp_path):
     folder.mkdir(parents=True)
     midi = mido.MidiFile()
     midi.tracks.append(mido.MidiTrack(
-        [mido.Message("note_on", channel=9, note=36, velocity=100, time=480 * i and 480)
+        [mido.Message("note_on", channel=9, note=36, velocity=100, time=0 if i == 0 else 480)
          for i in range(8)]
     ))
     midi.save(folder / "four.mid")
