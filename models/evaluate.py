@@ -28,6 +28,7 @@ from codec.context import prompt_tokens
 from codec.dataset import Corpus, collect
 from codec.errors import CodecError
 from codec.tokens import HEADER_KEYS, decode, encode, header_tokens
+from models.genrecheck import genre_recognition
 from models.ngram import best_nll
 from models.runner import BeatModel
 from patterns.grid import GROUPS, STEPS_PER_BEAT
@@ -101,6 +102,7 @@ class EvalOptions:
     temperature: float = 1.0
     top_p: float = 0.95
     max_nll_sequences: int | None = None  # None: every sequence of the split
+    genre_check: int = 0  # new beats a genre for the genre check (models.genrecheck); 0: none
 
 
 def _windows(corpus: Corpus, split: str):
@@ -200,6 +202,13 @@ def evaluate(model: BeatModel, opts: EvalOptions, log: Callable[[str], None] | N
     n = len(picks)
     overlap = {f: round(overlap_area(real_f[f], gen_f[f]), 4) for f in FEATURES}
     overlap["mean"] = round(float(np.nanmean([overlap[f] for f in FEATURES])), 4)
+    extra = {}
+    if opts.genre_check:
+        extra["genre_recognition"] = genre_recognition(
+            base, lambda real, seed: model.generate_all(
+                real.with_events(()), [real.group_params(g.number) for g in GROUPS], seed,
+                temperature=opts.temperature, top_p=opts.top_p),
+            opts.genre_check, opts.seed, say)
     return {
         "nll_per_token": round(total / max(1, count), 4),
         "ngram_nll_per_token": round(ngram, 4),
@@ -215,6 +224,7 @@ def evaluate(model: BeatModel, opts: EvalOptions, log: Callable[[str], None] | N
         "density_enforced": model.enforce_density,
         "model": str(model.path),
         "split": opts.split,
+        **extra,
     }
 
 

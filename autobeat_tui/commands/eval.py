@@ -25,6 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--top-p", type=float, default=0.95)
     parser.add_argument("--free-density", action="store_true",
                         help="let the model alone choose the event count (no density range)")
+    parser.add_argument("--genre-check", type=int, default=0, metavar="N",
+                        help="also write N new beats a genre and measure how often a listener "
+                             "fitted on real beats names their genre (0: skip)")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -37,12 +40,15 @@ def run(args: argparse.Namespace) -> int:
 
     if args.samples < 1:
         raise UserError(f"--samples must be at least 1, got {args.samples}")
+    if args.genre_check < 0:
+        raise UserError(f"--genre-check must be 0 or more, got {args.genre_check}")
     model = load_model(args.model, args.threads)
     model.enforce_density = not args.free_density
     log = None if args.json else (lambda m: print(m, file=sys.stderr))
     try:
         result = evaluate(model, EvalOptions(args.data, args.split, args.samples, args.seed,
-                                             args.ngram_data, args.temperature, args.top_p),
+                                             args.ngram_data, args.temperature, args.top_p,
+                                             genre_check=args.genre_check),
                           log=log)
     except (ValueError, CodecError, ModelError) as exc:
         raise UserError(str(exc)) from None
