@@ -156,6 +156,14 @@ class TimingReport:
     realtime: str  # how the engine process is scheduled ("SCHED_FIFO 70", "nice -10", ...)
     tempo_trace: tuple[float, ...] = ()  # following: the tempo estimate after each tick
     clock_received: tuple[float, ...] = ()  # following: arrival time of every clock tick
+    # where lateness comes from (engine.player.Timing): when the loop got to each
+    # note-on / clock tick, how late the OS ended each timed sleep, and the time the
+    # OS kept the engine from running while it spun and sent each note-on / tick
+    note_arrival: tuple[float, ...] = ()
+    clock_arrival: tuple[float, ...] = ()
+    wake_late: tuple[float, ...] = ()
+    note_stalled: tuple[float, ...] = ()
+    clock_stalled: tuple[float, ...] = ()
     can_replace = False
 
 

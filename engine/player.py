@@ -18,7 +18,7 @@ from __future__ import annotations
 import heapq
 from array import array
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from engine.follower import ClockFollower
 from engine.messages import EngineState, PatternSwapped
@@ -47,6 +47,15 @@ class Timing:
     start_time: float = 0.0  # when song tick 0 was due (internal clock)
     tempo_trace: array | None = None  # following: the tempo estimate after each tick
     clock_received: array | None = None  # following: arrival time of every clock tick
+    # where lateness comes from: how long after its due time the engine's loop got to
+    # each note-on and clock tick (> 0: the OS ran the engine late, before any sending),
+    # how long the OS kept it from running while it spun and sent them, and how late
+    # the OS ended every timed sleep of the loop
+    note_arrival: array = field(default_factory=lambda: array("d"))
+    clock_arrival: array = field(default_factory=lambda: array("d"))
+    note_stalled: array = field(default_factory=lambda: array("d"))
+    clock_stalled: array = field(default_factory=lambda: array("d"))
+    wake_late: array = field(default_factory=lambda: array("d"))
 
 
 class Player:
@@ -88,6 +97,7 @@ class Player:
             Timing(array("d"), array("d"), tempo_trace=array("d"), clock_received=array("d"))
             if record else None
         )
+        self.arrived_at: float | None = None  # when the engine's loop got to the due actions
         # following an external clock
         self.follower = ClockFollower()
         self.ext_running = False  # the master says we run (after Start/Continue)
@@ -344,20 +354,21 @@ class Player:
             sent += self._perform(self._next_tick(), due)  # type: ignore[arg-type]
 
     def _perform(self, tick: int, due: float) -> int:
-        offs = self._offs
-        while offs and offs[0][0] <= tick:
-            off_tick, channel, note = heapq.heappop(offs)
-            if self._off_due.get((channel, note)) == off_tick:
-                del self._off_due[(channel, note)]
-                self.out.send([0x80 | channel, note, 0])
+        timing = self.timing
+        arrived = due if self.arrived_at is None else max(due, self.arrived_at)
+        # the clock tick first: the rest of the studio takes its tempo from these
+        if self.send_clock and self.mode == "internal" and tick % CLOCK_TICKS == 0:
+            self.out.send([CLOCK])
+            if timing is not None:
+                timing.clock_sent.append(self.clock())
+                timing.clock_arrival.append(arrived - due)
         if self.pending_tick is not None and self.pending_tick <= tick:
             assert self.pending is not None
             self._install(self.pending)
             self.reports.append(PatternSwapped(bar=tick // BAR_TICKS))
-        if self.send_clock and self.mode == "internal" and tick % CLOCK_TICKS == 0:
-            self.out.send([CLOCK])
-            if self.timing is not None:
-                self.timing.clock_sent.append(self.clock())
+        # then the note-ons, then the note-offs due (a note-off on time matters less,
+        # and a retriggered note ends its ringing self first, below)
+        offs = self._offs
         count = 0
         for hit in self.schedule.hits_at(tick):
             if not self._audible(hit.track):
@@ -371,16 +382,22 @@ class Player:
             self._off_due[key] = off
             heapq.heappush(offs, (off, hit.channel, hit.note))
             count += 1
+        sent_at = self.clock()
+        while offs and offs[0][0] <= tick:
+            off_tick, channel, note = heapq.heappop(offs)
+            if self._off_due.get((channel, note)) == off_tick:
+                del self._off_due[(channel, note)]
+                self.out.send([0x80 | channel, note, 0])
         if count:
-            sent_at = self.clock()
             late = sent_at - due
             if late > LATE_S:
                 self.late_events += count
-            if self.timing is not None:
+            if timing is not None:
                 for _ in range(count):
-                    self.timing.lateness.append(late)
-                self.timing.last_due, self.timing.last_sent = due, sent_at
-                self.timing.last_tick = tick
+                    timing.lateness.append(late)
+                    timing.note_arrival.append(arrived - due)
+                timing.last_due, timing.last_sent = due, sent_at
+                timing.last_tick = tick
         self.position = tick + 1
         return count
 

@@ -283,7 +283,9 @@ class EngineLoop:
             return m.TimingReport((), (), 0.0, 0.0, 0.0, 0, self.player.bpm, self.realtime)
         return m.TimingReport(tuple(t.lateness), tuple(t.clock_sent), t.start_time, t.last_due,
                               t.last_sent, t.last_tick, self.player.bpm, self.realtime,
-                              tuple(t.tempo_trace or ()), tuple(t.clock_received or ()))
+                              tuple(t.tempo_trace or ()), tuple(t.clock_received or ()),
+                              tuple(t.note_arrival), tuple(t.clock_arrival), tuple(t.wake_late),
+                              tuple(t.note_stalled), tuple(t.clock_stalled))
 
     def read_commands(self) -> None:
         try:
@@ -323,6 +325,7 @@ class EngineLoop:
         player = self.player
         conn_fd = self.conn.fileno()
         wake_fd = self._wake_r
+        timing = player.timing
         self.read_commands()  # what the owner sent while we started
         while self.running:
             self.drain_input()
@@ -330,9 +333,13 @@ class EngineLoop:
             player.check_clock(now)
             due = player.next_due()
             if due is not None and due - now <= SPIN_S:
-                while clock() < due:
-                    pass
-                player.run_due(clock())
+                player.arrived_at = now
+                if timing is None:
+                    while clock() < due:
+                        pass
+                    player.run_due(clock())
+                else:
+                    self._run_due_measured(now, due, timing)
                 continue
             room = float("inf") if due is None else due - now
             if room > QUIET_S:
@@ -347,6 +354,8 @@ class EngineLoop:
                     wake = min(wake, player.last_clock_at + LOST_AFTER_S + 0.001)
             timeout = max(0.0, wake - clock())
             ready, _, _ = select.select([conn_fd, wake_fd], [], [], timeout)
+            if not ready and timing is not None:
+                timing.wake_late.append(clock() - wake)  # the OS's share of any lateness
             if wake_fd in ready:
                 try:
                     os.read(wake_fd, 4096)
@@ -354,6 +363,22 @@ class EngineLoop:
                     pass
             if conn_fd in ready:
                 self.read_commands()
+
+    def _run_due_measured(self, now: float, due: float, timing) -> None:
+        """Spin and send as run() does, also noting the time the OS did not run us.
+
+        Wall time minus this thread's CPU time over the spin and the sends: what a
+        higher-priority thread, an interrupt or the hypervisor took (bench timing).
+        """
+        clock = self.clock
+        notes, ticks = len(timing.lateness), len(timing.clock_sent)
+        cpu0 = time.thread_time()
+        while clock() < due:
+            pass
+        self.player.run_due(clock())
+        lost = max(0.0, (clock() - now) - (time.thread_time() - cpu0))
+        timing.note_stalled.extend([lost] * (len(timing.lateness) - notes))
+        timing.clock_stalled.extend([lost] * (len(timing.clock_sent) - ticks))
 
     def close(self) -> None:
         try:

@@ -228,25 +228,25 @@ def test_autobeat_play_follows_jack_midi_clock(jack, tmp_path):
     that happens too early to judge is run again (three tries), never skipped.
     """
     reasons = []
-    for _ in range(3):
+    for attempt in range(3):
         try:
-            _follow_once(jack, tmp_path)
+            _follow_once(jack, tmp_path, f"follower{attempt}")
             return
         except Unjudgeable as exc:
             reasons.append(str(exc))
     pytest.fail("three runs could not be judged: " + "; ".join(reasons))
 
 
-def _follow_once(jack, tmp_path):
+def _follow_once(jack, tmp_path, name):
     beat = tmp_path / "beat.txt"
     events = " ".join(f"step:{s} track:5 offset:0 velocity:{60 + s}" for s in range(32))
     beat.write_text(f"genre:funk type:beat density:high intensity:mid group:2 {events} end\n")
-    dump = MidiDump(jack, "follower")
+    dump = MidiDump(jack, name)  # a new name a try: the last try's client may linger
     master = ClockMaster(jack, 133.0)
     connect(jack, master.port, dump.port)
     play = subprocess.Popen(
         [sys.executable, "-m", "autobeat_tui.cli", "play", str(beat), "--clock", "external",
-         "--clock-in", "jack_midi_clock", "--out", "follower", "--seconds", "9", "--json"],
+         "--clock-in", "jack_midi_clock", "--out", name, "--seconds", "9", "--json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:

@@ -6,7 +6,7 @@ import pytest
 
 from engine.messages import PatternSwapped
 from engine.player import START_LEAD, Player
-from engine.schedule import LOOP_TICKS
+from engine.schedule import CLOCK_TICKS, GATE, LOOP_TICKS
 from patterns.pattern import Event, Pattern
 
 BPM = 174.0
@@ -164,6 +164,47 @@ def test_retrigger_ends_the_ringing_note_first(port, fake_clock):
     run_until(player, fake_clock, fake_clock() + 2 * STEP)
     msgs = [msg for _, msg in port.sent if msg[1] == 42]
     assert msgs[:3] == [[0x99, 42, 100], [0x89, 42, 0], [0x99, 42, 100]]
+
+
+def test_within_a_tick_the_clock_goes_first_then_note_ons_then_note_offs(port, fake_clock):
+    # an early kick on step 1 (tick 80) ends, a gate later, on tick 128: a clock tick,
+    # where a late hat of step 1 starts
+    assert 96 - 16 + GATE == 128 and 128 % CLOCK_TICKS == 0
+    player = make(port, fake_clock, send_clock=True)
+    player.set_pattern(Pattern(events=(Event(1, 1, -16), Event(1, 5, 128 - 96))))
+    player.transport("start", fake_clock())
+    run_until(player, fake_clock, fake_clock() + 8 * STEP)
+    by_time: dict[float, list[list[int]]] = {}
+    for t, msg in port.sent:
+        by_time.setdefault(round(t, 9), []).append(msg)
+    kinds = {"clock": 0, "on": 1, "off": 2}
+
+    def kind(msg):
+        return "clock" if msg == [0xF8] else "on" if msg[0] & 0xF0 == 0x90 else "off"
+
+    mixed = [[kind(msg) for msg in msgs] for msgs in by_time.values()
+             if {kind(msg) for msg in msgs if msg != [0xFA]} == {"clock", "on", "off"}]
+    assert mixed, "no tick with a clock, a note-on and a note-off"
+    for order in mixed:
+        assert order == sorted(order, key=kinds.__getitem__)
+
+
+def test_timing_records_when_the_loop_got_to_each_action(port, fake_clock):
+    player = make(port, fake_clock, record=True, send_clock=True)
+    player.set_pattern(Pattern(events=(Event(0, 1), Event(4, 1))))
+    player.transport("start", fake_clock())
+    t0 = player.anchor_time
+    player.arrived_at = t0 - 0.0005  # on time: half a millisecond early
+    fake_clock.t = t0
+    player.run_due(t0)
+    player.arrived_at = t0 + 4 * STEP + 0.002  # the OS woke the loop 2 ms late
+    fake_clock.t = t0 + 4 * STEP + 0.002
+    player.run_due(fake_clock())
+    timing = player.timing
+    assert list(timing.note_arrival) == [0.0, pytest.approx(0.002)]
+    assert timing.clock_arrival[0] == 0.0
+    assert timing.clock_arrival[-1] == pytest.approx(0.002)
+    assert timing.lateness[1] == pytest.approx(0.002)
 
 
 def test_lateness_is_counted(port, fake_clock):
