@@ -15,6 +15,13 @@
    jack_midi_dump: the tick that carries each 16th), skipping the first beat
    (lock-in, reported as lock_beats), and the beats it took to follow the step.
 
+With --runs N the internal-clock run is repeated and each headline figure is the
+worst of the N. Each run also says where any lateness came from (`causes`): the
+time the OS kept the engine from running (a timed sleep it ended late, a CPU a
+higher-priority thread or the hypervisor took: `steal_ms`), against the engine's
+own work (its Python and its sends), so a late note on a shared VM can be told
+from a slow engine.
+
 Everything runs on its own JACK dummy server, started and stopped here.
 """
 
