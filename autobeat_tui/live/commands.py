@@ -100,6 +100,7 @@ class Queue:
 class Chain:
     entries: tuple[tuple[str, int], ...]  # (slot, times); () turns the chain off
     name: str | None = None  # a chain kept in the bank (`autobeat bank chain`)
+    save_as: str | None = None  # keep these entries in the bank under this name, and play
 
 
 @dataclass(frozen=True, slots=True)

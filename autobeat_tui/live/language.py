@@ -324,12 +324,21 @@ def _p_chain(args: list[str], genres: Sequence[str]) -> Chain:
         return Chain(())
     if len(args) == 1 and "*" not in args[0] and not _looks_like_slot(args[0]):
         return Chain((), name=args[0])
+    save_as = None
+    if "as" in (a.lower() for a in args):
+        at = [a.lower() for a in args].index("as")
+        if at == 0 or len(args) != at + 2:
+            raise CommandError(f"chain: 'as' takes one name after the slots; usage: "
+                               f"{USAGE['chain']}")
+        args, save_as = args[:at], args[at + 1]
+        if _looks_like_slot(save_as):
+            raise CommandError(f"chain: a chain name must not look like a slot, got {save_as!r}")
     entries = []
     for arg in args:
         name, star, times = arg.partition("*")
         count = _int(times, "chain", f"the repeat count of {name}", 1, MAX_REPEATS) if star else 1
         entries.append((_slot(name, "chain"), count))
-    return Chain(tuple(entries))
+    return Chain(tuple(entries), save_as=save_as)
 
 
 def _looks_like_slot(word: str) -> bool:
@@ -461,7 +470,7 @@ USAGE: dict[str, str] = {
     "save": "save [SLOT]",
     "load": "load [SLOT] (now)",
     "queue": "queue [SLOT] (at the next bar)",
-    "chain": "chain SLOT[*TIMES] ... | chain NAME (kept in the bank) | chain off",
+    "chain": "chain SLOT[*TIMES] ... [as NAME] | chain NAME (kept in the bank) | chain off",
     "export": "export [SLOT] FILE.mid",
     "clock": "clock internal | clock master | clock follow [PORT]",
     "out": "out [PORT|none] (no port: list them)",

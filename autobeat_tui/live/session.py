@@ -29,7 +29,8 @@ from engine.messages import (
     SwapGroup,
     Transport,
 )
-from patterns.bank import SLOT_NAMES
+from patterns.bank import SLOT_NAMES, BankError
+from patterns.bank import Chain as BankChain
 from patterns.grid import GROUPS, STEPS, TRACKS
 from patterns.pattern import (
     LEVELS,
@@ -472,6 +473,24 @@ class Session:
             self.send(SetTempo(pattern.tempo))
         return f"{'chain: ' if chained else ''}{slot} queued for the next bar"
 
+    def save_chain(self, name: str, entries: Sequence[tuple[str, int]]) -> str:
+        """Keep a chain in the bank file (replacing one of that name)."""
+        if self.bank is None or self._save_bank is None:
+            raise CommandError("chain: no bank is open")
+        if not self.bank_writable:
+            raise CommandError(
+                f"chain: {self.bank_path} is open read-only (locked by another autobeat)"
+            )
+        for slot, _ in entries:
+            self._stored(slot, "chain")
+        try:
+            bank = self.bank.with_chain(BankChain(name, tuple(entries)))
+        except BankError as exc:
+            raise CommandError(f"chain: {exc}") from None
+        self._save_bank(bank, self.bank_path)  # raises BankError: the app reports it
+        self.bank = bank
+        return f"chain {name!r} saved"
+
     def set_chain(self, entries: Sequence[tuple[str, int]], name: str | None = None) -> str:
         if name is not None:
             if self.bank is None:
@@ -539,8 +558,9 @@ class Session:
                 return self.load(slot)
             case lang.Queue(slot):
                 return self.queue(slot)
-            case lang.Chain(entries, name):
-                return self.set_chain(entries, name)
+            case lang.Chain(entries, name, save_as):
+                said = self.save_chain(save_as, entries) + "; " if save_as else ""
+                return said + self.set_chain(entries, name)
             case lang.Export(path, slot):
                 return self.export(path, slot)
             case lang.Clock(mode, port):

@@ -264,3 +264,29 @@ def test_a_chain_kept_in_the_bank_plays_by_name(session):
     assert session.take_outbox() == [SetPattern(a1, at="bar")]
     with pytest.raises(CommandError, match="no chain named 'chorus'"):
         run(session, "chain chorus")
+
+
+def test_a_typed_chain_kept_as_a_name_is_saved_to_the_bank_file(session, tmp_path):
+    a1 = Pattern().with_event(Event(0, 1))
+    a2 = Pattern().with_event(Event(0, 3))
+    session.bank = Bank().with_slot("A01", a1).with_slot("A02", a2)
+    session.playing = True
+    said = run(session, "chain A01*4 A02*2 as verse")
+    assert said.startswith("chain 'verse' saved; chain A01*4 A02*2")
+    assert session.take_outbox() == [SetPattern(a1, at="bar")]
+    on_disk = load_bank(tmp_path / "bank.json").bank
+    assert on_disk.chain("verse").entries == (("A01", 4), ("A02", 2))
+    assert on_disk.get("A02") == a2  # the slots went to the file with it
+    # saved again under the same name: replaced
+    run(session, "chain A02 as verse")
+    assert load_bank(tmp_path / "bank.json").bank.chain("verse").entries == (("A02", 1),)
+
+
+def test_a_chain_of_an_empty_slot_is_not_saved(session, tmp_path):
+    session.bank = Bank().with_slot("A01", Pattern().with_event(Event(0, 1)))
+    with pytest.raises(CommandError, match="slot B01 is empty"):
+        run(session, "chain A01 B01 as verse")
+    assert not (tmp_path / "bank.json").exists()
+    session.bank_writable = False
+    with pytest.raises(CommandError, match="read-only"):
+        run(session, "chain A01 as verse")
