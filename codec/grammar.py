@@ -136,11 +136,32 @@ class GroupGrammar:
             return []
         first = max(self._last[0], 0)
         last = kept.step if kept is not None else STEPS - 1
-        steps = [s for s in range(first, last + 1) if self._tracks_after(s)]
+        steps = self._open_steps(first, last, strict=True)
         self._relaxed = not steps
         if self._relaxed:
-            steps = [s for s in range(first, last + 1) if self._tracks_after(s, strict=False)]
+            steps = self._open_steps(first, last, strict=False)
         return steps
+
+    def _open_steps(self, first: int, last: int, strict: bool) -> list[int]:
+        """The steps in first..last where some track may sit (``_tracks_after`` non-empty).
+
+        Only `first` (the last event's step: the order rules out some tracks) and
+        `last` (the next kept event's step) need the full rule; on a step between
+        them every track is open, so the step is open when its cells from the
+        group's first track on (all n tracks, on this step and every later one)
+        leave room for the events still needed. One sample step of every sequence
+        comes through here: it is kept cheap.
+        """
+        need = self._need() if strict else 0
+        room = len(self.tracks)
+        out = []
+        for s in range(first, last + 1):
+            if s == first or s == last:
+                if self._tracks_after(s, strict):
+                    out.append(s)
+            elif need <= 1 or room * (STEPS - s) >= need:
+                out.append(s)
+        return out
 
     def _may_end(self) -> bool:
         return self._next_kept() is None and len(self.events) >= self.min_events

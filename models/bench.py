@@ -3,6 +3,7 @@
 - ``group_ms``: one group (hats) in the context of a full beat, through llama.cpp;
 - ``beat_ms``: the four groups of a new beat decoded together (one batch);
 - median and 90th percentile over ``--runs`` runs (seeds 0..runs-1) after a warm-up;
+  llama.cpp and PyTorch take turns run by run, so a noisy machine slows both alike;
 - ``tokens_per_s``: tokens written per second of the beat runs;
 - ``rss_mb``: peak resident memory of the process before torch is imported;
 - the same weights, prompts, grammar and seeds in PyTorch eager mode with a KV
@@ -36,27 +37,42 @@ def _ms(times: list[float]) -> tuple[float, float]:
     return round(float(np.percentile(a, 50)), 2), round(float(np.percentile(a, 90)), 2)
 
 
-def time_model(model: BeatModel, runs: int, genre: str, warmup: int = 3) -> dict:
+def time_models(models: list, runs: int, genre: str, warmup: int = 3) -> list[dict]:
+    """Time each model on the same work, run by run in turn (the order alternating).
+
+    Taking turns, every model sees the same machine: a shared, noisy machine slows
+    them alike, and the ratio between them holds where one after the other would not.
+    """
     params = [GroupParams(genre=genre, density="mid", intensity="mid")] * 4
-    context = model.generate_all(Pattern(), params, seed=12345)
     hats = GroupParams(genre=genre, density="mid", intensity="mid")
-    for i in range(warmup):
-        model.generate_group(context, 2, hats, seed=i)
-        model.generate_all(Pattern(), params, seed=i)
-    group_t, beat_t, tokens = [], [], 0
+    context = models[0].generate_all(Pattern(), params, seed=12345)
+    for model in models:
+        for i in range(warmup):
+            model.generate_group(context, 2, hats, seed=i)
+            model.generate_all(Pattern(), params, seed=i)
+    group_t = [[] for _ in models]
+    beat_t = [[] for _ in models]
+    tokens = [0 for _ in models]
     for i in range(runs):
-        t = time.perf_counter()
-        model.generate_group(context, 2, hats, seed=i)
-        group_t.append(time.perf_counter() - t)
-    for i in range(runs):
-        t = time.perf_counter()
-        model.generate_all(Pattern(), params, seed=i)
-        beat_t.append(time.perf_counter() - t)
-        tokens += model.last_tokens
-    g50, g90 = _ms(group_t)
-    b50, b90 = _ms(beat_t)
-    return {"group_ms_p50": g50, "group_ms_p90": g90, "beat_ms_p50": b50, "beat_ms_p90": b90,
-            "tokens_per_s": round(tokens / sum(beat_t), 1)}
+        order = list(range(len(models)))
+        if i % 2:
+            order.reverse()
+        for k in order:
+            t = time.perf_counter()
+            models[k].generate_group(context, 2, hats, seed=i)
+            group_t[k].append(time.perf_counter() - t)
+        for k in order:
+            t = time.perf_counter()
+            models[k].generate_all(Pattern(), params, seed=i)
+            beat_t[k].append(time.perf_counter() - t)
+            tokens[k] += models[k].last_tokens
+    out = []
+    for k in range(len(models)):
+        g50, g90 = _ms(group_t[k])
+        b50, b90 = _ms(beat_t[k])
+        out.append({"group_ms_p50": g50, "group_ms_p90": g90, "beat_ms_p50": b50,
+                    "beat_ms_p90": b90, "tokens_per_s": round(tokens[k] / sum(beat_t[k]), 1)})
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,9 +86,10 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from None
     if args.genre not in model.genres:
         raise UserError(f"unknown genre {args.genre!r}; known: {', '.join(model.genres)}")
-    result = time_model(model, args.runs, args.genre)
-    result["rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    result.update({"runs": args.runs, "threads": args.threads, "model": str(model.path)})
+    for i in range(3):  # the peak memory of llama.cpp generating, before torch is imported
+        model.generate_all(Pattern(), [GroupParams(genre=args.genre)] * 4, seed=i)
+    rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    tm = None
     if not args.no_torch:
         try:
             from models.torch_runner import TorchBeatModel
@@ -80,12 +97,17 @@ def run(args: argparse.Namespace) -> int:
             print(f"no PyTorch baseline: {exc}", file=sys.stderr)
         else:
             tm = TorchBeatModel(model, n_threads=args.threads)
-            t = time_model(tm, args.runs, args.genre)
-            result["torch_group_ms_p50"] = t["group_ms_p50"]
-            result["torch_beat_ms_p50"] = t["beat_ms_p50"]
-            result["torch_beat_ms_p90"] = t["beat_ms_p90"]
-            result["speedup_vs_torch"] = round(t["beat_ms_p50"] / result["beat_ms_p50"], 2)
-            tm.close()
+    timed = time_models([model] if tm is None else [model, tm], args.runs, args.genre)
+    result = timed[0]
+    result["rss_mb"] = rss_mb
+    result.update({"runs": args.runs, "threads": args.threads, "model": str(model.path)})
+    if tm is not None:
+        t = timed[1]
+        result["torch_group_ms_p50"] = t["group_ms_p50"]
+        result["torch_beat_ms_p50"] = t["beat_ms_p50"]
+        result["torch_beat_ms_p90"] = t["beat_ms_p90"]
+        result["speedup_vs_torch"] = round(t["beat_ms_p50"] / result["beat_ms_p50"], 2)
+        tm.close()
     model.close()
     print(json.dumps(result) if args.json else json.dumps(result, indent=2))
     return 0

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from codec.errors import CodecError
-from codec.grammar import GroupGrammar, TokenIds
+from codec.grammar import EXPECT_STEP, GroupGrammar, TokenIds
 from codec.tokens import decode, header_tokens
 from codec.vocab import Vocabulary
 from patterns.grid import GROUPS
@@ -104,3 +104,28 @@ def test_masks_match_allowed_ids():
     assert m.sum() == len(g.allowed_ids()) == 33
     assert set(np.flatnonzero(m)) == set(g.allowed_ids().tolist())
     assert len(GROUPS) == 4
+
+
+def test_the_quick_step_rule_agrees_with_the_full_rule_on_every_step():
+    """_open_steps checks only the two edge steps in full; the rest by counting room."""
+    rng = np.random.default_rng(5)
+    checked = 0
+    for i in range(400):
+        group = i % 4 + 1
+        lo = int(rng.integers(0, 40))
+        keep = [Event(int(s), GROUPS[group - 1].tracks[0]) for s in
+                sorted(rng.choice(32, size=int(rng.integers(0, 3)), replace=False))]
+        g = GroupGrammar(IDS, group, min_events=lo, max_events=lo + int(rng.integers(0, 9)),
+                         keep=keep, budget=int(rng.integers(20, 220)))
+        while not g.done:
+            if g.state == EXPECT_STEP:
+                first = max(g._last[0], 0)
+                kept = g._next_kept()
+                last = kept.step if kept is not None else 31
+                for strict in (True, False):
+                    full = [s for s in range(first, last + 1) if g._tracks_after(s, strict)]
+                    assert g._open_steps(first, last, strict) == full
+                    checked += 1
+            allowed = g.allowed_ids()
+            g.advance(int(rng.choice(allowed)))
+    assert checked > 2000
