@@ -12,6 +12,8 @@ HELP = "generate a group (or a full beat) with the beat model; print its tokens,
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from models.runner import DEFAULT_TEMPERATURE
+
     parser.add_argument("--model", metavar="FILE.gguf", help="default: the shipped model")
     parser.add_argument("--genre", default="rock", help="genre (see --list-genres); default rock")
     parser.add_argument("--type", default="beat", choices=("beat", "fill"))
@@ -21,7 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--group", default="all", metavar="1..4|all",
                         help="the group to generate, or all four (default)")
     parser.add_argument("--seed", type=int, help="random seed 0..4294967295 (default: drawn)")
-    parser.add_argument("--temperature", type=float, default=1.0, help="0.05..3 (default 1.0)")
+    parser.add_argument("--temperature", type=float, default=DEFAULT_TEMPERATURE,
+                        help=f"0.05..3 (default {DEFAULT_TEMPERATURE}; higher: wilder)")
     parser.add_argument("--top-p", type=float, default=0.95, help="nucleus sampling 0..1")
     parser.add_argument("--context", metavar="FILE.mid",
                         help="a MIDI file whose first 2 bars are the other groups' context")
