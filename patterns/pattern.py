@@ -74,8 +74,12 @@ class GroupParams:
             _check_range("seed", self.seed, 0, 2**32 - 1)
 
 
+# a beat's toms and cymbals are sparse: a new pattern asks for few of them
+DEFAULT_DENSITY = {1: "mid", 2: "mid", 3: "low", 4: "low"}
+
+
 def _default_params() -> tuple[GroupParams, ...]:
-    return tuple(GroupParams() for _ in GROUPS)
+    return tuple(GroupParams(density=DEFAULT_DENSITY[g.number]) for g in GROUPS)
 
 
 @dataclass(frozen=True, slots=True)

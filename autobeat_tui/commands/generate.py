@@ -18,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--genre", default="rock", help="genre (see --list-genres); default rock")
     parser.add_argument("--type", default="beat", choices=("beat", "fill"))
     parser.add_argument("--density", choices=("low", "mid", "high"),
-                        help="events in the group (default mid; all: toms, cymbals low)")
+                        help="events in the group (default mid; toms and cymbals low)")
     parser.add_argument("--intensity", default="mid", choices=("low", "mid", "high"))
     parser.add_argument("--group", default="all", metavar="1..4|all",
                         help="the group to generate, or all four (default)")
@@ -69,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
     from codec.midi import midi_to_pattern, write_midi
     from codec.tokens import encode_text
     from models.runner import ModelError
-    from patterns.pattern import GroupParams, Pattern, PatternError
+    from patterns.grid import GROUPS
+    from patterns.pattern import DEFAULT_DENSITY, GroupParams, Pattern, PatternError
 
     group = _group(args.group)
     model = load_model(args.model, args.threads)
@@ -79,11 +80,10 @@ def run(args: argparse.Namespace) -> int:
             return 0
         seed = args.seed if args.seed is not None else secrets.randbelow(2**32)
         try:
-            params = GroupParams(genre=args.genre, type=args.type,
-                                 density=args.density or "mid", intensity=args.intensity)
-            # a beat's toms and cymbals are sparse: low unless asked otherwise
-            sparse = GroupParams(genre=args.genre, type=args.type,
-                               density=args.density or "low", intensity=args.intensity)
+            # unless asked, each group's density is a new pattern's (toms, cymbals: low)
+            asked = [GroupParams(genre=args.genre, type=args.type,
+                                 density=args.density or DEFAULT_DENSITY[g.number],
+                                 intensity=args.intensity) for g in GROUPS]
             pattern = midi_to_pattern(args.context) if args.context else Pattern()
             if args.tempo is not None:
                 pattern = pattern.with_tempo(args.tempo)
@@ -91,12 +91,12 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(str(exc)) from None
         try:
             if group is None:
-                pattern = model.generate_all(pattern, [params, params, sparse, sparse], seed,
-                                             args.temperature,
+                pattern = model.generate_all(pattern, asked, seed, args.temperature,
                                              args.top_p)
                 groups = [1, 2, 3, 4]
             else:
-                pattern = model.generate_group(pattern, group, params, seed, args.temperature,
+                pattern = model.generate_group(pattern, group, asked[group - 1], seed,
+                                               args.temperature,
                                                args.top_p)
                 groups = [group]
         except ModelError as exc:

@@ -217,12 +217,12 @@ async def test_param_keys_cycle_the_selected_lane(app_parts):
     app, engine, _ = app_parts
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        await pilot.press("3", "e", "t", "d", "i", "i")
+        await pilot.press("3", "e", "t", "d", "i", "i")  # the toms start at density low
         p = app.session.pattern.group_params(3)
-        assert (p.genre, p.type, p.density, p.intensity) == ("funk", "fill", "high", "low")
+        assert (p.genre, p.type, p.density, p.intensity) == ("funk", "fill", "mid", "low")
         await pilot.press("E", "D", "I")
         p = app.session.pattern.group_params(3)
-        assert (p.genre, p.density, p.intensity) == ("rock", "mid", "high")
+        assert (p.genre, p.density, p.intensity) == ("rock", "low", "high")
         assert "funk" not in str(app.query_one("#lane-3", Lane).render())
         assert engine.sent == []
 
