@@ -43,6 +43,7 @@ from patterns.grid import TICKS_PER_BEAT
 from patterns.pattern import Event, Pattern
 
 FOLLOW_BPM = 133.0
+OS_NOISE_S = 0.0001  # an OS share of a tick's lateness below this is measurement noise
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -224,7 +225,10 @@ def _causes(timing: m.TimingReport, late_ms: list[float], steal_ms: float | None
     wakes = sorted(x * 1000 for x in timing.wake_late)
     late = [i for i, x in enumerate(late_ms) if x > 1.0]
     # the tick intervals had the OS run the engine on time: the engine's own jitter
-    own_sent = [t - o for t, o in zip(timing.clock_sent, os_tick, strict=False)]
+    # (only a real stall is taken off: below OS_NOISE_S the wall-minus-CPU figure is
+    # the clocks' own noise, and taking it off would add jitter, not remove it)
+    own_sent = [t - (o if o > OS_NOISE_S else 0.0)
+                for t, o in zip(timing.clock_sent, os_tick, strict=False)]
     own_intervals = [b - a for a, b in zip(own_sent, own_sent[1:], strict=False)]
     return {
         "os_wake_late_ms": {

@@ -355,13 +355,12 @@ class Player:
 
     def _perform(self, tick: int, due: float) -> int:
         timing = self.timing
-        arrived = due if self.arrived_at is None else max(due, self.arrived_at)
         # the clock tick first: the rest of the studio takes its tempo from these
         if self.send_clock and self.mode == "internal" and tick % CLOCK_TICKS == 0:
             self.out.send([CLOCK])
             if timing is not None:
                 timing.clock_sent.append(self.clock())
-                timing.clock_arrival.append(arrived - due)
+                timing.clock_arrival.append(self._arrival(due))
         if self.pending_tick is not None and self.pending_tick <= tick:
             assert self.pending is not None
             self._install(self.pending)
@@ -382,24 +381,29 @@ class Player:
             self._off_due[key] = off
             heapq.heappush(offs, (off, hit.channel, hit.note))
             count += 1
-        sent_at = self.clock()
+        if count:
+            sent_at = self.clock()
+            late = sent_at - due
+            if late > LATE_S:
+                self.late_events += count
+            if timing is not None:
+                arrival = self._arrival(due)
+                for _ in range(count):
+                    timing.lateness.append(late)
+                    timing.note_arrival.append(arrival)
+                timing.last_due, timing.last_sent = due, sent_at
+                timing.last_tick = tick
         while offs and offs[0][0] <= tick:
             off_tick, channel, note = heapq.heappop(offs)
             if self._off_due.get((channel, note)) == off_tick:
                 del self._off_due[(channel, note)]
                 self.out.send([0x80 | channel, note, 0])
-        if count:
-            late = sent_at - due
-            if late > LATE_S:
-                self.late_events += count
-            if timing is not None:
-                for _ in range(count):
-                    timing.lateness.append(late)
-                    timing.note_arrival.append(arrived - due)
-                timing.last_due, timing.last_sent = due, sent_at
-                timing.last_tick = tick
         self.position = tick + 1
         return count
+
+    def _arrival(self, due: float) -> float:
+        """How long after `due` the engine's loop got to it (0: in time)."""
+        return 0.0 if self.arrived_at is None else max(0.0, self.arrived_at - due)
 
     def _send(self, message: list[int]) -> None:
         self.out.send(message)

@@ -428,14 +428,17 @@ class Session:
             raise CommandError(f"{cmd}: slot {slot} is empty")
         return pattern
 
-    def save(self, slot: str | None = None) -> str:
-        slot = slot or self.slot
+    def _check_writable(self, cmd: str) -> None:
         if self.bank is None or self._save_bank is None:
-            raise CommandError("save: no bank is open")
+            raise CommandError(f"{cmd}: no bank is open")
         if not self.bank_writable:
             raise CommandError(
-                f"save: {self.bank_path} is open read-only (locked by another autobeat)"
+                f"{cmd}: {self.bank_path} is open read-only (locked by another autobeat)"
             )
+
+    def save(self, slot: str | None = None) -> str:
+        slot = slot or self.slot
+        self._check_writable("save")
         bank = self.bank.with_slot(slot, self.pattern)
         self._save_bank(bank, self.bank_path)  # raises BankError: the app reports it
         self.bank = bank
@@ -475,12 +478,7 @@ class Session:
 
     def save_chain(self, name: str, entries: Sequence[tuple[str, int]]) -> str:
         """Keep a chain in the bank file (replacing one of that name)."""
-        if self.bank is None or self._save_bank is None:
-            raise CommandError("chain: no bank is open")
-        if not self.bank_writable:
-            raise CommandError(
-                f"chain: {self.bank_path} is open read-only (locked by another autobeat)"
-            )
+        self._check_writable("chain")
         for slot, _ in entries:
             self._stored(slot, "chain")
         try:
