@@ -10,6 +10,12 @@ that keep the sequence well formed (``codec.tokens``' grammar):
   least ``min_events`` (the asked density's range of event counts);
 - ``keep`` (for mutate): events that must appear as they are; the model fills
   in around them, and cannot end before all of them are written;
+- ``echo`` (the loop form "repeat"): when the model leaves bar 1, the cells of
+  its bar 1 before step ``echo.until`` are kept for bar 2, each with
+  probability ``echo.share``; the model writes their offset and velocity anew
+  (a drummer repeats a bar, never to the tick), and the rest of bar 2 (the end
+  of the phrase) freely. The runner calls ``wants_echo`` with each sampled step
+  token and, where it answers yes, ``start_echo`` and samples again;
 - ``budget``: tokens left in the model's context; ``end`` is forced in time.
 
 Every sequence sampled under the mask decodes with ``codec.tokens.decode``
@@ -19,12 +25,13 @@ Every sequence sampled under the mask decodes with ``codec.tokens.decode``
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from codec.errors import CodecError
 from codec.vocab import END, VELOCITY_VALUES, Vocabulary, quantize_velocity
-from patterns.grid import GROUPS, MAX_OFFSET, MIN_OFFSET, STEPS
+from patterns.grid import GROUPS, MAX_OFFSET, MIN_OFFSET, STEPS, STEPS_PER_BAR
 from patterns.pattern import Event
 
 EXPECT_STEP, EXPECT_TRACK, EXPECT_OFFSET, EXPECT_VELOCITY, DONE = range(5)
@@ -48,6 +55,16 @@ class TokenIds:
         self.velocity_of = {int(i): v for v, i in zip(VELOCITY_VALUES, self.velocity, strict=True)}
 
 
+@dataclass(frozen=True, slots=True)
+class Echo:
+    """Bar 2 repeats bar 1 (see the module docstring)."""
+
+    rng: np.random.Generator
+    share: float = 0.95  # each cell of bar 1 is kept with this probability
+    until: int = 16  # cells of bar 1 before this step are echoed (16: the whole bar)
+    extra: int = 2  # events bar 2 may add to the echo (a variation, a pickup at the end)
+
+
 class GroupGrammar:
     """The state machine of one group's events (see the module docstring)."""
 
@@ -60,6 +77,7 @@ class GroupGrammar:
         max_events: int | None = None,
         keep: Sequence[Event] = (),
         budget: int | None = None,
+        echo: Echo | None = None,
     ):
         if not 1 <= group <= len(GROUPS):
             raise CodecError(f"group must be in 1..{len(GROUPS)}, got {group}")
@@ -83,6 +101,8 @@ class GroupGrammar:
         self._forced: Event | None = None  # the kept event being written
         self._allowed: np.ndarray | None = None  # cache of allowed_ids() for this state
         self._relaxed = False  # no step left room for min_events: order alone rules
+        self.echo = echo
+        self._loose: set[tuple[int, int]] = set()  # kept cells whose offset/velocity are free
 
     # --- reading the state --------------------------------------------------------
 
@@ -185,21 +205,49 @@ class GroupGrammar:
             tracks = self._tracks_after(self._step, strict=not self._relaxed)
             return np.array([ids.track[t] for t in tracks], dtype=np.int64)
         if self.state == EXPECT_OFFSET:
-            if self._forced is not None:
+            if self._forced is not None and not self._is_loose():
                 return np.array([ids.offset[self._forced.offset - MIN_OFFSET]], dtype=np.int64)
             return ids.offset.astype(np.int64)
         if self.state == EXPECT_VELOCITY:
-            if self._forced is not None:
+            if self._forced is not None and not self._is_loose():
                 v = quantize_velocity(self._forced.velocity)
                 return np.array([ids.velocity[VELOCITY_VALUES.index(v)]], dtype=np.int64)
             return ids.velocity.astype(np.int64)
         return np.zeros(0, dtype=np.int64)
+
+    def _is_loose(self) -> bool:
+        f = self._forced
+        return f is not None and (f.step, f.track) in self._loose
 
     def mask(self) -> np.ndarray:
         """A boolean mask over the vocabulary: True where a token may come next."""
         m = np.zeros(self.ids.size, dtype=bool)
         m[self.allowed_ids()] = True
         return m
+
+    # --- the loop form ------------------------------------------------------------
+
+    def wants_echo(self, token_id: int) -> bool:
+        """True where ``token_id`` (just sampled) would leave bar 1 before its echo is set."""
+        if self.echo is None or self.state != EXPECT_STEP:
+            return False
+        if not any(e.step < STEPS_PER_BAR for e in self.events):
+            return False
+        token_id = int(token_id)
+        return token_id == self.ids.end or self.ids.step_of.get(token_id, 0) >= STEPS_PER_BAR
+
+    def start_echo(self) -> None:
+        """Keep bar 1's cells for bar 2 (loose: offset and velocity are the model's)."""
+        echo, self.echo = self.echo, None
+        assert echo is not None
+        copies = [Event(e.step + STEPS_PER_BAR, e.track, e.offset, e.velocity)
+                  for e in self.events if e.step < echo.until and echo.rng.random() < echo.share]
+        copies = [e for e in copies if (e.step, e.track) > self._last]
+        self.keep = sorted(self.keep[self._kept_done:] + copies, key=lambda e: (e.step, e.track))
+        self._kept_done = 0
+        self._loose |= {(e.step, e.track) for e in copies}
+        self.max_events = max(self.min_events, len(self.events) + len(self.keep) + echo.extra)
+        self._allowed = None
 
     # --- moving on ----------------------------------------------------------------
 
@@ -228,7 +276,12 @@ class GroupGrammar:
             self._offset = ids.offset_of[token_id]
             self.state = EXPECT_VELOCITY
         elif self.state == EXPECT_VELOCITY:
-            if self._forced is not None:
+            if self._is_loose():
+                velocity = ids.velocity_of[token_id]
+                self.events.append(Event(self._step, self._track, self._offset, velocity))
+                self._kept_done += 1
+                self._forced = None
+            elif self._forced is not None:
                 self.events.append(self._forced)
                 self._kept_done += 1
                 self._forced = None

@@ -6,7 +6,8 @@ What it writes:
 - the codec's vocabulary as the token list (``tokenizer.ggml.model`` = llama,
   with scores and token types; the runtime feeds ids and never tokenizes text);
 - the codec's data in ``autobeat.*`` keys: genres, density/intensity bins (JSON),
-  grid resolution, training data attribution and training figures (JSON);
+  the auto level table (``autobeat.levels``, JSON, ``codec.levels``), grid
+  resolution, training data attribution and training figures (JSON);
 - the tensors, by the explicit name map below, each shape asserted. F32, or F16
   for the weight matrices (norms, biases and positions stay F32).
 
@@ -22,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from codec.features import Bins
+from codec.levels import LevelTable
 from codec.vocab import BOS, END, PAD, SPECIALS, Vocabulary
 from patterns.grid import MAX_OFFSET, MIN_OFFSET, STEPS, STEPS_PER_BEAT, TICKS_PER_STEP
 
@@ -99,6 +101,7 @@ def export_gguf(
     f16: bool = False,
     figures: Mapping | None = None,
     training: Mapping | None = None,
+    levels: LevelTable | None = None,
 ) -> Path:
     """Write the GGUF file (atomically: a temp file, then a rename)."""
     import gguf
@@ -138,6 +141,8 @@ def export_gguf(
     w.add_uint32("autobeat.format_version", FORMAT_VERSION)
     w.add_array("autobeat.genres", list(vocab.genres))
     w.add_string("autobeat.bins", bins.to_json())
+    if levels is not None:
+        w.add_string("autobeat.levels", levels.to_json())
     w.add_uint32("autobeat.grid.steps", STEPS)
     w.add_uint32("autobeat.grid.steps_per_beat", STEPS_PER_BEAT)
     w.add_uint32("autobeat.grid.ticks_per_step", TICKS_PER_STEP)
@@ -188,3 +193,30 @@ def read_gguf_weights(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
         arr = np.array(t.data, dtype=np.float32).reshape(shapes[gguf_name])
         state[torch_name] = arr
     return state, config
+
+
+def rewrite_gguf(src: str | Path, dst: str | Path, *, levels: LevelTable | None = None,
+                 figures: Mapping | None = None) -> Path:
+    """The same model (weights bit for bit) with a new level table and/or figures."""
+    from models.runner import BeatModel
+
+    state, config = read_gguf_weights(src)
+    model = BeatModel.load(src, n_threads=1)
+    try:
+        meta = model.metadata
+        old_levels = model.levels
+        f16 = meta.get("general.file_type") == 1
+
+        def loads(key: str) -> dict:
+            try:
+                return json.loads(meta.get(key) or "{}")
+            except ValueError:
+                return {}
+
+        return export_gguf(dst, state, config, model.vocab, model.bins,
+                           name=str(meta.get("general.name") or Path(dst).stem), f16=f16,
+                           figures=loads("autobeat.figures") if figures is None else figures,
+                           training=loads("autobeat.training"),
+                           levels=old_levels if levels is None else levels)
+    finally:
+        model.close()

@@ -4,8 +4,19 @@
 ``autobeat train``), checks it against the codec, and generates groups:
 
 - ``generate_group``: one group, in the context of the pattern's other groups;
-- ``generate_all``: the four groups of a new beat, decoded together in one batch;
-- ``mutate``: keeps a share of a group's events and lets the model rewrite the rest.
+- ``generate_all``: the four groups of a new beat, one performance: drums,
+  hats, toms, cymbals, each written in the context of the groups before it;
+- ``mutate``: keeps a share of a group's events and lets the model rewrite the
+  rest; the hits that carry the groove (on the beat, loud) are the likeliest kept.
+
+Auto levels: a density or intensity the user has not pinned (``GroupParams.auto``)
+is drawn from the model's level table (``codec.levels``: how real drummers play
+the genre and type, fitting the groups the pattern has), and so is the loop
+form: in a "repeat" beat the drums' bar 2 echoes bar 1 (``Echo``).
+
+Feel: where a hit goes is sampled at the asked temperature; its offset and
+velocity at ``FEEL_TEMPERATURE`` (or above), the model's own spread, so the
+timing and dynamics stay as loose as a drummer's.
 
 Every step samples under ``codec.grammar`` (only tokens that keep the sequence
 well formed, only the group's tracks, the asked density's range of event
@@ -16,7 +27,8 @@ pattern. One thread at a time.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -25,20 +37,39 @@ import numpy as np
 from codec.context import MAX_TOKENS, prompt_tokens
 from codec.errors import CodecError
 from codec.features import Bins
-from codec.grammar import GroupGrammar, TokenIds
+from codec.grammar import (
+    EXPECT_OFFSET,
+    EXPECT_TRACK,
+    EXPECT_VELOCITY,
+    Echo,
+    GroupGrammar,
+    TokenIds,
+)
+from codec.levels import GroupLevel, LevelTable, group_level
 from codec.vocab import Vocabulary
 from models.ggufmeta import GGUFFormatError, check_complete, read_header
 from models.llama import LlamaError, LlamaSession
 from patterns.grid import GROUPS, STEPS, STEPS_PER_BEAT, TICKS_PER_STEP
-from patterns.pattern import LEVELS, Event, GroupParams, Pattern, PatternError
+from patterns.pattern import Event, GroupParams, Pattern, PatternError
 
 DEFAULT_MODEL_PATH = Path(__file__).with_name("autobeat.gguf")
 MAX_SEED = 2**32 - 1
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.05, 3.0
-# what a user gets unless they ask: at 0.8 a listener fitted on real beats names the
-# genre of new beats as often as of real ones (0.53; 0.47 at 1.0, the training
-# distribution, which `autobeat eval` measures); see models/README.md
-DEFAULT_TEMPERATURE = 0.8
+# what a user gets unless they ask (placement: which step, which drum): at 0.9 new beats
+# come closest to real ones on `autobeat eval --groove` (steady hats, crashes, the
+# backbeat); see models/README.md
+DEFAULT_TEMPERATURE = 0.9
+# offsets and velocities sample at this temperature (or the asked one, if higher): at
+# the placement's temperature the timing and the dynamics come out tighter and louder
+# than a drummer's, the hats' timing above all
+FEEL_TEMPERATURE = 1.1
+FEEL_STATES = (EXPECT_OFFSET, EXPECT_VELOCITY)  # the tokens sampled at the feel temperature
+# ... and which cymbal: sharpened, the ride crowds the crash out (half the real crashes)
+FEEL_TRACK_GROUPS = (4,)
+DECODE_ORDER = (1, 2, 3, 4)  # a new beat: drums, hats, toms, cymbals, each hearing those before
+ECHO_GROUPS = (1,)  # in a "repeat" beat the drums' bar 2 echoes bar 1 (the hats follow them)
+DEFAULT_MUTATE_AMOUNT = 0.25  # `r` in the app: a quarter of the group's hits rewritten
+MUTATE_ANCHOR = 4.0  # how much likelier a hit on the beat (and a loud one) is kept by mutate
 
 
 class ModelError(Exception):
@@ -89,6 +120,33 @@ class _Job:
     written: list[int] = field(default_factory=list)
 
 
+@dataclass
+class DecodeProfile:
+    """Where a generation's time goes (a measurement hook: ``BeatModel.profile``)."""
+
+    decode_s: float = 0.0  # inside llama_decode (or the PyTorch forward)
+    sample_s: float = 0.0  # temperature, nucleus, drawing
+    grammar_s: float = 0.0  # the allowed ids and the grammar's state
+    total_s: float = 0.0  # whole calls of the API
+    calls: int = 0  # decode calls
+    tokens: int = 0  # tokens written
+
+    def split(self) -> dict[str, float]:
+        other = max(0.0, self.total_s - self.decode_s - self.sample_s - self.grammar_s)
+        return {"decode": self.decode_s, "sampling": self.sample_s, "grammar": self.grammar_s,
+                "other": other}
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What a generation asks of each group once auto levels are drawn."""
+
+    params: dict[int, GroupParams]  # the header (drawn or pinned levels)
+    empty: frozenset[int]  # groups drawn empty
+    filled: frozenset[int]  # groups drawn with events (a "low" level alone allows none)
+    repeat: bool  # loop form: bar 2 echoes bar 1
+
+
 class BeatModel:
     """A loaded beat model (see the module docstring)."""
 
@@ -102,6 +160,19 @@ class BeatModel:
         self.metadata = metadata
         self.block_size = int(metadata.get("gpt2.context_length", MAX_TOKENS))
         self.enforce_density = True  # the grammar keeps the event count in the asked bin
+        self.levels: LevelTable | None = None  # auto levels (absent in models before them)
+        self.levels_problem = ""  # why auto is not available, in one line
+        levels = metadata.get("autobeat.levels")
+        if isinstance(levels, str):
+            try:
+                self.levels = LevelTable.from_json(levels)
+            except CodecError as exc:
+                self.levels_problem = f"{path.name}: {exc}"
+        else:
+            self.levels_problem = (f"{path.name} has no level table (autobeat.levels; a model "
+                                   f"made before auto levels): pin density and intensity")
+        self.feel_temperature = FEEL_TEMPERATURE
+        self.profile: DecodeProfile | None = None  # set to measure where the time goes
         self._session = session
         self._ids = TokenIds(vocab)
         self.last_tokens = 0  # tokens written by the last call (for the bench)
@@ -192,22 +263,72 @@ class BeatModel:
 
     def _job(self, pattern: Pattern, group: int, params: GroupParams, rng: np.random.Generator,
              include: Sequence[int] | None, keep: Sequence[Event] = (),
-             count: tuple[int, int | None] | None = None) -> _Job:
+             count: tuple[int, int | None] | None = None, echo: bool = False) -> _Job:
         prompt = self.vocab.ids(prompt_tokens(pattern, group, params, include))
         if count is None:
             count = density_range(self.bins, group, params.density) if self.enforce_density \
                 else (0, None)
         grammar = GroupGrammar(self._ids, group, min_events=count[0], max_events=count[1],
-                               keep=keep, budget=self.block_size - len(prompt))
+                               keep=keep, budget=self.block_size - len(prompt),
+                               echo=Echo(rng) if echo and group in ECHO_GROUPS else None)
         return _Job(prompt, grammar, rng)
+
+    def _plan(self, pattern: Pattern, asked: Mapping[int, GroupParams], seed: int,
+              whole: bool) -> _Plan:
+        """Draw the auto levels and the loop form of the asked groups (see the docstring).
+
+        whole: a new beat (a group may be drawn empty); otherwise the user asked for
+        these groups, and they get events. Pinned levels stay exactly as asked.
+        """
+        auto = any(p.auto for p in asked.values())
+        if self.levels is None:
+            if auto:
+                raise ModelError(f"auto levels: {self.levels_problem}")
+            return _Plan(dict(asked), frozenset(), frozenset(), False)
+        evidence = {g.number: group_level(pattern, g.number, self.bins) for g in GROUPS
+                    if g.number not in asked and pattern.group_events(g.number)}
+        for g, p in asked.items():
+            if not p.auto:
+                evidence[g] = GroupLevel(p.density, p.intensity)
+        first = asked[min(asked)]
+        rng = np.random.default_rng([seed, 7])
+        try:
+            profile = self.levels.draw(first.genre, first.type, rng, evidence,
+                                       exclude_empty=() if whole else tuple(asked))
+        except CodecError as exc:
+            raise ModelError(f"auto levels: {exc}") from None
+        params, empty, filled = {}, set(), set()
+        for g, p in asked.items():
+            drawn = profile.groups[g - 1]
+            levels = {name: getattr(drawn, name) for name in p.auto}
+            params[g] = replace(p, **levels)
+            if "density" in p.auto:
+                (empty if drawn.empty else filled).add(g)
+        return _Plan(params, frozenset(empty), frozenset(filled), profile.repeat)
+
+    def _planned_job(self, pattern: Pattern, group: int, plan: _Plan, seed: int) -> _Job:
+        params = plan.params[group]
+        count = None
+        if group in plan.filled and self.enforce_density:
+            low, high = density_range(self.bins, group, params.density)
+            count = (max(1, low), high)
+        return self._job(pattern, group, params, np.random.default_rng([seed, group]), None,
+                         count=count, echo=plan.repeat)
 
     def _run(self, jobs: list[_Job], temperature: float, top_p: float) -> None:
         """Decode every job to its end, all sequences in each llama_decode."""
         s = self._session
         if s is None:
             raise ModelError(f"{self.path}: the model is closed")
+        prof = self.profile
+        clock = time.perf_counter
+        feel = max(temperature, self.feel_temperature)
+        t0 = clock()
         s.reset()
         logits = s.decode([(i, job.prompt, 0) for i, job in enumerate(jobs)])
+        t_decode = clock() - t0
+        t_sample = t_grammar = 0.0
+        calls = 1
         current = dict(enumerate(logits))
         pos = {i: len(job.prompt) for i, job in enumerate(jobs)}
         active = list(range(len(jobs)))
@@ -215,25 +336,56 @@ class BeatModel:
         while active:
             feed = []
             for i in active:
-                job = jobs[i]
-                tok = sample_id(current[i], job.grammar.allowed_ids(), job.rng, temperature, top_p)
-                job.grammar.advance(tok)
+                job, grammar = jobs[i], jobs[i].grammar
+                t1 = clock()
+                allowed = grammar.allowed_ids()
+                loose = grammar.state in FEEL_STATES or (
+                    grammar.state == EXPECT_TRACK and grammar.group in FEEL_TRACK_GROUPS)
+                t2 = clock()
+                temp, nucleus = (feel, 1.0) if loose else (temperature, top_p)
+                tok = sample_id(current[i], allowed, job.rng, temp, nucleus)
+                t3 = clock()
+                if grammar.wants_echo(tok):  # leaving bar 1 of a "repeat" beat
+                    grammar.start_echo()
+                    tok = sample_id(current[i], grammar.allowed_ids(), job.rng, temp, nucleus)
+                grammar.advance(tok)
+                t4 = clock()
+                t_grammar += (t2 - t1) + (t4 - t3)
+                t_sample += t3 - t2
                 job.written.append(tok)
                 written += 1
-                if not job.grammar.done:
+                if not grammar.done:
                     feed.append((i, [tok], pos[i]))
                     pos[i] += 1
             active = [i for i, _, _ in feed]
             if feed:
-                for (i, _, _), out in zip(feed, s.decode(feed), strict=True):
+                t1 = clock()
+                outs = s.decode(feed)
+                t_decode += clock() - t1
+                calls += 1
+                for (i, _, _), out in zip(feed, outs, strict=True):
                     current[i] = out
         self.last_tokens = written
         self.last_written = [list(job.written) for job in jobs]
+        if prof is not None:
+            prof.decode_s += t_decode
+            prof.sample_s += t_sample
+            prof.grammar_s += t_grammar
+            prof.calls += calls
+            prof.tokens += written
 
     def _stamp(self, params: GroupParams, seed: int) -> GroupParams:
         return replace(params, seed=seed, model=self.name)
 
     # --- the API --------------------------------------------------------------------
+
+    def _timed(self, fn, *args):
+        t0 = time.perf_counter()
+        try:
+            return fn(*args)
+        finally:
+            if self.profile is not None:
+                self.profile.total_s += time.perf_counter() - t0
 
     def generate_group(self, pattern: Pattern, group: int, params: GroupParams, seed: int,
                        temperature: float = DEFAULT_TEMPERATURE, top_p: float = 0.95) -> Pattern:
@@ -241,33 +393,46 @@ class BeatModel:
         self._check_group(group)
         self.check_params(params)
         self._check_sampling(seed, temperature, top_p)
-        job = self._job(pattern, group, params, np.random.default_rng([seed, group]), None)
+        return self._timed(self._generate_group, pattern, group, params, seed, temperature, top_p)
+
+    def _generate_group(self, pattern, group, params, seed, temperature, top_p) -> Pattern:
+        plan = self._plan(pattern, {group: params}, seed, whole=False)
+        job = self._planned_job(pattern, group, plan, seed)
         self._run([job], temperature, top_p)
-        return pattern.with_group(group, job.grammar.events, self._stamp(params, seed))
+        return pattern.with_group(group, job.grammar.events, self._stamp(plan.params[group], seed))
 
     def generate_all(self, pattern: Pattern, params: Sequence[GroupParams], seed: int,
                      temperature: float = DEFAULT_TEMPERATURE, top_p: float = 0.95) -> Pattern:
-        """A new beat: all four groups decoded together (one batch, four sequences)."""
+        """A new beat: the four groups in DECODE_ORDER, each in the context of those before."""
         params = tuple(params)
         if len(params) != len(GROUPS):
             raise ModelError(f"params must have {len(GROUPS)} groups, got {len(params)}")
         for p in params:
             self.check_params(p)
         self._check_sampling(seed, temperature, top_p)
-        empty = pattern.with_events(())
-        jobs = [self._job(empty, g.number, params[g.number - 1],
-                          np.random.default_rng([seed, g.number]), ()) for g in GROUPS]
-        self._run(jobs, temperature, top_p)
-        events = [e for job in jobs for e in job.grammar.events]
-        stamped = tuple(self._stamp(p, seed) for p in params)
-        return replace(pattern.with_events(events), params=stamped)
+        return self._timed(self._generate_all, pattern, params, seed, temperature, top_p)
+
+    def _generate_all(self, pattern, params, seed, temperature, top_p) -> Pattern:
+        beat = pattern.with_events(())
+        plan = self._plan(beat, {g.number: params[g.number - 1] for g in GROUPS}, seed,
+                          whole=True)
+        for g in DECODE_ORDER:
+            if g in plan.empty:
+                continue
+            job = self._planned_job(beat, g, plan, seed)
+            self._run([job], temperature, top_p)
+            beat = beat.with_group(g, job.grammar.events)
+        stamped = tuple(self._stamp(plan.params[g.number], seed) for g in GROUPS)
+        return replace(beat, params=stamped)
 
     def mutate(self, pattern: Pattern, group: int, amount: float, seed: int,
                temperature: float = DEFAULT_TEMPERATURE, top_p: float = 0.95) -> Pattern:
-        """Keep round((1 - amount) x n) of the group's n events; the model rewrites the rest.
+        """Rewrite round(amount x n) of the group's n events; the model writes them anew.
 
         The group keeps its event count (an empty group is generated anew from its
-        parameters); the kept events stay exactly as they were.
+        parameters); the kept events stay exactly as they were. Which events are
+        rewritten is drawn at random, the hits that carry the groove (on the beat,
+        loud) the least often, so mutate after mutate varies a groove and keeps it.
         """
         self._check_group(group)
         if not 0.0 <= amount <= 1.0:
@@ -276,12 +441,20 @@ class BeatModel:
         params = pattern.group_params(group)
         self.check_params(params)
         events = pattern.group_events(group)
+        if not events:
+            return self.generate_group(pattern, group, params, seed, temperature, top_p)
+        return self._timed(self._mutate, pattern, group, events, amount, seed, temperature, top_p)
+
+    def _mutate(self, pattern, group, events, amount, seed, temperature, top_p) -> Pattern:
+        params = pattern.group_params(group)
         rng = np.random.default_rng([seed, group, 1])
-        n_keep = int(round((1.0 - amount) * len(events)))
-        picked = sorted(rng.choice(len(events), size=n_keep, replace=False)) if events else []
-        keep = [events[i] for i in picked]
-        count = (len(events), len(events)) if events else None
-        job = self._job(pattern, group, params, rng, None, keep=keep, count=count)
+        n_new = len(events) - int(round((1.0 - amount) * len(events)))
+        weight = np.array([anchor_weight(e) for e in events])
+        rewrite = set(rng.choice(len(events), size=n_new, replace=False,
+                                 p=weight / weight.sum()).tolist()) if n_new else set()
+        keep = [e for i, e in enumerate(events) if i not in rewrite]
+        job = self._job(pattern, group, params, rng, None, keep=keep,
+                        count=(len(events), len(events)))
         self._run([job], temperature, top_p)
         return pattern.with_group(group, job.grammar.events, self._stamp(params, seed))
 
@@ -296,10 +469,14 @@ class BeatModel:
         return s.decode([(i, list(seq), 0) for i, seq in enumerate(sequences)], all_logits=True)
 
 
-def check_level(name: str, value: str) -> str:
-    if value not in LEVELS:
-        raise ModelError(f"{name} must be one of {', '.join(LEVELS)}, got {value!r}")
-    return value
+def anchor_weight(event: Event) -> float:
+    """How likely mutate is to rewrite a hit: least for the ones on the beat, and loud.
+
+    1 for a soft hit off the 8ths; divided by MUTATE_ANCHOR for a hit on an 8th, again
+    for one on a quarter note, and again for one louder than 96.
+    """
+    anchors = (event.step % 2 == 0) + (event.step % STEPS_PER_BEAT == 0) + (event.velocity > 96)
+    return float(MUTATE_ANCHOR ** -anchors)
 
 
 __all__ = ["DEFAULT_MODEL_PATH", "BeatModel", "ModelError", "PatternError"]

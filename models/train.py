@@ -27,6 +27,7 @@ import numpy as np
 from codec.context import MAX_TOKENS
 from codec.dataset import collect
 from codec.features import Bins
+from codec.levels import LevelTable
 from codec.vocab import Vocabulary
 
 
@@ -91,6 +92,23 @@ def _bar(step: int, total: int, loss: float, val: float | None, started: float, 
     v = f" val {val:.4f}" if val is not None else ""
     return (f"\r[{'#' * fill}{'.' * (width - fill)}] {step}/{total} loss {loss:.4f}{v} "
             f"elapsed {elapsed / 60:.1f} min, left {left / 60:.1f} min ")
+
+
+def level_table(corpus, split: str, bins: Bins, init: str | None = None) -> LevelTable:
+    """The auto level table of the training split (merged into the base model's table)."""
+    table = LevelTable.from_windows(
+        ((cw.source.genre, cw.source.type, cw.window.pattern) for cw in corpus.windows[split]),
+        bins)
+    if init:
+        from models.runner import BeatModel
+
+        base = BeatModel.load(init, n_threads=1)
+        try:
+            if base.levels is not None:
+                table = base.levels.merged(table)
+        finally:
+            base.close()
+    return table
 
 
 def train(opts: TrainOptions, log: Callable[[str], None] = _log) -> dict:
@@ -268,7 +286,8 @@ def train(opts: TrainOptions, log: Callable[[str], None] = _log) -> dict:
                 "history": history[-20:]}
     if main_rank:
         export_gguf(out, state, config.to_dict(), vocab, bins, name=out.stem, f16=opts.f16,
-                    figures=figures, training=training)
+                    figures=figures, training=training,
+                    levels=level_table(corpus, train_split, bins, opts.init))
     if world > 1:
         import torch.distributed as dist
 

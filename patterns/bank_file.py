@@ -12,8 +12,9 @@ Layout (format version 1)::
           "tempo": 96.0,
           "swing": 54.0,
           "groups": [
-            {"seed": 1234, "model": "autobeat.gguf", "tokens": "genre:funk type:beat
-              density:high intensity:mid group:1 step:0 track:1 offset:0 velocity:96 ... end"},
+            {"seed": 1234, "model": "autobeat.gguf", "auto": ["density"],
+              "tokens": "genre:funk type:beat density:high intensity:mid group:1
+              step:0 track:1 offset:0 velocity:96 ... end"},
             {"seed": null, "model": "", "tokens": "genre:funk type:beat ... group:2 ... end"},
             ...  (four groups: drums, hats, toms, cymbals)
           ]
@@ -28,11 +29,12 @@ Layout (format version 1)::
     }
 
 Each group is one line in the file (wrapped above), so a change to one group
-is a one-line diff. Only filled slots are written, in slot order. Each group's
-events are its token text (the grammar of codec.tokens, which reads them back),
-with one difference from the model's prompt form: velocities are written exactly
-(1..127), not as the centre of their codec bin, so saving never changes a beat.
-``codec.tokens.decode`` reads both.
+is a one-line diff. ``auto`` (optional) names the levels drawn anew at each
+generation (the header then holds the last drawn level). Only filled slots are
+written, in slot order. Each group's events are its token text (the grammar of
+codec.tokens, which reads them back), with one difference from the model's
+prompt form: velocities are written exactly (1..127), not as the centre of their
+codec bin, so saving never changes a beat. ``codec.tokens.decode`` reads both.
 
 A file that cannot be used at all (not UTF-8, not JSON, not a bank, a newer
 format version) raises BankError. A slot or chain that cannot be read is
@@ -94,7 +96,9 @@ def _group_line(params: GroupParams, group: int, events: list[Event], q: _Quote)
         parts.append(f"step:{e.step} track:{e.track} offset:{e.offset} velocity:{e.velocity}")
     parts.append("end")
     tokens = " ".join(parts)
-    return f'{{"seed": {q(params.seed)}, "model": {q(params.model)}, "tokens": {q(tokens)}}}'
+    auto = f', "auto": {q(sorted(params.auto))}' if params.auto else ""
+    return (f'{{"seed": {q(params.seed)}, "model": {q(params.model)}{auto}, '
+            f'"tokens": {q(tokens)}}}')
 
 
 def _slot_text(name: str, pattern: Pattern, q: _Quote) -> str:
@@ -268,6 +272,9 @@ def _group(raw: Any, number: int) -> tuple[GroupParams, tuple[Event, ...]]:
     model = raw.get("model", "")
     if not isinstance(model, str):
         raise _Unreadable(f"{where}: model: must be a string, got {model!r:.40}")
+    auto = raw.get("auto", [])
+    if not isinstance(auto, list) or not all(isinstance(a, str) for a in auto):
+        raise _Unreadable(f"{where}: auto: must be a list of density, intensity, got {auto!r:.40}")
     decoded = _fast_decode(tokens)
     if decoded is None:
         try:
@@ -280,7 +287,8 @@ def _group(raw: Any, number: int) -> tuple[GroupParams, tuple[Event, ...]]:
         raise _Unreadable(f"{where}: tokens: say group:{decoded.group}, expected group:{number}")
     p = decoded.params
     try:
-        params = GroupParams(p.genre, p.type, p.density, p.intensity, seed=seed, model=model)
+        params = GroupParams(p.genre, p.type, p.density, p.intensity, seed=seed, model=model,
+                             auto=frozenset(auto))
     except PatternError as exc:
         raise _Unreadable(f"{where}: {exc}") from None
     return params, decoded.events

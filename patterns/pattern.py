@@ -13,6 +13,9 @@ from patterns.grid import GROUPS, MAX_OFFSET, MIN_OFFSET, STEPS, TRACKS
 
 TYPES = ("beat", "fill")
 LEVELS = ("low", "mid", "high")
+AUTO = "auto"  # a level the model draws (codec.levels) instead of one the user pinned
+AUTO_LEVELS = frozenset({"density", "intensity"})
+LEVEL_CHOICES = (AUTO, *LEVELS)  # what a user may ask for a density or an intensity
 MIN_TEMPO = 20.0
 MAX_TEMPO = 300.0
 MIN_SWING = 50.0
@@ -60,6 +63,9 @@ class GroupParams:
     intensity: str = "mid"  # low | mid | high
     seed: int | None = None  # the seed of the last generation, None if hand-made
     model: str = ""  # the model file that wrote it, "" if hand-made
+    # which of density and intensity are auto: drawn anew at each generation (the
+    # fields above then hold the last drawn level); the others are pinned
+    auto: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if not self.genre or any(c.isspace() or c == ":" for c in self.genre):
@@ -72,14 +78,30 @@ class GroupParams:
                 raise PatternError(f"{name} must be one of {', '.join(LEVELS)}, got {value!r}")
         if self.seed is not None:
             _check_range("seed", self.seed, 0, 2**32 - 1)
+        auto = frozenset(self.auto)
+        if not auto <= AUTO_LEVELS:
+            raise PatternError(f"auto must name density and/or intensity, got {sorted(auto)}")
+        object.__setattr__(self, "auto", auto)
 
+    def level(self, name: str, sep: str = ":") -> str:
+        """What a screen or a file shows: 'high', or 'auto' and the drawn level 'auto:high'."""
+        value = getattr(self, name)
+        return f"{AUTO}{sep}{value}" if name in self.auto else value
 
-# a beat's toms and cymbals are sparse: a new pattern asks for few of them
-DEFAULT_DENSITY = {1: "mid", 2: "mid", 3: "low", 4: "low"}
+    def with_level(self, name: str, value: str) -> GroupParams:
+        """Pin a level ('low', 'mid', 'high') or make it auto ('auto')."""
+        if name not in AUTO_LEVELS:
+            raise PatternError(f"only density and intensity have levels, got {name!r}")
+        if value == AUTO:
+            return replace(self, auto=self.auto | {name})
+        if value not in LEVELS:
+            raise PatternError(f"{name} must be one of {AUTO}, {', '.join(LEVELS)}, got {value!r}")
+        return replace(self, auto=self.auto - {name}, **{name: value})
 
 
 def _default_params() -> tuple[GroupParams, ...]:
-    return tuple(GroupParams(density=DEFAULT_DENSITY[g.number]) for g in GROUPS)
+    """A new pattern's groups: density and intensity auto, drawn as drummers play."""
+    return tuple(GroupParams(auto=AUTO_LEVELS) for _g in GROUPS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -189,8 +189,8 @@ def _summary(pattern) -> dict:
                 "events": len(pattern.group_events(g.number)),
                 "genre": pattern.params[g.number - 1].genre,
                 "type": pattern.params[g.number - 1].type,
-                "density": pattern.params[g.number - 1].density,
-                "intensity": pattern.params[g.number - 1].intensity,
+                "density": pattern.params[g.number - 1].level("density"),
+                "intensity": pattern.params[g.number - 1].level("intensity"),
                 "seed": pattern.params[g.number - 1].seed,
                 "model": pattern.params[g.number - 1].model,
             }
@@ -264,8 +264,8 @@ def _show(args: argparse.Namespace) -> int:
         p = pattern.params[g.number - 1]
         made = f"seed {p.seed}, {p.model or 'model ?'}" if p.seed is not None else "hand-made"
         print(
-            f"  {g.number} {g.name:<8} genre:{p.genre} type:{p.type} density:{p.density} "
-            f"intensity:{p.intensity}  ({made})"
+            f"  {g.number} {g.name:<8} genre:{p.genre} type:{p.type} density:{p.level('density')} "
+            f"intensity:{p.level('intensity')}  ({made})"
         )
     ruler = "".join(str(1 + s // 4 % 4) if s % 4 == 0 else "." for s in range(STEPS))
     print(f"  {'':<11}{ruler[:16]} {ruler[16:]}")

@@ -13,13 +13,16 @@ HELP = "generate a group (or a full beat) with the beat model; print its tokens,
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from models.runner import DEFAULT_TEMPERATURE
+    from patterns.pattern import LEVEL_CHOICES
 
     parser.add_argument("--model", metavar="FILE.gguf", help="default: the shipped model")
     parser.add_argument("--genre", default="rock", help="genre (see --list-genres); default rock")
     parser.add_argument("--type", default="beat", choices=("beat", "fill"))
-    parser.add_argument("--density", choices=("low", "mid", "high"),
-                        help="events in the group (default mid; toms and cymbals low)")
-    parser.add_argument("--intensity", default="mid", choices=("low", "mid", "high"))
+    parser.add_argument("--density", default="auto", choices=LEVEL_CHOICES,
+                        help="events in the group; auto (default): drawn the way drummers "
+                             "play the genre, fitting the other groups")
+    parser.add_argument("--intensity", default="auto", choices=LEVEL_CHOICES,
+                        help="share of events off the beat; auto (default) as --density")
     parser.add_argument("--group", default="all", metavar="1..4|all",
                         help="the group to generate, or all four (default)")
     parser.add_argument("--seed", type=int, help="random seed 0..4294967295 (default: drawn)")
@@ -70,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     from codec.tokens import encode_text
     from models.runner import ModelError
     from patterns.grid import GROUPS
-    from patterns.pattern import DEFAULT_DENSITY, GroupParams, Pattern, PatternError
+    from patterns.pattern import GroupParams, Pattern, PatternError
 
     group = _group(args.group)
     model = load_model(args.model, args.threads)
@@ -80,10 +83,9 @@ def run(args: argparse.Namespace) -> int:
             return 0
         seed = args.seed if args.seed is not None else secrets.randbelow(2**32)
         try:
-            # unless asked, each group's density is a new pattern's (toms, cymbals: low)
-            asked = [GroupParams(genre=args.genre, type=args.type,
-                                 density=args.density or DEFAULT_DENSITY[g.number],
-                                 intensity=args.intensity) for g in GROUPS]
+            asked = [GroupParams(genre=args.genre, type=args.type)
+                     .with_level("density", args.density)
+                     .with_level("intensity", args.intensity) for _g in GROUPS]
             pattern = midi_to_pattern(args.context) if args.context else Pattern()
             if args.tempo is not None:
                 pattern = pattern.with_tempo(args.tempo)
@@ -104,6 +106,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"# model {model.name}, seed {seed}, temperature {args.temperature}, "
               f"top-p {args.top_p}")
         for g in groups:
+            p = pattern.group_params(g)
+            if p.auto:
+                print(f"# group {g}: density {p.level('density')}, "
+                      f"intensity {p.level('intensity')}")
             print(encode_text(pattern, g))
         if args.grid:
             print(grid_text(pattern))

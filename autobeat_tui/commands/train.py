@@ -29,10 +29,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--f32", action="store_true", help="export F32 weights (default F16)")
     parser.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
     parser.add_argument("--seed", type=int, default=1337)
+    parser.add_argument("--levels-only", action="store_true",
+                        help="no training: write --init's weights to --out with the auto level "
+                             "table of --data's train split (how real drummers play each genre)")
 
 
 def run(args: argparse.Namespace) -> int:
     from autobeat_tui.errors import UserError
+
+    if args.levels_only:
+        return levels_only(args)
 
     try:
         import torch  # noqa: F401
@@ -59,4 +65,37 @@ def run(args: argparse.Namespace) -> int:
         train(opts)
     except (ValueError, CodecError, ModelError) as exc:
         raise UserError(str(exc)) from None
+    return 0
+
+
+def levels_only(args: argparse.Namespace) -> int:
+    """Give a model (``--init``) the level table of ``--data``: the weights stay bit for bit."""
+    from autobeat_tui.errors import UserError
+    from codec.dataset import collect
+    from codec.errors import CodecError
+    from models.runner import BeatModel, ModelError
+
+    if not args.init:
+        raise UserError("--levels-only needs --init MODEL.gguf (the weights to keep)")
+    try:
+        import gguf  # noqa: F401
+
+        from models.export import rewrite_gguf
+        from models.train import level_table
+    except ImportError as exc:
+        raise UserError(f"--levels-only needs the train extra (gguf): {exc}") from None
+    try:
+        base = BeatModel.load(args.init, n_threads=1)
+        bins = base.bins
+        base.close()
+        corpus = collect(args.data, bins=bins)
+        split = "train" if "train" in corpus.windows else next(iter(sorted(corpus.windows)), None)
+        if split is None:
+            raise UserError(f"{args.data}: no usable 2-bar windows of drums")
+        table = level_table(corpus, split, bins)
+        rewrite_gguf(args.init, args.out, levels=table)
+    except (ValueError, CodecError, ModelError, OSError) as exc:
+        raise UserError(str(exc)) from None
+    print(f"wrote {args.out}: {args.init}'s weights, levels of {len(table.keys())} genre/type "
+          f"pairs from split {split!r}")
     return 0

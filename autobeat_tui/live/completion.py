@@ -15,7 +15,7 @@ from autobeat_tui.live.language import (
 )
 from patterns.bank import SLOT_NAMES
 from patterns.grid import GROUPS, TRACKS, track_by_name
-from patterns.pattern import LEVELS, TYPES
+from patterns.pattern import LEVEL_CHOICES, TYPES
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,8 @@ def _values_for(key: str, ctx: CompletionContext, cycle: bool) -> tuple[str, ...
     return {
         "genre": tuple(ctx.genres) + extra,
         "type": TYPES + extra,
-        "density": LEVELS + extra,
-        "intensity": LEVELS + extra,
+        "density": LEVEL_CHOICES + extra,
+        "intensity": LEVEL_CHOICES + extra,
     }.get(key, ())
 
 

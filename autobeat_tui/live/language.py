@@ -47,7 +47,7 @@ from autobeat_tui.live.commands import (
 from autobeat_tui.live.steps import StepLiteralError, parse_track_literal
 from patterns.bank import MAX_REPEATS, BankError, check_slot
 from patterns.grid import GROUPS, STEPS, track_by_name
-from patterns.pattern import LEVELS, MAX_SWING, MAX_TEMPO, MIN_SWING, MIN_TEMPO, TYPES
+from patterns.pattern import LEVEL_CHOICES, MAX_SWING, MAX_TEMPO, MIN_SWING, MIN_TEMPO, TYPES
 
 # The Groove MIDI Dataset's styles: the genres shown before a model has loaded.
 DEFAULT_GENRES = (
@@ -177,8 +177,8 @@ def _key_values(
         choices: Sequence[str] | None = {
             "genre": genres,
             "type": TYPES,
-            "density": LEVELS,
-            "intensity": LEVELS,
+            "density": LEVEL_CHOICES,
+            "intensity": LEVEL_CHOICES,
         }.get(key)
         if choices is not None and value not in choices:
             raise CommandError(f"{cmd}: {key} must be one of {', '.join(choices)}, got {value!r}")
@@ -453,7 +453,8 @@ PARSERS: dict[str, Callable[[list[str], Sequence[str]], Command]] = {
 }
 
 USAGE: dict[str, str] = {
-    "gen": "gen [GROUP|all] [genre=G] [type=beat|fill] [density=D] [intensity=I] [seed=N] [temp=T]",
+    "gen": "gen [GROUP|all] [genre=G] [type=beat|fill] [density=auto|low|mid|high] "
+           "[intensity=auto|low|mid|high] [seed=N] [temp=T]",
     "mutate": "mutate [GROUP] [AMOUNT 0.05..1] [seed=N]",
     "set": "set [GROUP] genre=G|next|prev type=.. density=.. intensity=..",
     "bpm": "bpm 20..300 | bpm +N | bpm -N",

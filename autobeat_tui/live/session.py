@@ -29,11 +29,14 @@ from engine.messages import (
     SwapGroup,
     Transport,
 )
+from models.runner import DEFAULT_MUTATE_AMOUNT
 from patterns.bank import SLOT_NAMES, BankError
 from patterns.bank import Chain as BankChain
 from patterns.grid import GROUPS, STEPS, TRACKS
 from patterns.pattern import (
-    LEVELS,
+    AUTO,
+    AUTO_LEVELS,
+    LEVEL_CHOICES,
     MAX_SWING,
     MAX_TEMPO,
     MIN_SWING,
@@ -45,7 +48,7 @@ from patterns.pattern import (
 )
 
 CommandError = lang.CommandError
-DEFAULT_AMOUNT = 0.25
+DEFAULT_AMOUNT = DEFAULT_MUTATE_AMOUNT
 VELOCITY_STEP = 10
 IDLE, GENERATING, WAITING = "", "generating", "waiting for bar"
 
@@ -218,7 +221,8 @@ class Session:
         return f"group {group}: {GROUPS[group - 1].name}"
 
     def _choices(self, key: str) -> Sequence[str]:
-        return {"genre": self.genres, "type": TYPES, "density": LEVELS, "intensity": LEVELS}[key]
+        return {"genre": self.genres, "type": TYPES, "density": LEVEL_CHOICES,
+                "intensity": LEVEL_CHOICES}[key]
 
     def set_params(self, group: int | None, params: Sequence[tuple[str, str]]) -> str:
         g = self._group(group)
@@ -227,14 +231,17 @@ class Session:
         for key, value in params:
             choices = self._choices(key)
             if value in ("next", "prev"):
-                old = getattr(current, key)
+                old = AUTO if key in current.auto else getattr(current, key)
                 step = 1 if value == "next" else -1
                 # from a value not in the list: next is the first, prev the last
                 i = choices.index(old) if old in choices else (-1 if step > 0 else 0)
                 value = choices[(i + step) % len(choices)]
             changes[key] = value
         try:
-            new = replace(current, **changes)
+            new = replace(current, **{k: v for k, v in changes.items() if k not in AUTO_LEVELS})
+            for key, value in changes.items():
+                if key in AUTO_LEVELS:
+                    new = new.with_level(key, value)
         except PatternError as exc:
             raise CommandError(f"set: {exc}") from None
         self.history.replace(self.pattern.with_params(g, new))

@@ -49,7 +49,8 @@ def header_text(view: LaneView, width: int) -> Text:
         f"{group.number} {group.name.upper():<8}",
         style=f"bold {colour}" if view.selected else colour,
     )
-    text.append(f"{p.genre} · {p.type} · density {p.density} · intensity {p.intensity}")
+    text.append(f"{p.genre} · {p.type} · density {p.level('density', '·')} · "
+                f"intensity {p.level('intensity', '·')}")
     if p.seed is not None and width >= 100:
         text.append(f" · seed {p.seed}", style="dim")
     group_tracks = set(group.tracks)

@@ -92,7 +92,7 @@ def test_a_step_literal_is_a_command():
         ("", "empty command"),
         ("dance", "unknown command 'dance'"),
         ("gen 5", "gen: group must be 1..4"),
-        ("gen 2 density=hgh", "gen: density must be one of low, mid, high, got 'hgh'"),
+        ("gen 2 density=hgh", "gen: density must be one of auto, low, mid, high, got 'hgh'"),
         ("gen 2 genre=trap", "gen: genre must be one of"),
         ("gen 2 colour=red", "gen: unknown key 'colour'"),
         ("gen 2 seed=-1", "gen: seed must be in 0..4294967295, got -1"),

@@ -217,12 +217,13 @@ async def test_param_keys_cycle_the_selected_lane(app_parts):
     app, engine, _ = app_parts
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        await pilot.press("3", "e", "t", "d", "i", "i")  # the toms start at density low
+        await pilot.press("3", "e", "t", "d", "i", "i")  # levels start auto: then low, mid
         p = app.session.pattern.group_params(3)
-        assert (p.genre, p.type, p.density, p.intensity) == ("funk", "fill", "mid", "low")
+        assert (p.genre, p.type, p.density, p.intensity) == ("funk", "fill", "low", "mid")
+        assert p.auto == frozenset()
         await pilot.press("E", "D", "I")
         p = app.session.pattern.group_params(3)
-        assert (p.genre, p.density, p.intensity) == ("rock", "low", "high")
+        assert (p.genre, p.level("density"), p.intensity) == ("rock", "auto:low", "low")
         assert "funk" not in str(app.query_one("#lane-3", Lane).render())
         assert engine.sent == []
 
@@ -329,7 +330,7 @@ async def test_a_bad_command_is_an_error_in_place_and_changes_nothing(app_parts)
         await ready(pilot)
         before = app.session.pattern
         await type_line(pilot, "gen 2 density=hgh")
-        assert message(app) == ("gen: density must be one of low, mid, high, got 'hgh'", True)
+        assert message(app) == ("gen: density must be one of auto, low, mid, high, got 'hgh'", True)
         command_line = app.query_one(CommandLine)
         assert command_line.value == "gen 2 density=hgh"  # left to fix
         assert app.focused is command_line

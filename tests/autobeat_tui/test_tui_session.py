@@ -108,16 +108,20 @@ def test_mute_and_solo_toggle_and_clear(session):
 
 def test_params_cycle_within_their_choices(session):
     session.select(2)
+    assert session.pattern.group_params(2).level("density") == "auto:mid"
+    session.cycle("density")  # auto -> low -> mid: pinned
+    assert session.pattern.group_params(2).level("density") == "low"
     session.cycle("density")
-    assert session.pattern.group_params(2).density == "high"
-    session.cycle("density")
-    assert session.pattern.group_params(2).density == "low"
+    assert session.pattern.group_params(2).level("density") == "mid"
+    session.cycle("density", -1)
+    session.cycle("density", -1)
+    assert session.pattern.group_params(2).level("density") == "auto:low"
     session.cycle("type")
     assert session.pattern.group_params(2).type == "fill"
     session.genres = ("funk", "jazz")
     session.cycle("genre", -1)
     assert session.pattern.group_params(2).genre == "jazz"
-    assert session.pattern.group_params(1).density == "mid"
+    assert session.pattern.group_params(1).level("density") == "auto:mid"
 
 
 def test_transport_and_clock(session):

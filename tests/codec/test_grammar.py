@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from codec.errors import CodecError
-from codec.grammar import EXPECT_STEP, GroupGrammar, TokenIds
+from codec.grammar import EXPECT_STEP, Echo, GroupGrammar, TokenIds
 from codec.tokens import decode, header_tokens
 from codec.vocab import Vocabulary
 from patterns.grid import GROUPS
@@ -129,3 +129,52 @@ def test_the_quick_step_rule_agrees_with_the_full_rule_on_every_step():
             allowed = g.allowed_ids()
             g.advance(int(rng.choice(allowed)))
     assert checked > 2000
+
+
+def walk_with_echo(grammar: GroupGrammar, rng: np.random.Generator) -> None:
+    """A 'hot' walk as the runner samples: an echo starts where a step leaves bar 1."""
+    while not grammar.done:
+        allowed = grammar.allowed_ids()
+        tok = int(rng.choice(allowed))
+        if grammar.wants_echo(tok):
+            grammar.start_echo()
+            tok = int(rng.choice(grammar.allowed_ids()))
+        grammar.advance(tok)
+
+
+def test_an_echo_repeats_bar_1_in_bar_2_with_the_feel_left_free():
+    rng = np.random.default_rng(3)
+    for i in range(300):
+        group = i % 4 + 1
+        echo = Echo(np.random.default_rng(i), share=1.0, extra=0)
+        g = GroupGrammar(IDS, group, min_events=2, max_events=40, budget=250, echo=echo)
+        walk_with_echo(g, rng)
+        bar1 = {(e.step, e.track) for e in g.events if e.step < 16}
+        bar2 = {(e.step - 16, e.track) for e in g.events if e.step >= 16}
+        if bar1:
+            assert bar2 == bar1  # every cell echoed, nothing added (extra=0)
+        assert all(e.group == group for e in g.events)
+    # offsets and velocities of the echo are the walk's own, not copies
+    echo = Echo(np.random.default_rng(0), share=1.0, extra=0)
+    g = GroupGrammar(IDS, 1, min_events=8, max_events=8, budget=250, echo=echo)
+    walk_with_echo(g, np.random.default_rng(1))
+    pairs = {(e.step % 16, e.track): [] for e in g.events}
+    for e in g.events:
+        pairs[(e.step % 16, e.track)].append((e.offset, e.velocity))
+    assert any(len(v) == 2 and v[0] != v[1] for v in pairs.values())
+
+
+def test_an_echo_keeps_a_share_and_leaves_room_for_a_variation():
+    kept = total = added = 0
+    for i in range(200):
+        echo = Echo(np.random.default_rng(i), share=0.5, extra=2)
+        g = GroupGrammar(IDS, 1, min_events=4, max_events=30, budget=250, echo=echo)
+        walk_with_echo(g, np.random.default_rng(1000 + i))
+        bar1 = {(e.step, e.track) for e in g.events if e.step < 16}
+        bar2 = {(e.step - 16, e.track) for e in g.events if e.step >= 16}
+        total += len(bar1)
+        kept += len(bar1 & bar2)
+        added += len(bar2 - bar1)
+        if bar1 and len(g.events) > 4:  # an echo, not topped up to min_events
+            assert len(bar2 - bar1) <= 2
+    assert 0.4 < kept / total < 0.7 and added > 0

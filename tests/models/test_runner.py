@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from codec.tokens import decode, header_tokens
-from models.runner import BeatModel, ModelError, density_range
+from models.runner import BeatModel, ModelError, anchor_weight, density_range
 from patterns.grid import GROUPS
 from patterns.pattern import Event, GroupParams, Pattern
 
@@ -73,15 +75,64 @@ def test_generate_all_writes_four_groups_with_their_params(model):
         assert p.seed == 11
         lo, hi = density_range(model.bins, g.number, p.density)
         assert lo <= len(beat.group_events(g.number)) <= (hi or 128)
-    assert len(model.last_written) == 4
+        assert p.auto == frozenset()  # pinned levels stay exactly as asked
 
 
-def test_generate_all_matches_one_group_at_a_time_with_an_empty_context(model):
-    params = [ROCK] * 4
-    beat = model.generate_all(Pattern(), params, seed=5)
-    for g in GROUPS:
-        single = model.generate_group(Pattern(), g.number, ROCK, seed=5)
-        assert single.group_events(g.number) == beat.group_events(g.number)
+def test_a_new_beat_is_written_group_by_group_each_hearing_those_before(model):
+    model.levels = None  # pinned levels, no loop form: the plain decoding order shows
+    beat = model.generate_all(Pattern(), [ROCK] * 4, seed=5)
+    grown = Pattern()
+    for g in GROUPS:  # drums, then hats over the drums, toms over both, cymbals over all
+        grown = model.generate_group(grown, g.number, ROCK, seed=5)
+        assert grown.group_events(g.number) == beat.group_events(g.number)
+    # hats written with no drums to hear differ from the hats of new beats
+    hats = [model.generate_group(Pattern(), 2, ROCK, seed=s).group_events(2) for s in range(6)]
+    heard = [model.generate_all(Pattern(), [ROCK] * 4, seed=s).group_events(2) for s in range(6)]
+    assert hats != heard
+
+
+def test_auto_levels_are_drawn_from_the_table_and_said(model):
+    auto = Pattern().params  # a new pattern: density and intensity auto
+    assert all(p.auto == {"density", "intensity"} for p in auto)
+    drawn = set()
+    for seed in range(12):
+        beat = model.generate_all(Pattern(), [replace(p, genre="rock") for p in auto], seed)
+        for g in GROUPS:
+            p = beat.group_params(g.number)
+            assert p.auto == {"density", "intensity"}  # still auto for the next press
+            n = len(beat.group_events(g.number))
+            if n:  # the events fit the level the header says
+                assert model.bins.density_level(beat.group_events(g.number), g.number) == \
+                    p.density
+            drawn.add((g.number, p.density, n == 0))
+    assert len({d for _g, d, _e in drawn}) >= 2  # more than one level comes up
+    # a group the user asks for alone is never drawn empty
+    for seed in range(12):
+        out = model.generate_group(Pattern(), 3, replace(auto[2], genre="rock"), seed)
+        assert out.group_events(3)
+
+
+def test_auto_on_a_model_without_a_level_table_says_what_is_missing(model):
+    model.levels, model.levels_problem = None, "tiny.gguf has no level table (autobeat.levels)"
+    with pytest.raises(ModelError, match="auto levels: tiny.gguf has no level table"):
+        model.generate_all(Pattern(), Pattern().params, seed=1)
+    pinned = model.generate_all(Pattern(), [ROCK] * 4, seed=1)  # pinned levels still work
+    assert pinned.group_params(1).density == "mid"
+
+
+def test_mutate_keeps_the_hits_that_carry_the_groove(model):
+    assert anchor_weight(Event(4, 3, 0, 120)) < anchor_weight(Event(6, 3, 0, 120)) \
+        < anchor_weight(Event(7, 3, 0, 40))
+    backbeat = [Event(s, 3, 0, 120) for s in (4, 12, 20, 28)]
+    ghosts = [Event(s, 3, 0, 30) for s in (3, 7, 11, 15, 19, 23, 27, 31)]
+    beat = Pattern(events=(*backbeat, *ghosts), params=(ROCK,) * 4)
+    kept_backbeat = kept_ghosts = 0
+    for seed in range(20):
+        after = set(model.mutate(beat, 1, 0.25, seed).group_events(1))
+        kept_backbeat += len(set(backbeat) & after)
+        kept_ghosts += len(set(ghosts) & after)
+    assert kept_backbeat / (20 * 4) > 0.9  # a quarter rewritten, nearly all of it ghosts
+    assert kept_ghosts / (20 * 8) < 0.75
 
 
 def test_context_changes_the_output(model):

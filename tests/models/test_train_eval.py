@@ -79,3 +79,46 @@ def test_train_on_a_folder_without_midi_is_a_clear_error(tmp_path, capsys):
                "--steps", "1"])
     assert rc == 2
     assert "no usable 2-bar windows" in capsys.readouterr().err
+
+
+def test_eval_groove_compares_default_beats_with_real_ones(tiny_model, groove_subset, capsys):
+    rc = main(["eval", "--groove", "--data", str(groove_subset), "--model", str(tiny_model),
+               "--beats", "6", "--threads", "1", "--json"])
+    assert rc == 0
+    captured = capsys.readouterr()
+    result = json.loads(captured.out)
+    assert "groove: 6/6 new beats" in captured.err  # progress on stderr, JSON alone on stdout
+    keys = {"toms_share", "crash_per_beat", "steady_hats", "hat_gap_bar2", "ride_pattern",
+            "bar2_near_repeat", "timing_sd_ms", "hat_timing_sd_ms", "snare_loud_share",
+            "backbeat", "hats_in_runs", "context_gain_f1", "backbeat_after_8_mutates",
+            "feature_overlap"}
+    assert set(result["real"]) == keys and set(result["generated"]) == keys
+    assert result["beats"] == 6 and result["real_beats"] > 20
+    assert 0 <= result["generated"]["toms_share"] <= 1
+    assert result["real"]["timing_sd_ms"] > 1  # drummers are never on the grid
+    assert 0 <= result["generated"]["feature_overlap"]["mean"] <= 1
+    rc = main(["eval", "--groove", "--data", str(groove_subset), "--model", str(tiny_model),
+               "--beats", "2", "--threads", "1"])
+    assert rc == 0
+    table = capsys.readouterr().out
+    assert "toms_share" in table and "2 new beats against" in table
+
+
+def test_levels_only_gives_a_model_the_table_and_keeps_its_weights(tiny_model, groove_subset,
+                                                                   tmp_path):
+    from models.export import export_gguf, read_gguf_weights
+
+    with BeatModel.load(tiny_model, n_threads=1) as m:
+        vocab, bins = m.vocab, m.bins
+        assert m.levels is not None  # training writes the table
+    state, config = read_gguf_weights(tiny_model)
+    old = export_gguf(tmp_path / "old.gguf", state, config, vocab, bins, name="old")
+    with BeatModel.load(old, n_threads=1) as m:
+        assert m.levels is None and "no level table" in m.levels_problem
+    new = tmp_path / "new.gguf"
+    assert main(["train", "--levels-only", "--init", str(old), "--data", str(groove_subset),
+                 "--out", str(new)]) == 0
+    with BeatModel.load(new, n_threads=1) as m:
+        assert m.levels is not None and ("rock", "beat") in m.levels.keys()
+    state2, _ = read_gguf_weights(new)
+    assert all((state[k] == state2[k]).all() for k in state)

@@ -17,6 +17,7 @@ from tests.strategies import GENRES, params_st, patterns_st
 names_st = st.text(max_size=24)
 seeds_st = st.none() | st.integers(0, 2**32 - 1)
 models_st = st.sampled_from(["", "autobeat-small.gguf", "my model/v2.gguf"])
+autos_st = st.sets(st.sampled_from(["density", "intensity"])).map(frozenset)
 
 
 @st.composite
@@ -24,7 +25,8 @@ def slot_patterns_st(draw):
     pattern = draw(patterns_st(velocities=st.integers(1, 127)))
     params = tuple(
         GroupParams(
-            p.genre, p.type, p.density, p.intensity, seed=draw(seeds_st), model=draw(models_st)
+            p.genre, p.type, p.density, p.intensity, seed=draw(seeds_st), model=draw(models_st),
+            auto=draw(autos_st),
         )
         for p in pattern.params
     )
@@ -384,3 +386,19 @@ def test_genres_of_the_strategies_are_written_as_given():
     # a guard for the strategies above: every genre is one word, so token text holds it
     assert all(" " not in g and ":" not in g for g in GENRES)
     assert params_st is not None
+
+
+def test_auto_levels_are_kept_and_an_older_file_reads_as_pinned():
+    auto = GroupParams(genre="funk", density="high", auto=frozenset({"density"}))
+    text = dumps(Bank({"A01": Pattern(params=(auto,) * 4)}))
+    assert '"auto": ["density"]' in text
+    again = loads(text).bank.slots["A01"]
+    assert again.params[0].level("density") == "auto:high"
+    older = json.loads(text)
+    for group in older["slots"]["A01"]["groups"]:
+        del group["auto"]
+    assert loads(json.dumps(older)).bank.slots["A01"].params[0].level("density") == "high"
+    older["slots"]["A01"]["groups"][0]["auto"] = "density"
+    result = loads(json.dumps(older))
+    assert "A01" not in result.bank.slots
+    assert any("auto: must be a list of density, intensity" in m for m in result.warnings)

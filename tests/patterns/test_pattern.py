@@ -6,6 +6,7 @@ import pytest
 
 from patterns import GROUPS, TRACKS, Event, GroupParams, Pattern, PatternError, group_of
 from patterns.grid import swing_ticks, track_by_name
+from patterns.pattern import AUTO_LEVELS
 
 
 def test_tracks_and_groups_follow_the_product_table():
@@ -72,7 +73,9 @@ def test_with_group_replaces_only_that_group():
     assert [(e.step, e.track) for e in q.group_events(2)] == [(1, 6), (3, 7)]
     assert q.group_events(1) == p.group_events(1)
     assert q.group_events(3) == p.group_events(3)
-    assert q.group_params(2) == params and q.group_params(1) == GroupParams()
+    assert q.group_params(2) == params and q.group_params(1) == p.group_params(1)
+    # a new pattern's levels are auto: drawn as drummers play the genre
+    assert p.group_params(1).auto == AUTO_LEVELS
     with pytest.raises(PatternError, match="track 1 is not in group 2"):
         p.with_group(2, [Event(0, 1)])
 
@@ -90,3 +93,17 @@ def test_swing_delays_only_odd_steps():
     assert swing_ticks(1, 50) == 0
     assert swing_ticks(1, 75) == 48
     assert swing_ticks(3, 62.5) == 24
+
+
+def test_levels_pin_or_go_auto_and_say_which():
+    p = GroupParams(genre="funk")
+    assert p.auto == frozenset() and p.level("density") == "mid"
+    auto = p.with_level("density", "auto")
+    assert auto.auto == {"density"} and auto.level("density") == "auto:mid"
+    assert auto.level("density", "·") == "auto·mid" and auto.level("intensity") == "mid"
+    pinned = auto.with_level("density", "high")
+    assert pinned.auto == frozenset() and pinned.level("density") == "high"
+    with pytest.raises(PatternError, match="density must be one of auto, low, mid, high"):
+        p.with_level("density", "loud")
+    with pytest.raises(PatternError, match="auto must name density and/or intensity"):
+        GroupParams(auto=frozenset({"genre"}))
