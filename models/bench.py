@@ -1,13 +1,19 @@
 """`autobeat bench generate`: how fast the model writes a group and a full beat.
 
 - ``group_ms``: one group (hats) in the context of a full beat, through llama.cpp;
-- ``beat_ms``: the four groups of a new beat decoded together (one batch);
+- ``beat_ms``: a new beat as `G` writes it (auto levels; drums, hats, toms,
+  cymbals, each in the context of those before);
 - median and 90th percentile over ``--runs`` runs (seeds 0..runs-1) after a warm-up;
   llama.cpp and PyTorch take turns run by run, so a noisy machine slows both alike;
 - ``tokens_per_s``: tokens written per second of the beat runs;
+- ``split``: where the beat runs' time went (``DecodeProfile``): in llama_decode,
+  sampling, the grammar, and the rest (prompts, patterns), in ms a beat and as
+  shares, with the number of decode calls a beat;
+- ``cpu``: the llama.cpp build's CPU features (llama_print_system_info), so that
+  figures from different machines can be compared;
 - ``rss_mb``: peak resident memory of the process before torch is imported;
-- the same weights, prompts, grammar and seeds in PyTorch eager mode with a KV
-  cache and the same batching (``models/torch_runner.py``), and the ratio.
+- the same weights, prompts, grammar, sampling and seeds with the forward passes
+  in PyTorch eager mode with a KV cache (``models/torch_runner.py``), and the ratio.
 """
 
 from __future__ import annotations
@@ -17,11 +23,12 @@ import json
 import resource
 import sys
 import time
+from dataclasses import replace
 
 import numpy as np
 
-from models.runner import BeatModel, ModelError
-from patterns.pattern import GroupParams, Pattern
+from models.runner import BeatModel, DecodeProfile, ModelError
+from patterns.pattern import Pattern
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,8 +50,8 @@ def time_models(models: list, runs: int, genre: str, warmup: int = 3) -> list[di
     Taking turns, every model sees the same machine: a shared, noisy machine slows
     them alike, and the ratio between them holds where one after the other would not.
     """
-    params = [GroupParams(genre=genre, density="mid", intensity="mid")] * 4
-    hats = GroupParams(genre=genre, density="mid", intensity="mid")
+    params = [replace(p, genre=genre) for p in Pattern().params]  # what `G` asks: auto levels
+    hats = replace(params[1], density="mid", intensity="mid", auto=frozenset())
     context = models[0].generate_all(Pattern(), params, seed=12345)
     for model in models:
         for i in range(warmup):
@@ -52,7 +59,7 @@ def time_models(models: list, runs: int, genre: str, warmup: int = 3) -> list[di
             model.generate_all(Pattern(), params, seed=i)
     group_t = [[] for _ in models]
     beat_t = [[] for _ in models]
-    tokens = [0 for _ in models]
+    profiles = [DecodeProfile() for _ in models]
     for i in range(runs):
         order = list(range(len(models)))
         if i % 2:
@@ -62,17 +69,38 @@ def time_models(models: list, runs: int, genre: str, warmup: int = 3) -> list[di
             models[k].generate_group(context, 2, hats, seed=i)
             group_t[k].append(time.perf_counter() - t)
         for k in order:
+            models[k].profile = profiles[k]
             t = time.perf_counter()
             models[k].generate_all(Pattern(), params, seed=i)
             beat_t[k].append(time.perf_counter() - t)
-            tokens[k] += models[k].last_tokens
+            models[k].profile = None
     out = []
     for k in range(len(models)):
         g50, g90 = _ms(group_t[k])
         b50, b90 = _ms(beat_t[k])
-        out.append({"group_ms_p50": g50, "group_ms_p90": g90, "beat_ms_p50": b50,
-                    "beat_ms_p90": b90, "tokens_per_s": round(tokens[k] / sum(beat_t[k]), 1)})
+        prof = profiles[k]
+        split = prof.split()
+        out.append({
+            "group_ms_p50": g50, "group_ms_p90": g90, "beat_ms_p50": b50, "beat_ms_p90": b90,
+            "tokens_per_s": round(prof.tokens / sum(beat_t[k]), 1),
+            "split": {
+                **{f"{name}_ms": round(1000 * v / runs, 2) for name, v in split.items()},
+                **{f"{name}_share": round(v / max(prof.total_s, 1e-9), 3)
+                   for name, v in split.items()},
+                "decode_calls": round(prof.calls / runs, 1),
+                "tokens": round(prof.tokens / runs, 1),
+            },
+        })
     return out
+
+
+def cpu_features() -> str:
+    """The llama.cpp build's CPU features, e.g. 'SSE3 AVX AVX2 F16C FMA ... OPENMP'."""
+    import llama_cpp
+
+    text = llama_cpp.llama_print_system_info().decode(errors="replace")
+    return " ".join(part.split("=")[0].strip().removeprefix("CPU : ")
+                    for part in text.split("|") if part.strip().endswith("= 1"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -87,25 +115,28 @@ def run(args: argparse.Namespace) -> int:
     if args.genre not in model.genres:
         raise UserError(f"unknown genre {args.genre!r}; known: {', '.join(model.genres)}")
     for i in range(3):  # the peak memory of llama.cpp generating, before torch is imported
-        model.generate_all(Pattern(), [GroupParams(genre=args.genre)] * 4, seed=i)
+        model.generate_all(Pattern(), [replace(p, genre=args.genre) for p in Pattern().params],
+                           seed=i)
     rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     tm = None
     if not args.no_torch:
         try:
-            from models.torch_runner import TorchBeatModel
+            from models.torch_runner import torch_beat_model
         except ImportError as exc:  # torch is the train extra
             print(f"no PyTorch baseline: {exc}", file=sys.stderr)
         else:
-            tm = TorchBeatModel(model, n_threads=args.threads)
+            tm = torch_beat_model(model, n_threads=args.threads)
     timed = time_models([model] if tm is None else [model, tm], args.runs, args.genre)
     result = timed[0]
     result["rss_mb"] = rss_mb
+    result["cpu"] = cpu_features()
     result.update({"runs": args.runs, "threads": args.threads, "model": str(model.path)})
     if tm is not None:
         t = timed[1]
         result["torch_group_ms_p50"] = t["group_ms_p50"]
         result["torch_beat_ms_p50"] = t["beat_ms_p50"]
         result["torch_beat_ms_p90"] = t["beat_ms_p90"]
+        result["torch_split"] = t["split"]
         result["speedup_vs_torch"] = round(t["beat_ms_p50"] / result["beat_ms_p50"], 2)
         tm.close()
     model.close()

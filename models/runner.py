@@ -31,6 +31,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -70,6 +71,20 @@ DECODE_ORDER = (1, 2, 3, 4)  # a new beat: drums, hats, toms, cymbals, each hear
 ECHO_GROUPS = (1,)  # in a "repeat" beat the drums' bar 2 echoes bar 1 (the hats follow them)
 DEFAULT_MUTATE_AMOUNT = 0.25  # `r` in the app: a quarter of the group's hits rewritten
 MUTATE_ANCHOR = 4.0  # how much likelier a hit on the beat (and a loud one) is kept by mutate
+
+
+class DecodeSession(Protocol):
+    """A backend of the decode loop: llama.cpp (``LlamaSession``) or PyTorch (the bench's)."""
+
+    def reset(self) -> None:
+        """Forget every sequence."""
+
+    def decode(self, items: Sequence[tuple[int, Sequence[int], int]],
+               all_logits: bool = False) -> list[np.ndarray]:
+        """Feed (sequence, token ids, first position) items; the logits of each item's last
+        token (V,), or with ``all_logits`` of every token (n, V)."""
+
+    def close(self) -> None: ...
 
 
 class ModelError(Exception):
@@ -150,7 +165,7 @@ class _Plan:
 class BeatModel:
     """A loaded beat model (see the module docstring)."""
 
-    def __init__(self, path: Path, session: LlamaSession, vocab: Vocabulary, bins: Bins,
+    def __init__(self, path: Path, session: DecodeSession, vocab: Vocabulary, bins: Bins,
                  metadata: dict):
         self.path = path
         self.name = path.name

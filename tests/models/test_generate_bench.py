@@ -7,6 +7,7 @@ import json
 import pytest
 
 from autobeat_tui.cli import main
+from patterns.pattern import Pattern
 
 
 def test_bench_generate_reports_both_runtimes_and_their_ratio(tiny_model, capsys):
@@ -20,6 +21,24 @@ def test_bench_generate_reports_both_runtimes_and_their_ratio(tiny_model, capsys
     assert r["beat_ms_p50"] <= r["beat_ms_p90"]
     assert r["speedup_vs_torch"] == round(r["torch_beat_ms_p50"] / r["beat_ms_p50"], 2)
     assert r["runs"] == 20 and r["model"] == str(tiny_model)
+    # where the time goes, and on what CPU
+    split = r["split"]
+    assert split["decode_ms"] > 0 and split["decode_calls"] >= 4  # a call a token at least
+    shares = [split[f"{k}_share"] for k in ("decode", "sampling", "grammar", "other")]
+    assert abs(sum(shares) - 1.0) < 0.01 and split["decode_share"] > 0.2
+    assert r["cpu"] and "= 1" not in r["cpu"]  # feature names, e.g. "SSE3 AVX2 FMA"
+
+
+def test_the_pytorch_backend_runs_the_same_decode_loop(model):
+    pytest.importorskip("torch")
+    from models.torch_runner import TorchSession, torch_beat_model
+
+    tm = torch_beat_model(model, n_threads=1)
+    assert isinstance(tm._session, TorchSession)
+    same = sum(tm.generate_all(Pattern(), Pattern().params, seed=s)
+               == model.generate_all(Pattern(), Pattern().params, seed=s) for s in range(6))
+    assert same >= 5  # the same logits within 1e-3: the same draws, bar a rare near-tie
+    tm.close()
 
 
 def test_bench_generate_refuses_too_few_runs(tiny_model, capsys):
