@@ -360,7 +360,10 @@ class Session:
             return False
         pattern = self.pattern
         for g in request.groups:
-            params = replace(pattern.group_params(g), seed=request.seed, model=model_name)
+            current, drawn = pattern.group_params(g), result.group_params(g)
+            # the levels the model drew where they are (still) auto; the rest as set now
+            levels = {name: getattr(drawn, name) for name in current.auto & drawn.auto}
+            params = replace(current, seed=request.seed, model=model_name, **levels)
             pattern = pattern.with_group(g, result.group_events(g), params)
         self.history.commit(pattern)
         at = "bar" if self.playing else "now"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 
@@ -159,6 +160,18 @@ def test_a_generation_lands_only_if_it_is_the_latest(session):
     assert session.lane_state[1] == WAITING
     session.on_swapped(3)
     assert session.lane_state[1] == IDLE
+
+
+def test_the_levels_the_model_drew_show_where_they_are_auto(session):
+    run(session, "set 2 density=high")  # pinned: stays high; intensity stays auto
+    request = session.gen_request(lang.parse("gen all seed=3"))
+    drawn = [replace(p, density="low", intensity="high") for p in request.pattern.params]
+    result = replace(Pattern().with_group(1, [Event(0, 1)]), params=tuple(drawn))
+    assert session.apply_generated(request, result)
+    assert session.pattern.group_params(1).level("density") == "auto:low"
+    assert session.pattern.group_params(1).level("intensity") == "auto:high"
+    assert session.pattern.group_params(2).level("density") == "high"
+    assert session.pattern.group_params(2).level("intensity") == "auto:high"
 
 
 def test_generation_while_stopped_plays_at_once(session):
