@@ -91,6 +91,7 @@ class GroupGrammar:
         limit = len(self.tracks) * STEPS
         self.max_events = min(limit, limit if max_events is None else max_events)
         self.max_events = max(self.max_events, len(self.keep))
+        self._asked_max = self.max_events
         self.min_events = max(0, min(min_events, self.max_events))
         self.budget = budget  # tokens left, end included
         self.state = EXPECT_STEP
@@ -246,7 +247,9 @@ class GroupGrammar:
         self.keep = sorted(self.keep[self._kept_done:] + copies, key=lambda e: (e.step, e.track))
         self._kept_done = 0
         self._loose |= {(e.step, e.track) for e in copies}
-        self.max_events = max(self.min_events, len(self.events) + len(self.keep) + echo.extra)
+        # room for the echo and a variation, inside the asked density where the echo fits
+        fixed = len(self.events) + len(self.keep)
+        self.max_events = max(self.min_events, fixed, min(self._asked_max, fixed + echo.extra))
         self._allowed = None
 
     # --- moving on ----------------------------------------------------------------
