@@ -100,6 +100,28 @@ def runs(p: Pattern) -> list[bool]:
     return out
 
 
+def fill_hits(p: Pattern, bar: int) -> list[int]:
+    """Snare and tom hits on each of the 4 beats of a bar (0 or 1): a fill's shape."""
+    hits = [0] * (STEPS_PER_BAR // STEPS_PER_BEAT)
+    for e in p.events:
+        if e.track in (SNARE, *TOMS) and e.step // STEPS_PER_BAR == bar:
+            hits[(e.step % STEPS_PER_BAR) // STEPS_PER_BEAT] += 1
+    return hits
+
+
+def busiest_beat(p: Pattern, bar: int) -> int | None:
+    """The beat (0..3) of the bar with the most snare and tom hits, the latest on a tie."""
+    hits = fill_hits(p, bar)
+    if not any(hits):
+        return None
+    return max(range(len(hits)), key=lambda b: (hits[b], b))
+
+
+def hats_on_beat(p: Pattern, bar: int, beat: int) -> bool:
+    first = bar * STEPS_PER_BAR + beat * STEPS_PER_BEAT
+    return any(e.track in HATS and first <= e.step < first + STEPS_PER_BEAT for e in p.events)
+
+
 def cell_f1(generated: Pattern, real: Pattern, group: int) -> float:
     """F1 of the (step, track) cells of one group against the real ones."""
     tracks = set(GROUPS[group - 1].tracks)

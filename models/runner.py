@@ -69,6 +69,9 @@ FEEL_STATES = (EXPECT_OFFSET, EXPECT_VELOCITY)  # the tokens sampled at the feel
 FEEL_TRACK_GROUPS = (4,)
 DECODE_ORDER = (1, 2, 3, 4)  # a new beat: drums, hats, toms, cymbals, each hearing those before
 ECHO_GROUPS = (1,)  # in a "repeat" beat the drums' bar 2 echoes bar 1 (the hats follow them)
+FILL_ORDER = (1, 3, 2, 4)  # a fill: drums and toms carry it, then the hats and cymbals answer
+FILL_CANDIDATES = 4  # fills written side by side (one batch); the one that builds to the 1 wins
+FILL_MIN_HITS = 3  # a fill adds at least this many drum and tom hits to the bar before it
 DEFAULT_MUTATE_AMOUNT = 0.25  # `r` in the app: a quarter of the group's hits rewritten
 MUTATE_ANCHOR = 4.0  # how much likelier a hit on the beat (and a loud one) is kept by mutate
 
@@ -472,6 +475,56 @@ class BeatModel:
                         count=(len(events), len(events)))
         self._run([job], temperature, top_p)
         return pattern.with_group(group, job.grammar.events, self._stamp(params, seed))
+
+    def fill(self, groove: Pattern, bar: int, seed: int,
+             temperature: float = DEFAULT_TEMPERATURE, top_p: float = 0.95) -> Pattern:
+        """The groove with bar ``bar`` (0 or 1) played as a fill that leads into the next 1.
+
+        The model writes the fill as bar 2 of a window whose bar 1 is the bar the
+        groove plays before it (kept as it is), with the fill header (type fill,
+        drums and toms dense), so it hears what leads into it. Drums and toms are
+        written first, FILL_CANDIDATES fills side by side; the one whose busiest
+        snare-and-tom beat comes latest (a fill builds to the 1) is kept, and the
+        hats and cymbals are written over it (they stop, open or ride through as
+        the model hears the fill). The other groups of the groove's other bar stay.
+        """
+        if bar not in (0, 1):
+            raise ModelError(f"fill bar must be 0 or 1, got {bar!r}")
+        for g in GROUPS:
+            self.check_params(groove.group_params(g.number))
+        self._check_sampling(seed, temperature, top_p)
+        return self._timed(self._fill, groove, bar, seed, temperature, top_p)
+
+    def _fill(self, groove, bar, seed, temperature, top_p) -> Pattern:
+        from models.groove import busiest_beat, fill_hits
+
+        half = STEPS // 2
+        before = [e for e in groove.events if (e.step >= half) != (bar == 1)]
+        lead = Pattern(events=tuple(replace(e, step=e.step % half) for e in before))
+        candidates = [lead] * FILL_CANDIDATES
+        for g in FILL_ORDER:
+            carries = g in (1, 3)
+            params = replace(groove.group_params(g), type="fill", auto=frozenset(),
+                             **({"density": "high"} if carries else {}))
+            keep = lead.group_events(g)
+            count = (len(keep) + FILL_MIN_HITS, None) if carries else (len(keep), None)
+            n = len(candidates)
+            jobs = [self._job(c, g, params, np.random.default_rng([seed, g, k]), None,
+                              keep=keep, count=count) for k, c in enumerate(candidates)]
+            self._run(jobs, temperature, top_p)
+            candidates = [c.with_group(g, j.grammar.events)
+                          for c, j in zip(candidates, jobs, strict=True)]
+            if g == 3 and n > 1:  # drums and toms written: keep the fill that builds most
+                def build(c: Pattern) -> tuple:
+                    b = busiest_beat(c, 1)
+                    hits = fill_hits(c, 1)
+                    return (-1 if b is None else b, hits[-1], sum(hits))
+
+                candidates = [max(candidates, key=build)]
+        fill = [replace(e, step=e.step - half + bar * half) for e in candidates[0].events
+                if e.step >= half]
+        kept = [e for e in groove.events if e.step // half != bar]
+        return groove.with_events([*kept, *fill])
 
     # --- scoring (eval) -------------------------------------------------------------
 

@@ -182,3 +182,35 @@ def test_closed_model_says_so(tiny_model):
     m.close()
     with pytest.raises(ModelError, match="closed"):
         m.generate_group(Pattern(), 1, ROCK, seed=1)
+
+
+def test_a_fill_replaces_one_bar_and_builds_to_the_next_1(model):
+    groove = replace(context_beat(), params=(ROCK,) * 4)
+    for bar in (0, 1):
+        out = model.fill(groove, bar, seed=3)
+        other = [e for e in groove.events if e.step // 16 != bar]
+        assert [e for e in out.events if e.step // 16 != bar] == other  # the other bar stays
+        fill = [e for e in out.events if e.step // 16 == bar]
+        drums_toms = [e for e in fill if e.group in (1, 3)]
+        assert len(drums_toms) >= 3  # a fill adds at least FILL_MIN_HITS
+        assert out.params == groove.params
+    assert model.fill(groove, 1, seed=3) == model.fill(groove, 1, seed=3)
+    with pytest.raises(ModelError, match="fill bar must be 0 or 1, got 2"):
+        model.fill(groove, 2, seed=3)
+
+
+def test_the_fill_kept_is_the_candidate_whose_weight_comes_latest(model, monkeypatch):
+    import models.groove as groove_measures
+
+    groove = replace(context_beat(), params=(ROCK,) * 4)
+    chosen = []
+    real = groove_measures.busiest_beat
+
+    def spy(p, bar):
+        chosen.append(real(p, bar))
+        return chosen[-1]
+
+    monkeypatch.setattr(groove_measures, "busiest_beat", spy)
+    out = model.fill(groove, 1, seed=5)
+    assert len(chosen) >= 4  # every candidate was weighed (and the key may weigh again)
+    assert real(out, 1) == max(b for b in chosen if b is not None)
