@@ -30,7 +30,7 @@ from codec.errors import CodecError
 from codec.tokens import HEADER_KEYS, decode, encode, header_tokens
 from models.genrecheck import genre_recognition
 from models.ngram import best_nll
-from models.runner import BeatModel
+from models.runner import BeatModel, DecodeProfile
 from patterns.grid import GROUPS, STEPS_PER_BEAT
 from patterns.pattern import Event
 
@@ -179,9 +179,11 @@ def evaluate(model: BeatModel, opts: EvalOptions, log: Callable[[str], None] | N
         cw, group = windows[int(k) // 4], int(k) % 4 + 1
         pattern = corpus.labelled(cw)
         params = pattern.group_params(group)
+        model.profile = DecodeProfile()
         out = model.generate_group(pattern, group, params, seed=(opts.seed * 100003 + i) % 2**32,
                                    temperature=opts.temperature, top_p=opts.top_p)
-        written = [model.vocab.token(t) for t in model.last_written[0]]
+        written = [model.vocab.token(t) for t in model.profile.written[-1]]
+        model.profile = None
         try:
             decoded = decode(header_tokens(params, group) + written, strict=True)
             valid += 1

@@ -148,6 +148,7 @@ class DecodeProfile:
     total_s: float = 0.0  # whole calls of the API
     calls: int = 0  # decode calls
     tokens: int = 0  # tokens written
+    written: list[list[int]] = field(default_factory=list)  # the ids of each sequence written
 
     def split(self) -> dict[str, float]:
         other = max(0.0, self.total_s - self.decode_s - self.sample_s - self.grammar_s)
@@ -190,11 +191,11 @@ class BeatModel:
             self.levels_problem = (f"{path.name} has no level table (autobeat.levels; a model "
                                    f"made before auto levels): pin density and intensity")
         self.feel_temperature = FEEL_TEMPERATURE
-        self.profile: DecodeProfile | None = None  # set to measure where the time goes
+        # a measurement hook: set it to a DecodeProfile to learn where the time goes and
+        # which tokens were written (bench, eval); None costs nothing
+        self.profile: DecodeProfile | None = None
         self._session = session
         self._ids = TokenIds(vocab)
-        self.last_tokens = 0  # tokens written by the last call (for the bench)
-        self.last_written: list[list[int]] = []  # per sequence, the ids the last call wrote
 
     # --- loading --------------------------------------------------------------------
 
@@ -383,9 +384,8 @@ class BeatModel:
                 calls += 1
                 for (i, _, _), out in zip(feed, outs, strict=True):
                     current[i] = out
-        self.last_tokens = written
-        self.last_written = [list(job.written) for job in jobs]
         if prof is not None:
+            prof.written.extend(list(job.written) for job in jobs)
             prof.decode_s += t_decode
             prof.sample_s += t_sample
             prof.grammar_s += t_grammar

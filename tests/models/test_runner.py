@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from codec.tokens import decode, header_tokens
-from models.runner import BeatModel, ModelError, anchor_weight, density_range
+from models.runner import BeatModel, DecodeProfile, ModelError, anchor_weight, density_range
 from patterns.grid import GROUPS
 from patterns.pattern import Event, GroupParams, Pattern
 
@@ -33,9 +33,10 @@ def test_every_sample_at_a_high_temperature_decodes_inside_its_group(model):
     for i in range(120):
         group = i % 4 + 1
         params = GroupParams(genre=("rock", "jazz")[i % 2], density=("low", "mid", "high")[i % 3])
+        model.profile = DecodeProfile()
         out = model.generate_group(context_beat(), group, params, seed=i, temperature=2.5,
                                    top_p=1.0)
-        written = [model.vocab.token(t) for t in model.last_written[0]]
+        written = [model.vocab.token(t) for t in model.profile.written[-1]]
         decoded = decode(header_tokens(params, group) + written, strict=True)
         assert decoded.events == out.group_events(group)
         assert all(e.group == group for e in decoded.events)
