@@ -15,9 +15,10 @@ pattern instead of hats):
 ``LevelTable`` counts the profiles per genre and type (from the train split,
 ``from_windows``) and travels with a model (GGUF metadata ``autobeat.levels``).
 ``draw`` picks a profile at random in proportion to its count; the groups a
-pattern already has are evidence: a profile agreeing with them weighs more
-(each group that disagrees divides the weight by ``MISMATCH``), so a group
-written into a pattern fits what is there.
+pattern already has are evidence: each group a profile disagrees on divides its
+weight by ``MISMATCH`` (1000: in effect the profiles that agree with all of
+them, or where none does, those that agree with most), so a group written into
+a pattern fits what is there.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from patterns.grid import GROUPS, STEPS_PER_BAR
 from patterns.pattern import LEVELS, Pattern
 
 TABLE_VERSION = 1
-MISMATCH = 20.0  # weight divided by this for each group a profile disagrees on
+MISMATCH = 1000.0  # weight divided by this for each group a profile disagrees on
 NEAR_REPEAT_SHARE = 0.2  # bar 2 differs from bar 1 on at most this share of cells
 _CODE = {"low": "l", "mid": "m", "high": "h"}
 _LEVEL = {v: k for k, v in _CODE.items()}
