@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-RUNTIME = ["models.runner", "models.evaluate", "models.bench", "codec.context", "codec.grammar",
+RUNTIME = ["models.runner", "models.evaluate", "codec.context", "codec.grammar",
            "autobeat_tui.commands.generate", "autobeat_tui.commands.eval",
            "autobeat_tui.commands.train"]
 

@@ -22,7 +22,7 @@ from patterns.bank import (
     save_bank,
     starter_bank,
 )
-from patterns.bench import full_bank
+from autobeat_tui.bench.bank import full_bank
 from patterns.pattern import Event, Pattern
 
 
