@@ -19,6 +19,7 @@ from textual import events, work
 from textual.app import App, ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.widgets import RichLog
 
 from autobeat_tui.hotkeys import HOTKEYS
@@ -26,6 +27,8 @@ from autobeat_tui.live import language as lang
 from autobeat_tui.live.completion import CompletionContext
 from autobeat_tui.live.session import GENERATING, GenRequest, Session
 from autobeat_tui.screens.help import HelpScreen
+from autobeat_tui.screens.messages import MessagesScreen
+from autobeat_tui.screens.scrolling import ScrollingScreen
 from autobeat_tui.widgets.command_line import CommandLine, MessageLine
 from autobeat_tui.widgets.key_bar import KeyBar
 from autobeat_tui.widgets.lane import Lane, LaneView
@@ -39,6 +42,13 @@ from engine.messages import EngineState, PatternSwapped, PortError, SetPattern, 
 from patterns.grid import GROUPS, STEPS, TRACKS
 
 POLL_HZ = 60
+MAX_MESSAGES = 500  # kept for :messages
+TOAST_S = 8.0
+# the hotkeys that act on the grid: not while a page (help, messages) covers it
+GRID_ACTIONS = frozenset({
+    "cursor", "cursor_group", "toggle_hit", "clear_hit", "velocity", "mute_cursor",
+    "solo_cursor",
+})
 ERRORS_TO_REPORT = (lang.CommandError, ValueError, OSError)
 
 
@@ -113,6 +123,8 @@ class AutoBeatApp(App):
         self.output_error = False
         self.first_frame_at: float | None = None
         self._told_no_output = False
+        self.messages: list[str] = []  # every message, whole (:messages)
+        self._on_message_line = ""  # the console form of what the message line shows
 
     # --- layout ----------------------------------------------------------------------
 
@@ -145,8 +157,7 @@ class AutoBeatApp(App):
         if self._load_model is not None:
             self._load_model_worker()
         for message in self._startup_errors:
-            self.notify(message, title="bank", severity="warning", timeout=6)
-            self.say(message)
+            self.report_error(message, title="bank", severity="warning")
 
     # --- the engine ---------------------------------------------------------------------
 
@@ -332,6 +343,9 @@ class AutoBeatApp(App):
         if isinstance(cmd, lang.Quit):
             self.exit()
             return None
+        if isinstance(cmd, lang.Messages):
+            self.push_screen(MessagesScreen(self.messages))
+            return None
         if isinstance(cmd, lang.Out) and cmd.name is None:
             names = self._safe(self._list_outputs)
             found = ", ".join(names) if names else "none found (no MIDI system or device)"
@@ -422,6 +436,11 @@ class AutoBeatApp(App):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in GRID_ACTIONS and isinstance(self.screen, ScrollingScreen):
+            return False  # the page's own keys scroll it; the grid behind it stays put
+        return True
+
     def action_command_line(self) -> None:
         # at once, not scheduled: the keys typed right after ':' belong to the line
         self.set_focus(self.query_one(CommandLine))
@@ -473,16 +492,31 @@ class AutoBeatApp(App):
     # --- feedback -------------------------------------------------------------------------------
 
     def say(self, text: str, error: bool = False, echo: str = "") -> None:
+        """Show a message once: on the message line; the one it replaces moves up into
+        the console, so no line is on screen twice. Each is kept whole for :messages."""
+        line = echo + ("✗ " if error else "") + text
         self.query_one(MessageLine).say(text, error)
-        self._console(echo + ("✗ " if error else "") + text)
+        if self._on_message_line:
+            self._console(self._on_message_line)
+        self._on_message_line = line
+        self._log(line)
+
+    def _log(self, line: str) -> None:
+        self.messages.append(line)
+        del self.messages[:-MAX_MESSAGES]
 
     def _console(self, text: str) -> None:
         self.query_one("#console", RichLog).write(text)
 
-    def report_error(self, message: str) -> None:
-        """A problem outside the user's command (port, model, bank): a notification too."""
-        self.notify(message, title="AutoBeat", severity="error", timeout=8)
-        self.say(message, error=True)
+    def report_error(
+        self, message: str, title: str = "AutoBeat", severity: SeverityLevel = "error"
+    ) -> None:
+        """A problem outside the user's command (port, model, bank): a notification,
+        whole and wrapped; when it closes, the line settles in the console."""
+        line = ("✗ " if severity == "error" else "! ") + message
+        self.notify(message, title=title, severity=severity, timeout=TOAST_S)
+        self._log(line)
+        self.set_timer(TOAST_S, lambda: self._console(line))
 
     # --- drawing ---------------------------------------------------------------------------------
 

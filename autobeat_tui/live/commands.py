@@ -165,8 +165,14 @@ class Quit:
     pass
 
 
+@dataclass(frozen=True, slots=True)
+class Messages:
+    """Every message of this session, whole (the message line cuts long ones)."""
+
+
 Command = (
     Gen
+    | Messages
     | Mutate
     | SetParams
     | Bpm

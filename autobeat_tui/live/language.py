@@ -27,6 +27,7 @@ from autobeat_tui.live.commands import (
     Help,
     Hit,
     Load,
+    Messages,
     Mutate,
     Mute,
     Out,
@@ -449,6 +450,7 @@ PARSERS: dict[str, Callable[[list[str], Sequence[str]], Command]] = {
     "vel": _p_vel,
     "amount": _p_amount,
     "help": _p_help,
+    "messages": _plain(Messages, "messages"),
     "quit": _plain(Quit, "quit"),
 }
 
@@ -479,6 +481,7 @@ USAGE: dict[str, str] = {
     "vel": "vel TRACK STEP VELOCITY|+N|-N",
     "amount": "amount 0.05..1 | amount +N | amount -N (for mutate)",
     "help": "help [COMMAND]",
+    "messages": "messages (every message so far, whole)",
     "quit": "quit",
 }
 USAGE_LITERAL = (

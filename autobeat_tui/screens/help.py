@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from autobeat_tui.hotkeys import help_rows
 from autobeat_tui.live.language import USAGE, USAGE_LITERAL
+from autobeat_tui.screens.scrolling import ScrollingScreen
 from autobeat_tui.widgets.layout import BAR_LINE, BEAT_LINE, EARLY, EMPTY, GLYPHS, LATE
 
 LEGEND = (
@@ -40,27 +38,9 @@ def help_table() -> Table:
     return table
 
 
-class HelpScreen(ModalScreen[None]):
-    DEFAULT_CSS = """
-    HelpScreen {
-        align: center middle;
-    }
-    HelpScreen > VerticalScroll {
-        width: 100%;
-        max-width: 110;
-        height: 100%;
-        border: round $primary;
-        border-title-align: center;
-        background: $surface;
-        padding: 0 1;
-    }
-    """
+class HelpScreen(ScrollingScreen):
+    PAGE_TITLE = "AutoBeat help"
+    BINDINGS = [Binding("question_mark", "dismiss", "close", key_display="?")]
 
-    BINDINGS = [
-        Binding("escape,question_mark,q", "dismiss", "close", key_display="esc"),
-    ]
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll() as scroll:
-            scroll.border_title = "AutoBeat help · esc closes · ↑↓ scroll"
-            yield Static(help_table())
+    def page(self) -> Static:
+        return Static(help_table())

@@ -1,0 +1,95 @@
+"""The pages over the grid (help, :messages) and the message line: keys scroll a page and
+never reach the lanes behind it; each message shows once, and whole on :messages."""
+
+from __future__ import annotations
+
+import pytest
+from textual.containers import VerticalScroll
+
+from autobeat_tui.screens.help import HelpScreen
+from autobeat_tui.screens.messages import MessagesScreen
+from autobeat_tui.widgets.command_line import MORE, MessageLine, message_text
+from tests.autobeat_tui.conftest import make_app, until
+
+
+async def ready(pilot) -> None:
+    app = pilot.app
+    await until(pilot, lambda: app.engine_ready and app.model is not None)
+
+
+async def type_line(pilot, line: str) -> None:
+    await pilot.press("colon", *line, "enter")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_help_scrolls_with_its_keys_and_the_grid_stays_put(tmp_path, size):
+    app, _, _ = make_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await ready(pilot)
+        before = (app.session.selected, app.session.cursor_track, app.session.cursor_step)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        scroll = app.screen.query_one(VerticalScroll)
+        await pilot.pause()
+        assert scroll.max_scroll_y > 0  # more help than screen at both sizes
+        await pilot.press("down", "down")
+        assert scroll.scroll_y == 2
+        await pilot.press("up")
+        assert scroll.scroll_y == 1
+        await pilot.press("pagedown")
+        assert scroll.scroll_y > 2
+        await pilot.press("end")
+        assert scroll.scroll_y == scroll.max_scroll_y
+        await pilot.press("home")
+        assert scroll.scroll_y == 0
+        await pilot.press("tab", "tab", "left", "right", "right", "x")
+        await pilot.pause()
+        assert (app.session.selected, app.session.cursor_track, app.session.cursor_step) == before
+        assert app.session.pattern.is_empty()
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+        await pilot.press("tab")
+        assert app.session.selected == before[0] + 1
+
+
+async def test_each_message_shows_once_and_the_previous_moves_to_the_console(tmp_path):
+    app, _, _ = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await type_line(pilot, "bpm 90")
+        console = app.query_one("#console")
+        assert app.query_one(MessageLine).message == "tempo 90 BPM"
+        assert [line.text for line in console.lines] == []
+        await type_line(pilot, "swing 60")
+        assert app.query_one(MessageLine).message == "swing 60%"
+        assert [line.text for line in console.lines] == ["› bpm 90  → tempo 90 BPM"]
+        assert app.messages == ["› bpm 90  → tempo 90 BPM", "› swing 60  → swing 60%"]
+
+
+async def test_a_problem_is_a_toast_and_settles_in_the_console_when_it_closes(tmp_path):
+    app, _, _ = make_app(tmp_path, startup_errors=["bank.json is in use by process 4242"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.pause()
+        toasts = [n.message for n in app._notifications]
+        assert toasts == ["bank.json is in use by process 4242"]
+        assert app.query_one(MessageLine).message == ""  # not twice on screen
+        assert app.messages == ["! bank.json is in use by process 4242"]
+
+
+async def test_messages_shows_long_messages_whole(tmp_path):
+    app, _, _ = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await type_line(pilot, "help gen")
+        line = app.query_one(MessageLine)
+        shown = message_text(line.message, line.size.width).plain
+        assert len(shown) == 80 and shown.endswith(MORE)
+        await type_line(pilot, "messages")
+        assert isinstance(app.screen, MessagesScreen)
+        page = app.screen.query_one("Static")
+        assert "[seed=N] [temp=T]" in str(page.render())
+        await pilot.press("escape")
+        assert not isinstance(app.screen, MessagesScreen)
