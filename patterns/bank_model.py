@@ -62,6 +62,31 @@ def check_chain_name(name: str) -> str:
     return name
 
 
+# One chain entry: a slot and how many times it plays, written A01*4. A01x4 (no shell
+# quoting needed) and A01:4 are read too, so a chain pasted from anywhere works.
+_ENTRY_RE = re.compile(r"([A-Ha-h][0-9]{1,2})(?:[xX*:]([0-9]+))?")
+
+
+def chain_entry(text: str) -> tuple[str, int]:
+    """(slot, repeats) from "A01", "A01*4", "a1x4"; BankError naming the form otherwise."""
+    m = _ENTRY_RE.fullmatch(text.strip())
+    if m is None:
+        raise BankError(f"a chain entry must be SLOT or SLOT*N (A01, A01*4), got {text!r}")
+    repeats = int(m.group(2) or 1)
+    if not 1 <= repeats <= MAX_REPEATS:
+        raise BankError(f"repeats must be in 1..{MAX_REPEATS}, got {repeats} in {text!r}")
+    return check_slot(m.group(1)), repeats
+
+
+def chain_text(entries: Iterable[tuple[str, int]]) -> str:
+    """Entries as typed: "A01*4 A02" (one syntax everywhere)."""
+    return " ".join(slot if repeats == 1 else f"{slot}*{repeats}" for slot, repeats in entries)
+
+
+def looks_like_chain_entry(text: str) -> bool:
+    return _ENTRY_RE.fullmatch(text.strip()) is not None
+
+
 @dataclass(frozen=True)
 class Chain:
     """A song: slots played in order, each `repeats` times (1..99)."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 from pathlib import Path
 
@@ -19,7 +18,6 @@ from autobeat_tui.commands._options import load_kit
 NAME = "bank"
 HELP = "list, show, copy, clear, chain, export (MIDI) and import (MIDI) pattern bank slots"
 
-_ENTRY_RE = re.compile(r"([A-Za-z][0-9]{1,2})(?:[x*:]([0-9]+))?")
 _SHADES = " .:-=+*#%@"
 
 
@@ -50,14 +48,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
         "chain",
         parents=[common],
-        help="show, set or delete a chain: `chain song A01x4 A02 B01x2`",
+        help="show, set or delete a chain: `chain song A01x4 A02 B01x2` (A01*4 too)",
     )
     p.add_argument("name", metavar="NAME", nargs="?", help="the chain (none: list all chains)")
     p.add_argument(
         "entries",
         metavar="SLOTxN",
         nargs="*",
-        help="slots in play order, each with an optional repeat count (A01x4)",
+        help="slots in play order, each with an optional repeat count: A01x4 or 'A01*4'",
     )
     p.add_argument("--delete", action="store_true", help="delete the chain")
 
@@ -234,7 +232,9 @@ def _ls(args: argparse.Namespace) -> int:
 
 
 def _chain_text(chain) -> str:
-    return " ".join(s if r == 1 else f"{s}x{r}" for s, r in chain.entries) or "(empty)"
+    from patterns.bank import chain_text
+
+    return chain_text(chain.entries) or "(empty)"
 
 
 def _show(args: argparse.Namespace) -> int:
@@ -323,18 +323,12 @@ def _rename(args: argparse.Namespace) -> int:
 
 
 def _parse_entries(texts: list[str]) -> tuple[tuple[str, int], ...]:
-    from patterns.bank import MAX_REPEATS
+    from patterns.bank import BankError, chain_entry
 
-    entries = []
-    for text in texts:
-        m = _ENTRY_RE.fullmatch(text.strip())
-        if m is None:
-            raise _user(f"chain entry must be SLOT or SLOTxN (A01, A01x4), got {text!r}")
-        repeats = int(m.group(2) or 1)
-        if not 1 <= repeats <= MAX_REPEATS:
-            raise _user(f"repeats must be in 1..{MAX_REPEATS}, got {repeats} in {text!r}")
-        entries.append((_slot(m.group(1)), repeats))
-    return tuple(entries)
+    try:
+        return tuple(chain_entry(text) for text in texts)
+    except BankError as exc:
+        raise _user(exc) from None
 
 
 def _chain(args: argparse.Namespace) -> int:

@@ -46,7 +46,7 @@ from autobeat_tui.live.commands import (
     Velocity,
 )
 from autobeat_tui.live.steps import StepLiteralError, parse_track_literal
-from patterns.bank import MAX_REPEATS, BankError, check_slot
+from patterns.bank import BankError, chain_entry, check_slot, looks_like_chain_entry
 from patterns.grid import GROUPS, STEPS, track_by_name
 from patterns.pattern import LEVELS, MAX_SWING, MAX_TEMPO, MIN_SWING, MIN_TEMPO, TYPES
 
@@ -323,7 +323,7 @@ def _p_chain(args: list[str], genres: Sequence[str]) -> Chain:
         raise CommandError(f"chain: missing slots; usage: {USAGE['chain']}")
     if len(args) == 1 and args[0].lower() == "off":
         return Chain(())
-    if len(args) == 1 and "*" not in args[0] and not _looks_like_slot(args[0]):
+    if len(args) == 1 and not looks_like_chain_entry(args[0]):
         return Chain((), name=args[0])
     save_as = None
     if "as" in (a.lower() for a in args):
@@ -334,12 +334,11 @@ def _p_chain(args: list[str], genres: Sequence[str]) -> Chain:
         args, save_as = args[:at], args[at + 1]
         if _looks_like_slot(save_as):
             raise CommandError(f"chain: a chain name must not look like a slot, got {save_as!r}")
-    entries = []
-    for arg in args:
-        name, star, times = arg.partition("*")
-        count = _int(times, "chain", f"the repeat count of {name}", 1, MAX_REPEATS) if star else 1
-        entries.append((_slot(name, "chain"), count))
-    return Chain(tuple(entries), save_as=save_as)
+    try:
+        entries = tuple(chain_entry(arg) for arg in args)
+    except BankError as exc:
+        raise CommandError(f"chain: {exc}") from None
+    return Chain(entries, save_as=save_as)
 
 
 def _looks_like_slot(word: str) -> bool:

@@ -383,7 +383,7 @@ class Session:
         if self.chain is not None and state.playing and state.bar != old_bar:
             slot = self.chain.on_bar(state.bar)
             if slot is not None:
-                said.append(self._queue_slot(slot, chained=True))
+                said.append(f"chain: {self._queue_slot(slot)}")
         if not state.playing and not state.pending and self.queued is None:
             for g, lane in self.lane_state.items():  # stopped: nothing waits for a bar
                 if lane == WAITING:
@@ -459,7 +459,7 @@ class Session:
         self.chain = None
         return self._queue_slot(slot or self.slot)
 
-    def _queue_slot(self, slot: str, chained: bool = False) -> str:
+    def _queue_slot(self, slot: str) -> str:
         pattern = self._stored(slot, "queue")
         if not self.playing:
             self.queued = None
@@ -474,7 +474,7 @@ class Session:
         self.send(SetPattern(pattern, at="bar"))
         if pattern.tempo != self.pattern.tempo:
             self.send(SetTempo(pattern.tempo))
-        return f"{'chain: ' if chained else ''}{slot} queued for the next bar"
+        return f"{slot} queued for the next bar"
 
     def save_chain(self, name: str, entries: Sequence[tuple[str, int]]) -> str:
         """Keep a chain in the bank file (replacing one of that name)."""
@@ -487,7 +487,7 @@ class Session:
             raise CommandError(f"chain: {exc}") from None
         self._save_bank(bank, self.bank_path)  # raises BankError: the app reports it
         self.bank = bank
-        return f"chain {name!r} saved"
+        return f"saved chain {name!r}"
 
     def set_chain(self, entries: Sequence[tuple[str, int]], name: str | None = None) -> str:
         if name is not None:
@@ -505,8 +505,8 @@ class Session:
         for slot, _ in entries:
             self._stored(slot, "chain")
         self.chain = ChainPlayer(entries)
-        said = self._queue_slot(self.chain.first(), chained=True)
-        return f"chain {self.chain.describe()}: {said}"
+        said = self._queue_slot(self.chain.first())
+        return f"chain {self.chain.describe()} ({said})"
 
     def export(self, path: str, slot: str | None = None) -> str:
         pattern = self._stored(slot, "export") if slot else self.pattern
@@ -557,7 +557,7 @@ class Session:
             case lang.Queue(slot):
                 return self.queue(slot)
             case lang.Chain(entries, name, save_as):
-                said = self.save_chain(save_as, entries) + "; " if save_as else ""
+                said = self.save_chain(save_as, entries) + ": " if save_as else ""
                 return said + self.set_chain(entries, name)
             case lang.Export(path, slot):
                 return self.export(path, slot)

@@ -49,6 +49,8 @@ from autobeat_tui.live.language import CommandError, parse
         ("queue A04", lang.Queue("A04")),
         ("chain A01*4 A02*2", lang.Chain((("A01", 4), ("A02", 2)))),
         ("chain A01 A02", lang.Chain((("A01", 1), ("A02", 1)))),
+        ("chain A01x4 a2", lang.Chain((("A01", 4), ("A02", 1)))),  # as `bank ls` once wrote
+        ("chain A01x2", lang.Chain((("A01", 2),))),
         ("chain off", lang.Chain(())),
         ("chain verse", lang.Chain((), "verse")),
         ("chain A01*4 A02 as verse", lang.Chain((("A01", 4), ("A02", 1)), save_as="verse")),
@@ -107,7 +109,7 @@ def test_a_step_literal_is_a_command():
         ("solo 1 maybe", "solo: expected on or off, got 'maybe'"),
         ("save Z99", "save: "),
         ("load A17", "load: "),
-        ("chain A01*0", "chain: the repeat count of A01 must be in 1..99, got 0"),
+        ("chain A01*0", "chain: repeats must be in 1..99, got 0 in 'A01*0'"),
         ("chain", "chain: missing slots"),
         ("chain A01 as", "chain: 'as' takes one name after the slots"),
         ("chain as verse", "chain: 'as' takes one name after the slots"),
