@@ -545,6 +545,7 @@ class AutoBeatApp(App):
         self.query_one(Ruler).playhead = playhead
         self.query_one(StatusLine).view = StatusView(
             bank=self.bank_label,
+            read_only=not s.bank_writable,
             slot=s.slot,
             tempo=state.tempo if s.clock_mode == "follow" else pattern.tempo,
             swing=pattern.swing,

@@ -27,8 +27,9 @@ class Mutate:
 
 @dataclass(frozen=True, slots=True)
 class SetParams:
-    group: int | None
+    group: int | None  # None: genre and type for the whole pattern, the rest the selected group
     params: tuple[tuple[str, str], ...]  # value "next" / "prev" cycles
+    all: bool = False  # every key for all four groups
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,6 +72,8 @@ DEFAULT_GENRES = (
     "soul",
 )
 PARAM_KEYS = ("genre", "type", "density", "intensity")
+# a beat has one genre and one type: without a group they set every group
+PATTERN_KEYS = ("genre", "type")
 MIN_AMOUNT, MAX_AMOUNT = 0.05, 1.0
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.1, 2.0
 CLOCK_MODES = ("internal", "master", "follow")
@@ -232,12 +234,17 @@ def _p_mutate(args: list[str], genres: Sequence[str]) -> Mutate:
 
 def _p_set(args: list[str], genres: Sequence[str]) -> SetParams:
     group = None
+    every = False
     if args and "=" not in args[0]:
-        group = _group(args[0], "set")
+        if args[0].lower() == "all":
+            every = True
+        else:
+            group = _group(args[0], "set")
         args = args[1:]
     if not args:
         raise CommandError(f"set: nothing to set; usage: {USAGE['set']}")
-    return SetParams(group, tuple(_key_values(args, "set", genres, PARAM_KEYS, cycle=True).items()))
+    params = tuple(_key_values(args, "set", genres, PARAM_KEYS, cycle=True).items())
+    return SetParams(group, params, every)
 
 
 def _one(args: list[str], cmd: str) -> str:
@@ -456,11 +463,12 @@ PARSERS: dict[str, Callable[[list[str], Sequence[str]], Command]] = {
 USAGE: dict[str, str] = {
     "gen": "gen [GROUP|all] [genre=G] [type=beat|fill] [density=D] [intensity=I] [seed=N] [temp=T]",
     "mutate": "mutate [GROUP] [AMOUNT 0.05..1] [seed=N]",
-    "set": "set [GROUP] genre=G|next|prev type=.. density=.. intensity=..",
+    "set": "set [GROUP|all] genre=G|next|prev type=.. density=.. intensity=.. "
+    "(genre and type: the whole beat unless a GROUP is named)",
     "bpm": "bpm 20..300 | bpm +N | bpm -N",
     "swing": "swing 50..75 | swing +N | swing -N",
-    "mute": "mute TRACK|all [on|off]",
-    "solo": "solo TRACK|all [on|off]",
+    "mute": "mute TRACK|all [on|off] (TRACK: 1..12 or a name, mute 5 = mute chh)",
+    "solo": "solo TRACK|all [on|off] (TRACK: 1..12 or a name, solo 1 = solo kick)",
     "play": "play (from the top)",
     "stop": "stop",
     "continue": "continue (from where it stopped)",

@@ -9,8 +9,10 @@ Headless. Each action changes the session and queues engine commands in
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from itertools import count
 from pathlib import Path
 
 from autobeat_tui.live import language as lang
@@ -220,25 +222,40 @@ class Session:
     def _choices(self, key: str) -> Sequence[str]:
         return {"genre": self.genres, "type": TYPES, "density": LEVELS, "intensity": LEVELS}[key]
 
-    def set_params(self, group: int | None, params: Sequence[tuple[str, str]]) -> str:
-        g = self._group(group)
-        current = self.pattern.group_params(g)
-        changes = {}
+    def set_params(
+        self, group: int | None, params: Sequence[tuple[str, str]], every: bool = False
+    ) -> str:
+        """Set generation parameters. A named group gets every key; `every` sets all four
+        groups; with neither, genre and type (lang.PATTERN_KEYS) go to the whole beat, so
+        one beat keeps one genre, and density and intensity to the selected group."""
+        everyone = tuple(g.number for g in GROUPS)
+        pattern = self.pattern
+        said: dict[tuple[int, ...], list[str]] = {}
         for key, value in params:
+            source = self._group(group)  # next / prev count from this group's value
+            if every or (group is None and key in lang.PATTERN_KEYS):
+                targets = everyone
+            else:
+                targets = (source,)
             choices = self._choices(key)
             if value in ("next", "prev"):
-                old = getattr(current, key)
+                old = getattr(pattern.group_params(source), key)
                 step = 1 if value == "next" else -1
                 # from a value not in the list: next is the first, prev the last
                 i = choices.index(old) if old in choices else (-1 if step > 0 else 0)
                 value = choices[(i + step) % len(choices)]
-            changes[key] = value
-        try:
-            new = replace(current, **changes)
-        except PatternError as exc:
-            raise CommandError(f"set: {exc}") from None
-        self.history.replace(self.pattern.with_params(g, new))
-        return f"group {g}: " + " ".join(f"{k}={v}" for k, v in changes.items())
+            for g in targets:
+                try:
+                    new = replace(pattern.group_params(g), **{key: value})
+                except PatternError as exc:
+                    raise CommandError(f"set: {exc}") from None
+                pattern = pattern.with_params(g, new)
+            said.setdefault(targets, []).append(f"{key}={value}")
+        self.history.replace(pattern)
+        return "; ".join(
+            ("all groups" if targets == everyone else f"group {targets[0]}") + ": " + " ".join(kv)
+            for targets, kv in said.items()
+        )
 
     def cycle(self, key: str, direction: int = 1) -> str:
         return self.set_params(None, [(key, "next" if direction > 0 else "prev")])
@@ -278,7 +295,8 @@ class Session:
                 self.send(make(t, want))
         if track is None:
             return f"{word}: {'all tracks' if on else 'none'}"
-        return f"{TRACKS[track - 1].name}: {word} {'on' if track in flags else 'off'}"
+        name = TRACKS[track - 1].name
+        return f"track {track} {name}: {word} {'on' if track in flags else 'off'}"
 
     def mute(self, track: int | None, on: bool | None = None) -> str:
         return self._flags(self.mutes, track, on, SetMute, "mute")
@@ -316,18 +334,16 @@ class Session:
         self.latest_request = self._next_request
         if isinstance(cmd, lang.Mutate):
             g = self._group(cmd.group)
+            # an amount typed with the command is for this mutation only (`amount` sets it)
             amount = cmd.amount if cmd.amount is not None else self.amount
-            if cmd.amount is not None:
-                self.amount = cmd.amount
             kind, groups = "mutate", (g,)
             seed = cmd.seed if cmd.seed is not None else self.rng.randrange(2**32)
             return self._mark(
                 GenRequest(self._next_request, kind, groups, self.pattern, seed, None, amount)
             )
         groups = tuple(g.number for g in GROUPS) if cmd.all else (self._group(cmd.group),)
-        if cmd.params:
-            for g in groups:
-                self.set_params(g, cmd.params)
+        if cmd.params:  # as `set`: genre and type for the whole beat unless a group is named
+            self.set_params(cmd.group, cmd.params, cmd.all)
         seed = cmd.seed if cmd.seed is not None else self.rng.randrange(2**32)
         kind = "all" if cmd.all else "group"
         return self._mark(
@@ -436,9 +452,26 @@ class Session:
                 f"{cmd}: {self.bank_path} is open read-only (locked by another autobeat)"
             )
 
+    def slot_name(self, slot: str) -> str:
+        """The name a pattern is saved under: one the user gave stays; else the genre and
+        the first number no other slot of that genre has ("Funk 2")."""
+        name = self.pattern.name
+        word, _, number = name.rpartition(" ")
+        genres = {g.lower() for g in (*self.genres, *lang.DEFAULT_GENRES)}
+        if name and not (number.isdigit() and word.lower() in genres):
+            return name
+        counts = Counter(p.genre for p in self.pattern.params)
+        genre = max(counts, key=lambda g: (counts[g], g == self.pattern.params[0].genre))
+        taken = {p.name for s, p in self.bank.slots.items() if s != slot}
+        n = next(n for n in count(1) if f"{genre.title()} {n}" not in taken)
+        return f"{genre.title()} {n}"
+
     def save(self, slot: str | None = None) -> str:
         slot = slot or self.slot
         self._check_writable("save")
+        named = self.pattern.with_name(self.slot_name(slot))
+        if named != self.pattern:
+            self.history.replace(named)
         bank = self.bank.with_slot(slot, self.pattern)
         self._save_bank(bank, self.bank_path)  # raises BankError: the app reports it
         self.bank = bank
@@ -528,8 +561,8 @@ class Session:
     def run(self, cmd: lang.Command) -> str | None:
         """Carry out a command the session owns; None for the app's own (gen, help, ...)."""
         match cmd:
-            case lang.SetParams(group, params):
-                return self.set_params(group, params)
+            case lang.SetParams(group, params, every):
+                return self.set_params(group, params, every)
             case lang.Bpm(value, relative):
                 return self.set_tempo(value, relative)
             case lang.Swing(value, relative):

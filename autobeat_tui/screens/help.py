@@ -11,12 +11,18 @@ from autobeat_tui.hotkeys import help_rows
 from autobeat_tui.live.language import USAGE, USAGE_LITERAL
 from autobeat_tui.screens.scrolling import ScrollingScreen
 from autobeat_tui.widgets.layout import BAR_LINE, BEAT_LINE, EARLY, EMPTY, GLYPHS, LATE
+from patterns.grid import GROUPS, TRACKS
 
 LEGEND = (
     f"{EMPTY} empty step   {' '.join(GLYPHS)} hits, soft to loud   "
     f"{EARLY} early  {LATE} late   {BAR_LINE} bar  {BEAT_LINE} beat   "
     "M muted  S soloed   ▼ playhead"
 )
+
+
+TRACK_LIST = "   ".join(
+    " ".join(f"{t}:{TRACKS[t - 1].name}" for t in g.tracks) for g in GROUPS
+) + "   (a TRACK is its number or its name: mute 5 = mute chh; a GROUP is 1..4)"
 
 
 def help_table() -> Table:
@@ -33,6 +39,8 @@ def help_table() -> Table:
     for name, usage in USAGE.items():
         table.add_row(name, usage)
     table.add_row("kick ...", USAGE_LITERAL)
+    table.add_row("", "")
+    table.add_row(Text("TRACKS", style="bold underline"), TRACK_LIST)
     table.add_row("", "")
     table.add_row(Text("GRID", style="bold underline"), LEGEND)
     return table

@@ -94,7 +94,8 @@ def row_text(view: LaneView, track: int, width: int) -> Text:
     silenced = muted or (bool(view.solos) and track not in view.solos)
     cells: dict[int, Event] = {e.step: e for e in view.events if e.track == track}
     cursor_step = view.cursor[1] if view.cursor is not None and view.cursor[0] == track else None
-    name = info.label if layout.long_names else info.name
+    # wide: the number and the name commands take (`mute 5`, `mute chh`); narrow: the name
+    name = f"{info.number:>2} {info.name}" if layout.long_names else info.name
     label_style = "bold reverse" if cursor_step is not None else ("dim" if silenced else "")
     gap = " " * (layout.cell - 2)
     pieces: list[tuple[str, str]] = [

@@ -213,13 +213,16 @@ async def test_undo_and_redo_keys(app_parts):
         assert engine.of(SetPattern)[-1] == SetPattern(app.session.pattern, at="now")
 
 
-async def test_param_keys_cycle_the_selected_lane(app_parts):
+async def test_param_keys_set_the_beats_genre_and_type_and_the_lanes_density(app_parts):
     app, engine, _ = app_parts
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         await pilot.press("3", "e", "t", "d", "i", "i")  # the toms start at density low
         p = app.session.pattern.group_params(3)
         assert (p.genre, p.type, p.density, p.intensity) == ("funk", "fill", "mid", "low")
+        params = app.session.pattern.params
+        assert [(q.genre, q.type) for q in params] == [("funk", "fill")] * 4  # one beat
+        assert [q.density for q in params] == ["mid", "mid", "mid", "low"]
         await pilot.press("E", "D", "I")
         p = app.session.pattern.group_params(3)
         assert (p.genre, p.density, p.intensity) == ("rock", "low", "high")

@@ -165,12 +165,14 @@ def test_generation_while_stopped_plays_at_once(session):
     assert session.lane_state[3] == IDLE
 
 
-def test_mutate_uses_and_sets_the_amount(session):
+def test_an_amount_typed_with_mutate_is_for_that_mutation_only(session):
     request = session.gen_request(lang.parse("mutate 3 0.5"))
     assert (request.kind, request.groups, request.amount) == ("mutate", (3,), 0.5)
-    assert session.amount == 0.5
+    assert session.amount == 0.25  # unchanged: `amount` sets it for good
+    assert session.gen_request(lang.parse("mutate 3")).amount == 0.25
     run(session, "amount +0.1")
-    assert session.amount == 0.6
+    assert session.amount == 0.35
+    assert session.gen_request(lang.parse("mutate")).amount == 0.35
 
 
 def test_save_and_load_go_through_the_bank_file(session, tmp_path):
