@@ -548,6 +548,7 @@ class AutoBeatApp(App):
             read_only=not s.bank_writable,
             slot=s.slot,
             tempo=state.tempo if s.clock_mode == "follow" else pattern.tempo,
+            own_tempo=pattern.own_tempo,
             swing=pattern.swing,
             playing=state.playing,
             clock=s.clock_mode,

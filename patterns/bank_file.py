@@ -6,11 +6,13 @@ Layout (format version 1)::
       "format": "autobeat-bank",
       "version": 1,
       "name": "live set",
+      "tempo": 96.0,
       "slots": {
         "A01": {
           "name": "Funk 1",
           "tempo": 96.0,
           "swing": 54.0,
+          "own_tempo": true,
           "groups": [
             {"seed": 1234, "model": "autobeat.gguf", "tokens": "genre:funk type:beat
               density:high intensity:mid group:1 step:0 track:1 offset:0 velocity:96 ... end"},
@@ -26,6 +28,11 @@ Layout (format version 1)::
         ]
       }
     }
+
+The bank's "tempo" is the global tempo every slot plays at, unless the slot has
+"own_tempo": true (then it plays at its own "tempo"; the key is written only then).
+A file from before the global tempo has no bank "tempo" and no "own_tempo" and loads
+as before; its slots follow the global tempo from then on, their own tempos kept.
 
 Each group is one line in the file (wrapped above), so a change to one group
 is a one-line diff. Only filled slots are written, in slot order. Each group's
@@ -110,7 +117,8 @@ def _slot_text(name: str, pattern: Pattern, q: _Quote) -> str:
         f'      "name": {q(pattern.name)},\n'
         f'      "tempo": {q(float(pattern.tempo))},\n'
         f'      "swing": {q(float(pattern.swing))},\n'
-        f'      "groups": [\n        {groups}\n      ]\n'
+        + ('      "own_tempo": true,\n' if pattern.own_tempo else "")
+        + f'      "groups": [\n        {groups}\n      ]\n'
         f"    }}"
     )
 
@@ -157,7 +165,8 @@ def dumps(bank: Bank, ensure_ascii: bool = False) -> str:
         f'  "format": "{FORMAT}",\n'
         f'  "version": {FORMAT_VERSION},\n'
         f'  "name": {q(bank.name)},\n'
-        f'  "slots": {slots_text},\n'
+        + (f'  "tempo": {q(bank.tempo)},\n' if bank.tempo is not None else "")
+        + f'  "slots": {slots_text},\n'
         f'  "chains": {chains_text}\n'
         "}\n"
     )
@@ -295,6 +304,9 @@ def slot_from_json(raw: Any) -> Pattern:
         raise _Unreadable(f"name: must be a string, got {name!r:.40}")
     tempo = _number(raw, "tempo", 120.0)
     swing = _number(raw, "swing", 50.0)
+    own_tempo = raw.get("own_tempo", False)
+    if not isinstance(own_tempo, bool):
+        raise _Unreadable(f"own_tempo: must be true or false, got {own_tempo!r:.40}")
     groups = raw.get("groups")
     if not isinstance(groups, list) or len(groups) != len(GROUPS):
         got = f"{len(groups)} entries" if isinstance(groups, list) else repr(groups)[:40]
@@ -306,7 +318,9 @@ def slot_from_json(raw: Any) -> Pattern:
         params.append(p)
         events.extend(e)
     try:
-        return Pattern(tuple(events), tuple(params), tempo=tempo, swing=swing, name=name)
+        return Pattern(
+            tuple(events), tuple(params), tempo=tempo, swing=swing, name=name, own_tempo=own_tempo
+        )
     except PatternError as exc:
         raise _Unreadable(str(exc)) from None
 
@@ -395,6 +409,13 @@ def _loads(data: bytes, source: str) -> LoadResult:
             f"{source}: chains: must be an object of name: list, got {raw_chains!r:.40}"
         )
     warnings: list[str] = []
+    tempo = top.get("tempo")  # absent in files from before the global tempo
+    if tempo is not None:
+        try:
+            tempo = Bank(tempo=_number(top, "tempo", 120.0)).tempo
+        except (_Unreadable, BankError) as exc:
+            warnings.append(f"{source}: tempo skipped (each slot plays at its own): {exc}")
+            tempo = None
     slots: dict[str, Pattern] = {}
     unread: dict[str, Any] = {}
     for key, raw in raw_slots.items():
@@ -422,7 +443,9 @@ def _loads(data: bytes, source: str) -> LoadResult:
         except _Unreadable as exc:
             warnings.append(f"{source}: chain {key!r:.40} skipped: {exc}")
             unread_chains[key] = raw
-    bank = Bank(slots, chains, name, unread_slots=unread, unread_chains=unread_chains)
+    bank = Bank(
+        slots, chains, name, unread_slots=unread, unread_chains=unread_chains, tempo=tempo
+    )
     return LoadResult(bank, tuple(warnings))
 
 

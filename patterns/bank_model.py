@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from patterns.pattern import Pattern
+from patterns.pattern import MAX_TEMPO, MIN_TEMPO, Pattern
 
 BANK_LETTERS = "ABCDEFGH"
 SLOTS_PER_BANK = 16
@@ -174,6 +174,9 @@ class Bank:
     name: str = ""
     unread_slots: Mapping[str, Any] = field(default_factory=dict)
     unread_chains: Mapping[str, Any] = field(default_factory=dict)
+    # the tempo every slot plays at unless it keeps its own (Pattern.own_tempo); None in
+    # a file from before the global tempo, where the app starts at the first slot's
+    tempo: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "slots", _slot_map(self.slots, "pattern"))
@@ -196,6 +199,14 @@ class Bank:
                 raise BankError(f"chain {name!r} is both read and unread")
         if not isinstance(self.name, str):
             raise BankError(f"bank name must be a string, got {self.name!r}")
+        if self.tempo is not None:
+            if isinstance(self.tempo, bool) or not isinstance(self.tempo, int | float) or not (
+                MIN_TEMPO <= self.tempo <= MAX_TEMPO
+            ):
+                raise BankError(
+                    f"bank tempo must be in {MIN_TEMPO:g}..{MAX_TEMPO:g} BPM, got {self.tempo!r}"
+                )
+            object.__setattr__(self, "tempo", float(self.tempo))
 
     # --- reading -------------------------------------------------------------------
 
@@ -257,9 +268,21 @@ class Bank:
             "name": self.name,
             "unread_slots": self.unread_slots,
             "unread_chains": self.unread_chains,
+            "tempo": self.tempo,
         }
         values.update(changes)
         return Bank(**values)
+
+    def with_tempo(self, tempo: float | None) -> Bank:
+        """The global tempo: every slot without its own plays at it."""
+        return self._replace(tempo=tempo)
+
+    def tempo_of(self, slot: str) -> float:
+        """The tempo a slot plays at: its own, or the bank's."""
+        pattern = self[slot]
+        if pattern.own_tempo or self.tempo is None:
+            return pattern.tempo
+        return self.tempo
 
     def with_slot(self, slot: str, pattern: Pattern) -> Bank:
         name = check_slot(slot)

@@ -91,6 +91,7 @@ class Pattern:
     tempo: float = 120.0  # BPM, 20..300
     swing: float = 50.0  # percent, 50 (straight) .. 75
     name: str = ""
+    own_tempo: bool = False  # plays at its own tempo; False: at the bank's (global) tempo
 
     def __post_init__(self) -> None:
         events = tuple(sorted(self.events, key=lambda e: (e.step, e.track)))
@@ -108,6 +109,8 @@ class Pattern:
             )
         if not MIN_SWING <= float(self.swing) <= MAX_SWING:
             raise PatternError(f"swing must be in {MIN_SWING:g}..{MAX_SWING:g} %, got {self.swing}")
+        if not isinstance(self.own_tempo, bool):
+            raise PatternError(f"own_tempo must be true or false, got {self.own_tempo!r}")
 
     # --- reading -----------------------------------------------------------------
 
@@ -184,3 +187,6 @@ class Pattern:
 
     def with_name(self, name: str) -> Pattern:
         return replace(self, name=name)
+
+    def with_own_tempo(self, own: bool) -> Pattern:
+        return replace(self, own_tempo=own)

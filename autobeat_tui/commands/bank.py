@@ -180,6 +180,7 @@ def _summary(pattern) -> dict:
     return {
         "name": pattern.name,
         "tempo": pattern.tempo,
+        "own_tempo": pattern.own_tempo,
         "swing": pattern.swing,
         "events": len(pattern.events),
         "groups": {
@@ -207,6 +208,7 @@ def _ls(args: argparse.Namespace) -> int:
                 {
                     "bank": str(_path(args)),
                     "name": bank.name,
+                    "tempo": bank.tempo,
                     "slots": {slot: _summary(p) for slot, p in bank.slots.items()},
                     "unread_slots": list(bank.unread_slots),
                     "chains": {n: [list(e) for e in c.entries] for n, c in bank.chains.items()},
@@ -215,13 +217,16 @@ def _ls(args: argparse.Namespace) -> int:
         )
         return 0
     print(f"{_path(args)}: {len(bank.slots)} of 128 slots filled, {len(bank.chains)} chains")
+    if bank.tempo is not None:
+        print(f"tempo {bank.tempo:g} BPM for every slot (bpm marked * is a slot's own)")
     if bank.slots:
         heads = " ".join(f"{g.name:>7}" for g in GROUPS)
         print(f"slot  {'name':<20} {'bpm':>6} {'swing':>5} {'genre':<8} {heads}")
     for slot, p in bank.slots.items():
         counts = " ".join(f"{len(p.group_events(g.number)):>7}" for g in GROUPS)
+        bpm = f"{bank.tempo_of(slot):g}" + ("*" if p.own_tempo and bank.tempo is not None else "")
         print(
-            f"{slot}   {p.name[:20]:<20} {p.tempo:>6g} {p.swing:>5g} "
+            f"{slot}   {p.name[:20]:<20} {bpm:>6} {p.swing:>5g} "
             f"{p.params[0].genre[:8]:<8} {counts}"
         )
     for slot in bank.unread_slots:

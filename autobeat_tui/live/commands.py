@@ -39,6 +39,13 @@ class Bpm:
 
 
 @dataclass(frozen=True, slots=True)
+class SlotTempo:
+    """`bpm own`: this slot keeps its own tempo; `bpm global`: it follows the bank's."""
+
+    own: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Swing:
     value: float
     relative: bool = False
@@ -177,6 +184,7 @@ Command = (
     | Mutate
     | SetParams
     | Bpm
+    | SlotTempo
     | Swing
     | Mute
     | Solo

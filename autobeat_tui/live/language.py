@@ -39,6 +39,7 @@ from autobeat_tui.live.commands import (
     Select,
     SetParams,
     Slot,
+    SlotTempo,
     Solo,
     StepLiteral,
     Swing,
@@ -254,8 +255,11 @@ def _one(args: list[str], cmd: str) -> str:
     return args[0]
 
 
-def _p_bpm(args: list[str], genres: Sequence[str]) -> Bpm:
-    return Bpm(*_relative(_one(args, "bpm"), "bpm", "tempo", MIN_TEMPO, MAX_TEMPO))
+def _p_bpm(args: list[str], genres: Sequence[str]) -> Bpm | SlotTempo:
+    word = _one(args, "bpm")
+    if word.lower() in ("own", "global"):
+        return SlotTempo(word.lower() == "own")
+    return Bpm(*_relative(word, "bpm", "tempo", MIN_TEMPO, MAX_TEMPO))
 
 
 def _p_swing(args: list[str], genres: Sequence[str]) -> Swing:
@@ -465,7 +469,7 @@ USAGE: dict[str, str] = {
     "mutate": "mutate [GROUP] [AMOUNT 0.05..1] [seed=N]",
     "set": "set [GROUP|all] genre=G|next|prev type=.. density=.. intensity=.. "
     "(genre and type: the whole beat unless a GROUP is named)",
-    "bpm": "bpm 20..300 | bpm +N | bpm -N",
+    "bpm": "bpm 20..300 | bpm +N | bpm -N | bpm own (this slot keeps its tempo) | bpm global",
     "swing": "swing 50..75 | swing +N | swing -N",
     "mute": "mute TRACK|all [on|off] (TRACK: 1..12 or a name, mute 5 = mute chh)",
     "solo": "solo TRACK|all [on|off] (TRACK: 1..12 or a name, solo 1 = solo kick)",

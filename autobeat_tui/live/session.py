@@ -113,6 +113,15 @@ class Session:
         self.latest_request = 0
         self.engine = EngineState()
         self._saw_pending = False  # the engine said something waits for the bar line
+        # the global tempo: every pattern plays at it unless it keeps its own (`bpm own`)
+        self.tempo = bank.tempo if bank is not None and bank.tempo else self.pattern.tempo
+        self.history.replace(self._at_tempo(self.pattern))
+
+    def _at_tempo(self, pattern: Pattern) -> Pattern:
+        """A pattern about to play: at the global tempo unless it keeps its own."""
+        if pattern.own_tempo or pattern.tempo == self.tempo:
+            return pattern
+        return pattern.with_tempo(self.tempo)
 
     # --- reading ----------------------------------------------------------------
 
@@ -192,6 +201,7 @@ class Session:
         before = self.pattern
         if self.history.undo() is None:
             return "nothing to undo"
+        self.history.replace(self._at_tempo(self.pattern))  # undo keeps the global tempo
         self._play_whole(before)
         return "undone"
 
@@ -199,6 +209,7 @@ class Session:
         before = self.pattern
         if self.history.redo() is None:
             return "nothing to redo"
+        self.history.replace(self._at_tempo(self.pattern))
         self._play_whole(before)
         return "redone"
 
@@ -264,10 +275,25 @@ class Session:
         bpm = round(
             _clamp(self.pattern.tempo + value if relative else value, MIN_TEMPO, MAX_TEMPO), 2
         )
+        own = self.pattern.own_tempo
+        if not own:
+            self.tempo = bpm
         self.history.replace(self.pattern.with_tempo(bpm))
         self.send(SetTempo(bpm))
-        note = " (following the external clock)" if self.clock_mode == "follow" else ""
+        note = " (this slot's own)" if own else ""
+        note += " (following the external clock)" if self.clock_mode == "follow" else ""
         return f"tempo {bpm:g} BPM{note}"
+
+    def slot_tempo(self, own: bool) -> str:
+        """`bpm own`: this pattern keeps its tempo when saved and played; `bpm global`:
+        it plays at the global tempo again."""
+        pattern = self.pattern.with_own_tempo(own)
+        self.history.replace(self._at_tempo(pattern))
+        if self.pattern.tempo != pattern.tempo:
+            self.send(SetTempo(self.pattern.tempo))
+        if own:
+            return f"this slot keeps its own tempo, {self.pattern.tempo:g} BPM (saved with it)"
+        return f"this slot plays at the global tempo, {self.tempo:g} BPM"
 
     def set_swing(self, value: float, relative: bool = False) -> str:
         swing = round(
@@ -472,7 +498,7 @@ class Session:
         named = self.pattern.with_name(self.slot_name(slot))
         if named != self.pattern:
             self.history.replace(named)
-        bank = self.bank.with_slot(slot, self.pattern)
+        bank = self.bank.with_slot(slot, self.pattern).with_tempo(self.tempo)
         self._save_bank(bank, self.bank_path)  # raises BankError: the app reports it
         self.bank = bank
         self.slot = slot
@@ -480,7 +506,7 @@ class Session:
 
     def load(self, slot: str | None = None) -> str:
         slot = slot or self.slot
-        pattern = self._stored(slot, "load")
+        pattern = self._at_tempo(self._stored(slot, "load"))
         before = self.pattern
         self.history.commit(pattern)
         self.slot = slot
@@ -493,7 +519,7 @@ class Session:
         return self._queue_slot(slot or self.slot)
 
     def _queue_slot(self, slot: str) -> str:
-        pattern = self._stored(slot, "queue")
+        pattern = self._at_tempo(self._stored(slot, "queue"))
         if not self.playing:
             self.queued = None
             if self.chain is not None:
@@ -542,7 +568,7 @@ class Session:
         return f"chain {self.chain.describe()} ({said})"
 
     def export(self, path: str, slot: str | None = None) -> str:
-        pattern = self._stored(slot, "export") if slot else self.pattern
+        pattern = self._at_tempo(self._stored(slot, "export")) if slot else self.pattern
         if self._write_midi is None:
             raise CommandError("export: MIDI export is not available")
         target = Path(path).expanduser()
@@ -565,6 +591,8 @@ class Session:
                 return self.set_params(group, params, every)
             case lang.Bpm(value, relative):
                 return self.set_tempo(value, relative)
+            case lang.SlotTempo(own):
+                return self.slot_tempo(own)
             case lang.Swing(value, relative):
                 return self.set_swing(value, relative)
             case lang.Amount(value, relative):

@@ -15,6 +15,7 @@ class StatusView:
     read_only: bool = False  # the bank opened read-only (another autobeat has it): no saving
     slot: str = "A01"
     tempo: float = 120.0
+    own_tempo: bool = False  # the slot plays at its own tempo, not the global one
     swing: float = 50.0
     playing: bool = False
     clock: str = "internal"  # internal | master | follow
@@ -41,7 +42,8 @@ def _parts(v: StatusView, wide: bool, name_size: int, bank_size: int) -> list[tu
     if v.read_only:
         parts.append(("read-only" if wide else "RO", "bold yellow"))
     transport = ("▶ play " if v.playing else "■ stop ") if wide else ("▶ " if v.playing else "■ ")
-    parts.append((f"{transport}{v.tempo:.1f} BPM", "bold green" if v.playing else "bold"))
+    own = (" slot" if wide else "*") if v.own_tempo else ""
+    parts.append((f"{transport}{v.tempo:.1f} BPM{own}", "bold green" if v.playing else "bold"))
     parts.append((f"{'swing' if wide else 'sw'} {v.swing:g}%", ""))
     clock = "clock" if wide else "clk"
     if v.clock == "follow":

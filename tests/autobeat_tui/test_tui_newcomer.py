@@ -10,9 +10,9 @@ import pytest
 from autobeat_tui.live import language as lang
 from autobeat_tui.live.session import CommandError, Session
 from autobeat_tui.widgets.status_line import StatusLine
-from engine.messages import SetMute
+from engine.messages import SetMute, SetTempo
 from patterns.bank import Bank, load_bank, save_bank, starter_bank
-from patterns.pattern import Event
+from patterns.pattern import Event, Pattern
 from tests.autobeat_tui.conftest import make_app, until
 
 
@@ -92,3 +92,45 @@ async def test_a_read_only_bank_is_marked_in_the_status_line_for_good(tmp_path, 
         assert mark in status
         assert app.messages[0] == f"! {warning}"  # the toast's text, whole
         assert "read-only" in app.messages[-1]
+
+
+def test_the_tempo_is_global_so_a_chain_does_not_jump_between_slots(tmp_path):
+    bank = (Bank().with_slot("A01", Pattern(tempo=110.0).with_event(Event(0, 1)))
+            .with_slot("A02", Pattern(tempo=124.0).with_event(Event(0, 3))))
+    session = Session(bank.get("A01"), bank=bank, bank_path=tmp_path / "bank.json",
+                      save_bank=save_bank)
+    assert session.tempo == 110.0  # a bank from before the global tempo: the first slot's
+    session.playing = True
+    run(session, "chain A01 A02")
+    run(session, "queue A02")
+    assert not [c for c in session.take_outbox() if isinstance(c, SetTempo)]
+    run(session, "load A02")
+    assert session.pattern.tempo == 110.0
+    assert run(session, "bpm 100") == "tempo 100 BPM"
+    run(session, "load A01")
+    assert session.pattern.tempo == 100.0
+
+
+def test_a_slot_can_keep_its_own_tempo_and_the_file_keeps_it(tmp_path):
+    session = Session(bank=Bank(), bank_path=tmp_path / "bank.json", save_bank=save_bank)
+    run(session, "bpm 96")
+    run(session, "kick x...")
+    run(session, "save A01")
+    assert run(session, "bpm own") == "this slot keeps its own tempo, 96 BPM (saved with it)"
+    assert run(session, "bpm 140") == "tempo 140 BPM (this slot's own)"
+    assert session.tempo == 96.0  # the global tempo stays
+    run(session, "save A02")
+    on_disk = load_bank(tmp_path / "bank.json").bank
+    assert on_disk.tempo == 96.0
+    assert (on_disk.get("A02").own_tempo, on_disk.get("A02").tempo) == (True, 140.0)
+    assert on_disk.get("A01").own_tempo is False
+    again = Session(on_disk.get("A01"), bank=on_disk, bank_path=tmp_path / "bank.json",
+                    save_bank=save_bank)
+    run(again, "load A02")
+    assert again.pattern.tempo == 140.0
+    run(again, "load A01")
+    assert again.pattern.tempo == 96.0
+    assert run(again, "bpm 90") == "tempo 90 BPM"
+    run(again, "load A02")
+    assert run(again, "bpm global") == "this slot plays at the global tempo, 90 BPM"
+    assert again.pattern.tempo == 90.0 and again.take_outbox()[-1] == SetTempo(90.0)
