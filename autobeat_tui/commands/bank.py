@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -18,7 +19,6 @@ from autobeat_tui.commands._options import load_kit
 NAME = "bank"
 HELP = "list, show, copy, clear, chain, export (MIDI) and import (MIDI) pattern bank slots"
 
-_SHADES = " .:-=+*#%@"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -243,8 +243,9 @@ def _chain_text(chain) -> str:
 
 
 def _show(args: argparse.Namespace) -> int:
+    from autobeat_tui.widgets.layout import grid_lines
     from codec.tokens import header_tokens
-    from patterns.grid import GROUPS, STEPS, TRACKS
+    from patterns.grid import GROUPS
 
     slot = _slot(args.slot)
     bank = _read(args)
@@ -272,14 +273,7 @@ def _show(args: argparse.Namespace) -> int:
             f"  {g.number} {g.name:<8} genre:{p.genre} type:{p.type} density:{p.density} "
             f"intensity:{p.intensity}  ({made})"
         )
-    ruler = "".join(str(1 + s // 4 % 4) if s % 4 == 0 else "." for s in range(STEPS))
-    print(f"  {'':<11}{ruler[:16]} {ruler[16:]}")
-    for track in TRACKS:
-        row = [" "] * STEPS
-        for e in pattern.track_events(track.number):
-            row[e.step] = _SHADES[min(9, 1 + e.velocity * 9 // 128)]
-        cells = "".join(row).replace(" ", "·")
-        print(f"  {track.label:<11}{cells[:16]} {cells[16:]}")
+    print("\n".join(grid_lines(pattern, shutil.get_terminal_size().columns)))
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import secrets
+import shutil
 
 from autobeat_tui.commands._options import load_model
 
@@ -31,22 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tempo", type=float, default=None, help="tempo of the MIDI file, BPM")
     parser.add_argument("--out", metavar="FILE.mid", help="write the pattern as a MIDI file")
     parser.add_argument("--threads", type=int, default=None, help="llama.cpp threads")
-    parser.add_argument("--grid", action="store_true", help="also print the pattern as a grid")
+    parser.add_argument("--grid", action="store_true",
+                        help="also print the pattern as a grid, drawn as the app draws it")
     parser.add_argument("--list-genres", action="store_true", help="list the model's genres")
-
-
-def grid_text(pattern) -> str:
-    """The pattern as 12 rows of 32 steps: '.' rest, 'o' soft, 'x' mid, 'X' loud."""
-    from patterns.grid import TRACKS
-
-    lines = []
-    for track in TRACKS:
-        cells = ["."] * 32
-        for e in pattern.track_events(track.number):
-            cells[e.step] = "o" if e.velocity < 50 else ("x" if e.velocity < 100 else "X")
-        bars = "".join(cells[:16]) + " " + "".join(cells[16:])
-        lines.append(f"{track.label:>10} |{bars}|")
-    return "\n".join(lines)
 
 
 def _group(text: str) -> int | None:
@@ -106,7 +94,9 @@ def run(args: argparse.Namespace) -> int:
         for g in groups:
             print(encode_text(pattern, g))
         if args.grid:
-            print(grid_text(pattern))
+            from autobeat_tui.widgets.layout import grid_lines
+
+            print("\n".join(grid_lines(pattern, shutil.get_terminal_size().columns)))
         if args.out:
             try:
                 write_midi(args.out, [pattern])

@@ -10,15 +10,8 @@ from textual.widgets import Static
 from autobeat_tui.hotkeys import help_rows
 from autobeat_tui.live.language import USAGE, USAGE_LITERAL
 from autobeat_tui.screens.scrolling import ScrollingScreen
-from autobeat_tui.widgets.layout import BAR_LINE, BEAT_LINE, EARLY, EMPTY, GLYPHS, LATE
+from autobeat_tui.widgets.layout import LEGEND
 from patterns.grid import GROUPS, TRACKS
-
-LEGEND = (
-    f"{EMPTY} empty step   {' '.join(GLYPHS)} hits, soft to loud   "
-    f"{EARLY} early  {LATE} late   {BAR_LINE} bar  {BEAT_LINE} beat   "
-    "M muted  S soloed   ▼ playhead"
-)
-
 
 TRACK_LIST = "   ".join(
     " ".join(f"{t}:{TRACKS[t - 1].name}" for t in g.tracks) for g in GROUPS

@@ -49,8 +49,8 @@ def test_ls_and_show(bank_file, capsys):
     assert data["chains"] == {"song": [["A01", 2]]}
     code, out, _ = _run(capsys, "show", "a1", "--bank", str(bank_file))
     assert out.splitlines()[0] == "A01: Funk 1  96 BPM  swing 54%"
-    kick = next(line for line in out.splitlines() if line.strip().startswith("Kick"))
-    assert kick.split()[1][0] != "·"  # a hit on step 0
+    kick = next(line for line in out.splitlines() if line.strip().startswith("kick"))
+    assert kick.split("│")[1][0] == "█"  # a hit on step 0, velocity 120
     code, out, _ = _run(capsys, "show", "A01", "--tokens", "--bank", str(bank_file))
     assert out.splitlines()[0] == (
         "genre:funk type:beat density:mid intensity:mid group:1 "
