@@ -20,7 +20,7 @@ from textual.app import App, ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
 from textual.notifications import SeverityLevel
-from textual.widgets import RichLog
+from textual.widgets import RichLog, Static
 
 from autobeat_tui.hotkeys import HOTKEYS
 from autobeat_tui.live import language as lang
@@ -32,6 +32,7 @@ from autobeat_tui.screens.scrolling import ScrollingScreen
 from autobeat_tui.widgets.command_line import CommandLine, MessageLine
 from autobeat_tui.widgets.key_bar import KeyBar
 from autobeat_tui.widgets.lane import Lane, LaneView
+from autobeat_tui.widgets.layout import grid_layout
 from autobeat_tui.widgets.ruler import Ruler
 from autobeat_tui.widgets.slot_strip import SlotStrip, SlotView
 from autobeat_tui.widgets.status_line import StatusLine, StatusView
@@ -42,6 +43,14 @@ from engine.messages import EngineState, PatternSwapped, PortError, SetPattern, 
 from patterns.grid import GROUPS, STEPS, TRACKS
 
 POLL_HZ = 60
+# the smallest terminal the whole grid fits in: 12 tracks, 4 lane headers, the status
+# line, the slot strip, the message line, the command line, the ruler and the key bar
+MIN_COLUMNS = grid_layout(0).width  # 48: one column a step
+MIN_ROWS = len(TRACKS) + len(GROUPS) + 6  # 22; 20 with the ruler and key bar folded
+TOO_SMALL = (
+    f"AutoBeat needs a terminal of at least {MIN_COLUMNS} columns and {MIN_ROWS - 2} rows "
+    f"({MIN_COLUMNS}x{MIN_ROWS - 2}); 80x24 shows it all. Make the window bigger."
+)
 MAX_MESSAGES = 500  # kept for :messages
 TOAST_S = 8.0
 # the hotkeys that act on the grid: not while a page (help, messages) covers it
@@ -80,10 +89,21 @@ class AutoBeatApp(App):
     TITLE = "AutoBeat"
     AUTO_FOCUS = None  # the grid has the keys; ':' gives them to the command line
     BINDINGS = HOTKEYS
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
+    # Under MIN_ROWS the key bar and the ruler fold away (the grid stays whole); under
+    # MIN_ROWS - 2 rows or MIN_COLUMNS columns a notice says what size is needed.
+    VERTICAL_BREAKPOINTS = [
+        (0, "-too-short"), (MIN_ROWS - 2, "-fold"), (MIN_ROWS, "-short"), (30, "-tall")
+    ]
+    HORIZONTAL_BREAKPOINTS = [(0, "-too-narrow"), (MIN_COLUMNS, "-wide-enough")]
     CSS = """
     #lanes { height: auto; }
     .-tall Lane { margin-top: 1; }
+    .-fold KeyBar, .-fold Ruler { display: none; }
+    #too-small {
+        display: none; dock: top; width: 100%; height: 100%;
+        content-align: center middle; text-align: center; background: $background;
+    }
+    .-too-short #too-small, .-too-narrow #too-small { display: block; }
     #console {
         height: 1fr; min-height: 0; scrollbar-size: 0 0;
         background: $background; color: $text-muted;
@@ -129,6 +149,7 @@ class AutoBeatApp(App):
     # --- layout ----------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        yield Static(TOO_SMALL, id="too-small")
         yield StatusLine()
         yield Ruler()
 

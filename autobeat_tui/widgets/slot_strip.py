@@ -57,7 +57,7 @@ class SlotStrip(Widget):
     }
     """
 
-    view: reactive[SlotView] = reactive(SlotView)
+    view: reactive[SlotView] = reactive(SlotView, layout=True)  # a chain adds a line
 
     def render(self) -> Text:
         return slot_text(self.view, self.size.width)

@@ -93,3 +93,27 @@ async def test_messages_shows_long_messages_whole(tmp_path):
         assert "[seed=N] [temp=T]" in str(page.render())
         await pilot.press("escape")
         assert not isinstance(app.screen, MessagesScreen)
+
+
+@pytest.mark.parametrize(
+    ("size", "folded", "notice"),
+    [((80, 24), False, False), ((60, 20), True, False), ((60, 21), True, False),
+     ((47, 24), False, True), ((80, 19), False, True)],
+)
+async def test_a_small_screen_folds_the_ruler_and_key_bar_or_says_the_size_it_needs(
+    tmp_path, size, folded, notice
+):
+    app, _, _ = make_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await ready(pilot)
+        await pilot.pause()
+        assert app.query_one("Ruler").display is not folded
+        assert app.query_one("KeyBar").display is not folded
+        too_small = app.query_one("#too-small")
+        assert too_small.display is notice
+        assert "at least 48 columns and 20 rows" in str(too_small.render())
+        if not notice:  # the whole grid and the slot strip are on screen
+            ride = app.query_one("#lane-4").region
+            strip = app.query_one("SlotStrip").region
+            assert ride.bottom <= strip.y and strip.bottom <= size[1] - 2
+            assert app.query_one("#command").region.bottom <= size[1]
