@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from autobeat_tui.commands._options import load_model
+from autobeat_tui.commands._options import THREADS_HELP, load_model
 
 NAME = "eval"
 HELP = "evaluate the beat model on a Groove-layout folder (or a folder of .mid files)"
@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--genre-check", type=int, default=0, metavar="N",
                         help="also write N new beats a genre and measure how often a listener "
                              "fitted on real beats names their genre (0: skip)")
-    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--threads", type=int, default=None, help=THREADS_HELP)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 

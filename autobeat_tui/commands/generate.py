@@ -6,7 +6,7 @@ import argparse
 import secrets
 import shutil
 
-from autobeat_tui.commands._options import load_model
+from autobeat_tui.commands._options import THREADS_HELP, load_model
 
 NAME = "generate"
 HELP = "generate a group (or a full beat) with the beat model; print its tokens, write MIDI"
@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a MIDI file whose first 2 bars are the other groups' context")
     parser.add_argument("--tempo", type=float, default=None, help="tempo of the MIDI file, BPM")
     parser.add_argument("--out", metavar="FILE.mid", help="write the pattern as a MIDI file")
-    parser.add_argument("--threads", type=int, default=None, help="llama.cpp threads")
+    parser.add_argument("--threads", type=int, default=None, help=THREADS_HELP)
     parser.add_argument("--grid", action="store_true",
                         help="also print the pattern as a grid, drawn as the app draws it")
     parser.add_argument("--list-genres", action="store_true", help="list the model's genres")
@@ -60,12 +60,13 @@ def run(args: argparse.Namespace) -> int:
     from patterns.grid import GROUPS
     from patterns.pattern import DEFAULT_DENSITY, GroupParams, Pattern, PatternError
 
+    if args.list_genres:
+        from autobeat_tui.commands.app import list_genres
+
+        return list_genres(args.model)
     group = _group(args.group)
     model = load_model(args.model, args.threads)
     try:
-        if args.list_genres:
-            print("\n".join(model.genres))
-            return 0
         seed = args.seed if args.seed is not None else secrets.randbelow(2**32)
         try:
             # unless asked, each group's density is a new pattern's (toms, cymbals: low)

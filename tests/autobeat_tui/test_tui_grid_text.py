@@ -36,3 +36,17 @@ def test_bank_show_prints_that_grid(tmp_path, capsys, monkeypatch):
     out = capsys.readouterr().out.splitlines()
     grid = grid_lines(BEAT, 80)
     assert out[-len(grid):] == grid
+
+
+def test_generate_grid_prints_that_grid_of_what_it_generated(capsys, monkeypatch):
+    from codec.tokens import decode
+
+    monkeypatch.setenv("COLUMNS", "120")
+    assert main(["generate", "--group", "all", "--seed", "3", "--grid", "--threads", "1"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    pattern = Pattern()
+    for line in out[1:5]:  # the four token lines
+        decoded = decode(line)
+        pattern = pattern.with_group(decoded.group, decoded.events, decoded.params)
+    assert out[5:] == grid_lines(pattern, 120)
+    assert pattern.events  # a beat, drawn
