@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from autobeat_tui.commands._options import THREADS_HELP, load_model
 
@@ -35,13 +36,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from autobeat_tui.errors import UserError
     from codec.errors import CodecError
-    from models.evaluate import EvalOptions, evaluate
+    from models.evaluate import GROOVE_DATA, EvalOptions, evaluate
     from models.runner import ModelError
 
     if args.samples < 1:
         raise UserError(f"--samples must be at least 1, got {args.samples}")
     if args.genre_check < 0:
         raise UserError(f"--genre-check must be 0 or more, got {args.genre_check}")
+    for option, folder in (("--data", args.data), ("--ngram-data", args.ngram_data)):
+        # checked before the minute of work that would end on it
+        if folder is not None and not Path(folder).is_dir():
+            raise UserError(f"{option}: {folder} is not a folder")
+    if args.ngram_data is None and not GROOVE_DATA.is_dir():
+        raise UserError(f"--ngram-data: the default {GROOVE_DATA} is not a folder from "
+                        f"{Path.cwd()}; give the n-gram baseline's data with --ngram-data DIR")
     model = load_model(args.model, args.threads)
     model.enforce_density = not args.free_density
     log = None if args.json else (lambda m: print(m, file=sys.stderr))

@@ -84,3 +84,13 @@ def test_dataset_command_on_a_plain_folder(tmp_path):
     assert summary["windows"] == {"all": 1}
     assert summary["sequences"] == 4
     assert sorted(p.name for p in (tmp_path / "corpus").iterdir()) == ["all.txt", "stats.json"]
+
+
+def test_eval_refuses_a_missing_baseline_folder_before_the_work(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the default ../shared/data/groove is not there
+    (tmp_path / "beats").mkdir()
+    assert main(["eval", "--data", str(tmp_path / "beats")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("autobeat eval: --ngram-data: the default ../shared/data/groove is")
+    assert main(["eval", "--data", str(tmp_path / "nothing")]) == 2
+    assert capsys.readouterr().err == f"autobeat eval: --data: {tmp_path}/nothing is not a folder\n"
