@@ -49,15 +49,13 @@ so the next save writes it back untouched.
 
 from __future__ import annotations
 
-import gc
 import json
 import math
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from codec.errors import CodecError
-from codec.tokens import Decoded, decode, header_tokens
+from codec.tokens import decode, header_tokens
 from patterns.bank_model import (
     SLOT_INDEX,
     Bank,
@@ -66,19 +64,13 @@ from patterns.bank_model import (
     LoadResult,
     check_slot,
 )
-from patterns.grid import GROUPS, MAX_OFFSET, MIN_OFFSET, STEPS, TRACKS
+from patterns.grid import GROUPS, TRACKS
 from patterns.pattern import Event, GroupParams, Pattern, PatternError
 
 FORMAT = "autobeat-bank"
 FORMAT_VERSION = 1
 
 _TRACK_GROUP = {t.number: t.group for t in TRACKS}
-_FAST_GROUP = re.compile(
-    r"genre:([^\s:]+) type:(beat|fill) density:(low|mid|high) intensity:(low|mid|high) "
-    r"group:([1-4])((?: step:(?:0|[1-9][0-9]?) track:(?:[1-9]|1[0-2]) "
-    r"offset:(?:0|-?[1-9][0-9]?) velocity:(?:[1-9][0-9]{0,2}))*) end"
-)
-_FAST_EVENT = re.compile(r" step:(\d+) track:(\d+) offset:(-?\d+) velocity:(\d+)")
 
 
 _Quote = Callable[[Any], str]
@@ -141,23 +133,17 @@ def dumps(bank: Bank, ensure_ascii: bool = False) -> str:
     def q(value: Any) -> str:
         return json.dumps(value, ensure_ascii=ensure_ascii)
 
-    enabled = gc.isenabled()
-    gc.disable()  # many small strings: collection passes would cost more than the work
-    try:
-        slots = [(_order(name), _slot_text(name, p, q)) for name, p in bank.slots.items()]
-        slots += [
-            (_order(name), f"    {q(name)}: {_raw_text(raw, '    ', ensure_ascii)}")
-            for name, raw in bank.unread_slots.items()
-        ]
-        slots.sort(key=lambda item: item[0])
-        chains = [_chain_text(chain, q) for chain in bank.chains.values()]
-        chains += [
-            f"    {q(name)}: {_raw_text(raw, '    ', ensure_ascii)}"
-            for name, raw in bank.unread_chains.items()
-        ]
-    finally:
-        if enabled:
-            gc.enable()
+    slots = [(_order(name), _slot_text(name, p, q)) for name, p in bank.slots.items()]
+    slots += [
+        (_order(name), f"    {q(name)}: {_raw_text(raw, '    ', ensure_ascii)}")
+        for name, raw in bank.unread_slots.items()
+    ]
+    slots.sort(key=lambda item: item[0])
+    chains = [_chain_text(chain, q) for chain in bank.chains.values()]
+    chains += [
+        f"    {q(name)}: {_raw_text(raw, '    ', ensure_ascii)}"
+        for name, raw in bank.unread_chains.items()
+    ]
     slots_text = "{\n" + ",\n".join(text for _, text in slots) + "\n  }" if slots else "{}"
     chains_text = "{\n" + ",\n".join(chains) + "\n  }" if chains else "{}"
     return (
@@ -198,59 +184,6 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-_EVENT_SETTERS = tuple(
-    getattr(Event, name).__set__ for name in ("step", "track", "offset", "velocity")
-)
-
-
-def _fast_decode(text: str) -> Decoded | None:
-    """The common case of ``codec.tokens.decode(text, strict=True)``, several times faster.
-
-    Accepts only well-formed text in the exact form this module writes, checking the
-    same ranges and order as decode and Event; returns None for anything else, and
-    the caller asks ``decode`` (the authority, with its precise messages) instead.
-    Events are made without Event's own checks (2 us each, the bulk of loading a
-    full bank), as this function has made the same checks already.
-    """
-    m = _FAST_GROUP.fullmatch(text)
-    if m is None:
-        return None
-    genre, kind, density, intensity, group_text, body = m.groups()
-    group = int(group_text)
-    tracks = GROUPS[group - 1].tracks
-    events: list[Event] = []
-    append = events.append
-    new = object.__new__
-    set_step, set_track, set_offset, set_velocity = _EVENT_SETTERS
-    last = (-1, 0)
-    for step_text, track_text, offset_text, velocity_text in _FAST_EVENT.findall(body):
-        step = int(step_text)
-        track = int(track_text)
-        offset = int(offset_text)
-        velocity = int(velocity_text)
-        key = (step, track)
-        if (
-            key <= last
-            or step >= STEPS
-            or track not in tracks
-            or not MIN_OFFSET <= offset <= MAX_OFFSET
-            or not 1 <= velocity <= 127
-        ):
-            return None
-        event = new(Event)
-        set_step(event, step)
-        set_track(event, track)
-        set_offset(event, offset)
-        set_velocity(event, velocity)
-        append(event)
-        last = key
-    try:
-        params = GroupParams(genre=genre, type=kind, density=density, intensity=intensity)
-    except PatternError:
-        return None
-    return Decoded(group, params, tuple(events))
-
-
 def _number(raw: dict, key: str, default: float) -> float:
     value = raw.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -277,14 +210,10 @@ def _group(raw: Any, number: int) -> tuple[GroupParams, tuple[Event, ...]]:
     model = raw.get("model", "")
     if not isinstance(model, str):
         raise _Unreadable(f"{where}: model: must be a string, got {model!r:.40}")
-    decoded = _fast_decode(tokens)
-    if decoded is None:
-        try:
-            decoded = decode(tokens, strict=True)
-        except CodecError as exc:
-            raise _Unreadable(f"{where}: tokens: {exc}") from None
-        except (PatternError, ValueError, TypeError) as exc:  # defensive: decode's inputs
-            raise _Unreadable(f"{where}: tokens: {exc}") from None
+    try:
+        decoded = decode(tokens, strict=True)  # the codec's grammar, the one there is
+    except CodecError as exc:
+        raise _Unreadable(f"{where}: tokens: {exc}") from None
     if decoded.group != number:
         raise _Unreadable(f"{where}: tokens: say group:{decoded.group}, expected group:{number}")
     p = decoded.params
@@ -384,16 +313,6 @@ def loads(data: bytes | str, source: str = "<bank>") -> LoadResult:
     """A bank from its file contents; bad slots and chains are skipped with a warning."""
     if isinstance(data, str):
         data = data.encode("utf-8")
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _loads(data, source)
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _loads(data: bytes, source: str) -> LoadResult:
     top = _parse_json(data, source)
     name = top.get("name", "")
     if not isinstance(name, str):
