@@ -36,11 +36,15 @@ from autobeat_tui.widgets.layout import grid_layout
 from autobeat_tui.widgets.ruler import Ruler
 from autobeat_tui.widgets.slot_strip import SlotStrip, SlotView
 from autobeat_tui.widgets.status_line import StatusLine, StatusView
+from codec.errors import CodecError
 from engine.messages import (
     CommandError as EngineCommandError,
 )
 from engine.messages import EngineState, PatternSwapped, PortError, SetPattern, SetSwing, SetTempo
+from patterns.bank import BankError
 from patterns.grid import GROUPS, STEPS, TRACKS
+from patterns.kit import KitError
+from patterns.pattern import PatternError
 
 POLL_HZ = 60
 # the smallest terminal the whole grid fits in: 12 tracks, 4 lane headers, the status
@@ -58,7 +62,9 @@ GRID_ACTIONS = frozenset({
     "cursor", "cursor_group", "toggle_hit", "clear_hit", "velocity", "mute_cursor",
     "solo_cursor",
 })
-ERRORS_TO_REPORT = (lang.CommandError, ValueError, OSError)
+# The project's own errors: each is one line for the user. Anything else is a bug and
+# shows as one (a traceback), not as a message that hides it.
+ERRORS_TO_REPORT = (lang.CommandError, BankError, CodecError, PatternError, KitError)
 
 
 @dataclass
@@ -371,12 +377,7 @@ class AutoBeatApp(App):
             names = self._safe(self._list_outputs)
             found = ", ".join(names) if names else "none found (no MIDI system or device)"
             return f"playing to {self.session.engine.output}; outputs: {found}"
-        try:
-            return self.session.run(cmd)
-        except Exception as exc:
-            if type(exc).__name__ in ("BankError", "BankLockedError", "CodecError"):
-                raise lang.CommandError(str(exc)) from None
-            raise
+        return self.session.run(cmd)  # BankError, CodecError: reported by run_line
 
     def on_command_line_run(self, message: CommandLine.Run) -> None:
         if not message.line:

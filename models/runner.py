@@ -28,17 +28,13 @@ from codec.features import Bins
 from codec.grammar import GroupGrammar, TokenIds
 from codec.vocab import Vocabulary
 from models.ggufmeta import GGUFFormatError, check_complete, read_header
+from models.limits import DEFAULT_TEMPERATURE, MAX_SEED, MAX_TEMPERATURE, MIN_TEMPERATURE
 from models.llama import LlamaError, LlamaSession
 from patterns.grid import GROUPS, STEPS, STEPS_PER_BEAT, TICKS_PER_STEP
 from patterns.pattern import LEVELS, Event, GroupParams, Pattern, PatternError
 
 DEFAULT_MODEL_PATH = Path(__file__).with_name("autobeat.gguf")
-MAX_SEED = 2**32 - 1
-MIN_TEMPERATURE, MAX_TEMPERATURE = 0.05, 3.0
-# what a user gets unless they ask: at 0.8 a listener fitted on real beats names the
-# genre of new beats as often as of real ones (0.53; 0.47 at 1.0, the training
-# distribution, which `autobeat eval` measures); see models/README.md
-DEFAULT_TEMPERATURE = 0.8
+# the ranges of seed and temperature live in models/limits.py (the app reads them too)
 
 
 class ModelError(Exception):

@@ -13,7 +13,7 @@ HELP = "generate a group (or a full beat) with the beat model; print its tokens,
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from models.runner import DEFAULT_TEMPERATURE
+    from models.limits import DEFAULT_TEMPERATURE, MAX_SEED, MAX_TEMPERATURE, MIN_TEMPERATURE
 
     parser.add_argument("--model", metavar="FILE.gguf", help="default: the shipped model")
     parser.add_argument("--genre", default="rock", help="genre (see --list-genres); default rock")
@@ -23,9 +23,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--intensity", default="mid", choices=("low", "mid", "high"))
     parser.add_argument("--group", default="all", metavar="1..4|all",
                         help="the group to generate, or all four (default)")
-    parser.add_argument("--seed", type=int, help="random seed 0..4294967295 (default: drawn)")
+    parser.add_argument("--seed", type=int, help=f"random seed 0..{MAX_SEED} (default: drawn)")
     parser.add_argument("--temperature", type=float, default=DEFAULT_TEMPERATURE,
-                        help=f"0.05..3 (default {DEFAULT_TEMPERATURE}; higher: wilder)")
+                        help=f"{MIN_TEMPERATURE:g}..{MAX_TEMPERATURE:g} (default "
+                        f"{DEFAULT_TEMPERATURE}; higher: wilder)")
     parser.add_argument("--top-p", type=float, default=0.95, help="nucleus sampling 0..1")
     parser.add_argument("--context", metavar="FILE.mid",
                         help="a MIDI file whose first 2 bars are the other groups' context")

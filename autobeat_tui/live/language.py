@@ -47,6 +47,7 @@ from autobeat_tui.live.commands import (
     Velocity,
 )
 from autobeat_tui.live.steps import StepLiteralError, parse_track_literal
+from models.limits import MAX_SEED, MAX_TEMPERATURE, MIN_TEMPERATURE
 from patterns.bank import BankError, chain_entry, check_slot, looks_like_chain_entry
 from patterns.grid import GROUPS, STEPS, track_by_name
 from patterns.pattern import LEVELS, MAX_SWING, MAX_TEMPO, MIN_SWING, MIN_TEMPO, TYPES
@@ -75,8 +76,7 @@ DEFAULT_GENRES = (
 PARAM_KEYS = ("genre", "type", "density", "intensity")
 # a beat has one genre and one type: without a group they set every group
 PATTERN_KEYS = ("genre", "type")
-MIN_AMOUNT, MAX_AMOUNT = 0.05, 1.0
-MIN_TEMPERATURE, MAX_TEMPERATURE = 0.1, 2.0
+MIN_AMOUNT, MAX_AMOUNT = 0.05, 1.0  # the mutate amount a command may set
 CLOCK_MODES = ("internal", "master", "follow")
 
 
@@ -210,7 +210,7 @@ def _p_gen(args: list[str], genres: Sequence[str]) -> Gen:
             group = _group(args[0], "gen")
         args = args[1:]
     kv = _key_values(args, "gen", genres, (*PARAM_KEYS, "seed", "temp"), cycle=False)
-    seed = _int(kv.pop("seed"), "gen", "seed", 0, 2**32 - 1) if "seed" in kv else None
+    seed = _int(kv.pop("seed"), "gen", "seed", 0, MAX_SEED) if "seed" in kv else None
     temp = None
     if "temp" in kv:
         temp = _number(kv.pop("temp"), "gen", "temp", MIN_TEMPERATURE, MAX_TEMPERATURE)
@@ -222,7 +222,7 @@ def _p_mutate(args: list[str], genres: Sequence[str]) -> Mutate:
     rest = []
     for arg in args:
         if arg.lower().startswith("seed="):
-            seed = _int(arg[5:], "mutate", "seed", 0, 2**32 - 1)
+            seed = _int(arg[5:], "mutate", "seed", 0, MAX_SEED)
         elif group is None and amount is None and _is_group(arg):
             group = _group(arg, "mutate")
         elif amount is None and "=" not in arg:

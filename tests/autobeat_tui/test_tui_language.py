@@ -98,7 +98,7 @@ def test_a_step_literal_is_a_command():
         ("gen 2 genre=trap", "gen: genre must be one of"),
         ("gen 2 colour=red", "gen: unknown key 'colour'"),
         ("gen 2 seed=-1", "gen: seed must be in 0..4294967295, got -1"),
-        ("gen 2 temp=9", "gen: temp must be in 0.1..2, got 9"),
+        ("gen 2 temp=9", "gen: temp must be in 0.05..3, got 9"),
         ("mutate 1 2", "mutate: amount must be in 0.05..1, got 2"),
         ("bpm", "bpm: missing argument"),
         ("bpm 400", "bpm: tempo must be in 20..300, got 400"),

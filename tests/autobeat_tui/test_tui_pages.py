@@ -117,3 +117,21 @@ async def test_a_small_screen_folds_the_ruler_and_key_bar_or_says_the_size_it_ne
             strip = app.query_one("SlotStrip").region
             assert ride.bottom <= strip.y and strip.bottom <= size[1] - 2
             assert app.query_one("#command").region.bottom <= size[1]
+
+
+async def test_project_errors_are_messages_and_a_bug_is_not_hidden_as_one(tmp_path):
+    from patterns.bank import BankError
+
+    app, _, _ = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+
+        def fails(cmd, error):
+            raise error
+
+        app.session.run = lambda cmd: fails(cmd, BankError("bank.json: cannot write: disk full"))
+        assert app.run_line("save A02") is False
+        assert app.query_one(MessageLine).message == "bank.json: cannot write: disk full"
+        app.session.run = lambda cmd: fails(cmd, ValueError("a bug"))
+        with pytest.raises(ValueError, match="a bug"):
+            app.run_line("save A02")
