@@ -243,11 +243,12 @@ class Bank:
         result: list[tuple[str, Pattern]] = []
         for slot in self.chain(name).slots():
             pattern = self.slots.get(slot)
+            pattern = self.playing(pattern) if pattern is not None else None
             if pattern is None:
                 if empty is not None:
                     pattern = empty
                 else:
-                    tempo = result[-1][1].tempo if result else 120.0
+                    tempo = result[-1][1].tempo if result else (self.tempo or 120.0)
                     pattern = Pattern(tempo=tempo)
             result.append((slot, pattern))
         return result
@@ -279,10 +280,13 @@ class Bank:
 
     def tempo_of(self, slot: str) -> float:
         """The tempo a slot plays at: its own, or the bank's."""
-        pattern = self[slot]
-        if pattern.own_tempo or self.tempo is None:
-            return pattern.tempo
-        return self.tempo
+        return self.playing(self[slot]).tempo
+
+    def playing(self, pattern: Pattern) -> Pattern:
+        """A pattern of this bank as it plays: at the bank's tempo unless it keeps its own."""
+        if pattern.own_tempo or self.tempo is None or pattern.tempo == self.tempo:
+            return pattern
+        return pattern.with_tempo(self.tempo)
 
     def with_slot(self, slot: str, pattern: Pattern) -> Bank:
         name = check_slot(slot)

@@ -44,3 +44,15 @@ def test_a_bad_bank_tempo_is_a_warning_not_a_lost_bank():
     assert result.warnings == (
         "bank.json: tempo skipped (each slot plays at its own): "
         "bank tempo must be in 20..300 BPM, got 900.0",)
+
+
+def test_a_chain_and_an_export_play_each_slot_at_the_tempo_it_plays_at(tmp_path):
+    from patterns.bank import Chain
+    from patterns.bank_midi import export_chain, slot_patterns
+
+    bank = (Bank(tempo=100.0).with_slot("A01", Pattern(tempo=90.0).with_event(Event(0, 1)))
+            .with_slot("A02", Pattern(tempo=140.0, own_tempo=True).with_event(Event(0, 3)))
+            .with_chain(Chain("song", (("A01", 1), ("A02", 1), ("A03", 1)))))
+    assert [p.tempo for _, p in bank.chain_patterns("song")] == [100.0, 140.0, 140.0]
+    assert [p.tempo for p in slot_patterns(bank, ["A01", "A02"])] == [100.0, 140.0]
+    assert export_chain(bank, "song", tmp_path / "song.mid").stat().st_size > 0
