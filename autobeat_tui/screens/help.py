@@ -23,19 +23,20 @@ def help_table() -> Table:
     table.add_column(style="bold", no_wrap=True)
     table.add_column()
     table.add_row(Text("KEYS", style="bold underline"), "")
+    # plain Text: a usage such as "[as NAME]" or "[temp=T]" is not rich markup
     for keys, what in help_rows():
-        table.add_row(keys, what)
+        table.add_row(Text(keys), Text(what))
     table.add_row("", "")
     table.add_row(
         Text("COMMANDS", style="bold underline"), "type : then a command; tab completes, ↑↓ history"
     )
     for name, usage in USAGE.items():
-        table.add_row(name, usage)
-    table.add_row("kick ...", USAGE_LITERAL)
+        table.add_row(Text(name), Text(usage))
+    table.add_row(Text("kick ..."), Text(USAGE_LITERAL))
     table.add_row("", "")
-    table.add_row(Text("TRACKS", style="bold underline"), TRACK_LIST)
+    table.add_row(Text("TRACKS", style="bold underline"), Text(TRACK_LIST))
     table.add_row("", "")
-    table.add_row(Text("GRID", style="bold underline"), LEGEND)
+    table.add_row(Text("GRID", style="bold underline"), Text(LEGEND))
     return table
 
 

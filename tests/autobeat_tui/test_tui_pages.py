@@ -135,3 +135,16 @@ async def test_project_errors_are_messages_and_a_bug_is_not_hidden_as_one(tmp_pa
         app.session.run = lambda cmd: fails(cmd, ValueError("a bug"))
         with pytest.raises(ValueError, match="a bug"):
             app.run_line("save A02")
+
+
+def test_the_help_shows_every_usage_whole_not_as_markup():
+    from rich.console import Console
+
+    from autobeat_tui.live.language import USAGE
+    from autobeat_tui.screens.help import help_table
+
+    console = Console(width=200, record=True)
+    console.print(help_table())
+    text = console.export_text()
+    for usage in USAGE.values():
+        assert usage in text  # "[as NAME]", "[temp=T]" and "[PORT|none]" included

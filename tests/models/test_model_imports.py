@@ -9,7 +9,8 @@ import pytest
 
 RUNTIME = ["models.runner", "models.evaluate", "codec.context", "codec.grammar",
            "autobeat_tui.commands.generate", "autobeat_tui.commands.eval",
-           "autobeat_tui.commands.train"]
+           "autobeat_tui.commands.train",
+           "autobeat_tui.widgets.layout"]  # the grid the command line prints: no rich
 
 
 @pytest.mark.parametrize("module", RUNTIME)
