@@ -10,7 +10,8 @@ from textual.widget import Widget
 
 
 class ScrollingScreen(ModalScreen[None]):
-    """One scrolling page over the app; the grid's keys do not reach the lanes behind it."""
+    """One scrolling page over the app; its keys scroll it, and the cursor keys (and Tab)
+    do not move the grid behind it (the app's check_action)."""
 
     DEFAULT_CSS = """
     ScrollingScreen {
