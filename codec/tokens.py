@@ -24,6 +24,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import repeat
+from operator import add, mul
 
 from codec.errors import CodecError
 from codec.vocab import BOS, END, quantize_velocity
@@ -171,10 +173,6 @@ _VALUE = re.compile(r":(-?[0-9]+)")  # each event value (twice as fast as matchi
 _GROUP_TRACKS = {g.number: frozenset(g.tracks) for g in GROUPS}
 
 
-def _cell_number(step: int, track: int) -> int:
-    return step * 16 + track  # rises with (step, track)
-
-
 def _decode_canonical(text: str) -> Decoded | None:
     """The sequence if ``text`` is canonical and valid; None sends it to the token reader
     (which then either reads it the same or says precisely what is wrong)."""
@@ -185,7 +183,7 @@ def _decode_canonical(text: str) -> Decoded | None:
     group = int(group_text)
     numbers = list(map(int, _VALUE.findall(body)))
     steps, tracks = numbers[0::4], numbers[1::4]
-    cells = list(map(_cell_number, steps, tracks))
+    cells = list(map(add, map(mul, steps, repeat(16)), tracks))  # step * 16 + track
     if cells != sorted(set(cells)) or not _GROUP_TRACKS[group].issuperset(tracks):
         return None  # events out of (step, track) order, or a track outside the group
     try:  # Event checks each value's range

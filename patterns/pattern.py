@@ -14,7 +14,6 @@ from patterns.grid import GROUPS, MAX_OFFSET, MIN_OFFSET, STEPS, TRACKS
 
 _TRACK_COUNT = len(TRACKS)
 _CELL = attrgetter("step", "track")  # an event's cell: one event a cell
-_set = object.__setattr__  # a frozen value's fields, set once by its __init__
 TYPES = ("beat", "fill")
 LEVELS = ("low", "mid", "high")
 MIN_TEMPO = 20.0
@@ -55,14 +54,20 @@ class Event:
             _check_range("track", track, 1, len(TRACKS))
             _check_range("offset", offset, MIN_OFFSET, MAX_OFFSET)
             _check_range("velocity", velocity, 1, 127)
-        _set(self, "step", step)
-        _set(self, "track", track)
-        _set(self, "offset", offset)
-        _set(self, "velocity", velocity)
+        _set_step(self, step)
+        _set_track(self, track)
+        _set_offset(self, offset)
+        _set_velocity(self, velocity)
 
     @property
     def group(self) -> int:
         return TRACKS[self.track - 1].group
+
+
+# an Event's fields, each set once by its __init__ (the slots' own setters: the fastest way)
+_set_step, _set_track, _set_offset, _set_velocity = (
+    getattr(Event, name).__set__ for name in ("step", "track", "offset", "velocity")
+)
 
 
 @dataclass(frozen=True, slots=True)
