@@ -95,8 +95,10 @@ class AutoBeatApp(App):
     TITLE = "AutoBeat"
     AUTO_FOCUS = None  # the grid has the keys; ':' gives them to the command line
     BINDINGS = HOTKEYS
-    # Under MIN_ROWS the key bar and the ruler fold away (the grid stays whole); under
-    # MIN_ROWS - 2 rows or MIN_COLUMNS columns a notice says what size is needed.
+    # Under MIN_ROWS the key bar, the ruler, the console and a chain's line under the slots
+    # fold away (the grid stays whole; while playing, the status line shows the slot
+    # queued next); under MIN_ROWS - 2 rows or MIN_COLUMNS columns a notice says what
+    # size is needed.
     VERTICAL_BREAKPOINTS = [
         (0, "-too-short"), (MIN_ROWS - 2, "-fold"), (MIN_ROWS, "-short"), (30, "-tall")
     ]
@@ -104,7 +106,8 @@ class AutoBeatApp(App):
     CSS = """
     #lanes { height: auto; }
     .-tall Lane { margin-top: 1; }
-    .-fold KeyBar, .-fold Ruler { display: none; }
+    .-fold KeyBar, .-fold Ruler, .-fold #console { display: none; }
+    .-fold SlotStrip { height: 1; }
     #too-small {
         display: none; dock: top; width: 100%; height: 100%;
         content-align: center middle; text-align: center; background: $background;
@@ -176,6 +179,8 @@ class AutoBeatApp(App):
         self.call_after_refresh(self._after_first_frame)
 
     def _after_first_frame(self) -> None:
+        if self.first_frame_at is not None:
+            return  # once: Textual may run an after-refresh callback twice around a resize
         self.first_frame_at = time.monotonic()
         if self._start_engine:
             self._start_engine_worker()

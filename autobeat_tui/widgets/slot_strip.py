@@ -23,7 +23,8 @@ WIDE = 100  # from here the chain fits on the slots' line
 
 
 def slot_text(v: SlotView, width: int) -> Text:
-    """One line; under WIDE columns a playing chain gets a second line of its own."""
+    """One line; under WIDE columns a playing chain gets a second line of its own (which a
+    short screen folds away: the app's CSS holds the strip to one line there)."""
     letter = v.slot[0]
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"bank {letter} ", style="bold")

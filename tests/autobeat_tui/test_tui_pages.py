@@ -117,6 +117,7 @@ async def test_a_small_screen_folds_the_ruler_and_key_bar_or_says_the_size_it_ne
             strip = app.query_one("SlotStrip").region
             assert ride.bottom <= strip.y and strip.bottom <= size[1] - 2
             assert app.query_one("#command").region.bottom <= size[1]
+            assert app.screen.virtual_size.height <= size[1]  # nothing to scroll to
 
 
 async def test_project_errors_are_messages_and_a_bug_is_not_hidden_as_one(tmp_path):
@@ -148,3 +149,20 @@ def test_the_help_shows_every_usage_whole_not_as_markup():
     text = console.export_text()
     for usage in USAGE.values():
         assert usage in text  # "[as NAME]", "[temp=T]" and "[PORT|none]" included
+
+
+async def test_a_short_screen_holds_the_slot_strip_to_one_line(tmp_path):
+    from patterns.bank import Bank
+    from patterns.pattern import Event, Pattern
+
+    beat = Pattern().with_event(Event(0, 1))
+    app, _, _ = make_app(tmp_path, bank=Bank().with_slot("A01", beat).with_slot("A03", beat))
+    async with app.run_test(size=(60, 20)) as pilot:
+        await ready(pilot)
+        app.run_line("chain A01*2 A03")
+        await pilot.pause()
+        strip = app.query_one("SlotStrip")
+        assert strip.region.height == 1 and strip.region.bottom <= 18
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert strip.region.height == 2  # room again: the chain has its own line
