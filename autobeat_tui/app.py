@@ -19,27 +19,52 @@ from textual import events, work
 from textual.app import App, ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import RichLog
+from textual.notifications import SeverityLevel
+from textual.widgets import RichLog, Static
 
 from autobeat_tui.hotkeys import HOTKEYS
 from autobeat_tui.live import language as lang
 from autobeat_tui.live.completion import CompletionContext
 from autobeat_tui.live.session import GENERATING, GenRequest, Session
 from autobeat_tui.screens.help import HelpScreen
+from autobeat_tui.screens.messages import MessagesScreen
+from autobeat_tui.screens.scrolling import ScrollingScreen
 from autobeat_tui.widgets.command_line import CommandLine, MessageLine
 from autobeat_tui.widgets.key_bar import KeyBar
 from autobeat_tui.widgets.lane import Lane, LaneView
+from autobeat_tui.widgets.layout import grid_layout
 from autobeat_tui.widgets.ruler import Ruler
 from autobeat_tui.widgets.slot_strip import SlotStrip, SlotView
 from autobeat_tui.widgets.status_line import StatusLine, StatusView
+from codec.errors import CodecError
 from engine.messages import (
     CommandError as EngineCommandError,
 )
 from engine.messages import EngineState, PatternSwapped, PortError, SetPattern, SetSwing, SetTempo
+from patterns.bank import BankError
 from patterns.grid import GROUPS, STEPS, TRACKS
+from patterns.kit import KitError
+from patterns.pattern import PatternError
 
 POLL_HZ = 60
-ERRORS_TO_REPORT = (lang.CommandError, ValueError, OSError)
+# the smallest terminal the whole grid fits in: 12 tracks, 4 lane headers, the status
+# line, the slot strip, the message line, the command line, the ruler and the key bar
+MIN_COLUMNS = grid_layout(0).width  # 48: one column a step
+MIN_ROWS = len(TRACKS) + len(GROUPS) + 6  # 22; 20 with the ruler and key bar folded
+TOO_SMALL = (
+    f"AutoBeat needs a terminal of at least {MIN_COLUMNS} columns and {MIN_ROWS - 2} rows "
+    f"({MIN_COLUMNS}x{MIN_ROWS - 2}); 80x24 shows it all. Make the window bigger."
+)
+MAX_MESSAGES = 500  # kept for :messages
+TOAST_S = 8.0
+# the hotkeys that act on the grid: not while a page (help, messages) covers it
+GRID_ACTIONS = frozenset({
+    "cursor", "cursor_group", "toggle_hit", "clear_hit", "velocity", "mute_cursor",
+    "solo_cursor",
+})
+# The project's own errors: each is one line for the user. Anything else is a bug and
+# shows as one (a traceback), not as a message that hides it.
+ERRORS_TO_REPORT = (lang.CommandError, BankError, CodecError, PatternError, KitError)
 
 
 @dataclass
@@ -70,10 +95,24 @@ class AutoBeatApp(App):
     TITLE = "AutoBeat"
     AUTO_FOCUS = None  # the grid has the keys; ':' gives them to the command line
     BINDINGS = HOTKEYS
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
+    # Under MIN_ROWS the key bar, the ruler, the console and a chain's line under the slots
+    # fold away (the grid stays whole; while playing, the status line shows the slot
+    # queued next); under MIN_ROWS - 2 rows or MIN_COLUMNS columns a notice says what
+    # size is needed.
+    VERTICAL_BREAKPOINTS = [
+        (0, "-too-short"), (MIN_ROWS - 2, "-fold"), (MIN_ROWS, "-short"), (30, "-tall")
+    ]
+    HORIZONTAL_BREAKPOINTS = [(0, "-too-narrow"), (MIN_COLUMNS, "-wide-enough")]
     CSS = """
     #lanes { height: auto; }
     .-tall Lane { margin-top: 1; }
+    .-fold KeyBar, .-fold Ruler, .-fold #console { display: none; }
+    .-fold SlotStrip { height: 1; }
+    #too-small {
+        display: none; dock: top; width: 100%; height: 100%;
+        content-align: center middle; text-align: center; background: $background;
+    }
+    .-too-short #too-small, .-too-narrow #too-small { display: block; }
     #console {
         height: 1fr; min-height: 0; scrollbar-size: 0 0;
         background: $background; color: $text-muted;
@@ -113,10 +152,13 @@ class AutoBeatApp(App):
         self.output_error = False
         self.first_frame_at: float | None = None
         self._told_no_output = False
+        self.messages: list[str] = []  # every message, whole (:messages)
+        self._on_message_line = ""  # the console form of what the message line shows
 
     # --- layout ----------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        yield Static(TOO_SMALL, id="too-small")
         yield StatusLine()
         yield Ruler()
 
@@ -137,6 +179,8 @@ class AutoBeatApp(App):
         self.call_after_refresh(self._after_first_frame)
 
     def _after_first_frame(self) -> None:
+        if self.first_frame_at is not None:
+            return  # once: Textual may run an after-refresh callback twice around a resize
         self.first_frame_at = time.monotonic()
         if self._start_engine:
             self._start_engine_worker()
@@ -145,8 +189,7 @@ class AutoBeatApp(App):
         if self._load_model is not None:
             self._load_model_worker()
         for message in self._startup_errors:
-            self.notify(message, title="bank", severity="warning", timeout=6)
-            self.say(message)
+            self.report_error(message, title="bank", severity="warning")
 
     # --- the engine ---------------------------------------------------------------------
 
@@ -332,16 +375,14 @@ class AutoBeatApp(App):
         if isinstance(cmd, lang.Quit):
             self.exit()
             return None
+        if isinstance(cmd, lang.Messages):
+            self.push_screen(MessagesScreen(self.messages))
+            return None
         if isinstance(cmd, lang.Out) and cmd.name is None:
             names = self._safe(self._list_outputs)
             found = ", ".join(names) if names else "none found (no MIDI system or device)"
             return f"playing to {self.session.engine.output}; outputs: {found}"
-        try:
-            return self.session.run(cmd)
-        except Exception as exc:
-            if type(exc).__name__ in ("BankError", "BankLockedError", "CodecError"):
-                raise lang.CommandError(str(exc)) from None
-            raise
+        return self.session.run(cmd)  # BankError, CodecError: reported by run_line
 
     def on_command_line_run(self, message: CommandLine.Run) -> None:
         if not message.line:
@@ -422,6 +463,11 @@ class AutoBeatApp(App):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in GRID_ACTIONS and isinstance(self.screen, ScrollingScreen):
+            return False  # the page's own keys scroll it; the grid behind it stays put
+        return True
+
     def action_command_line(self) -> None:
         # at once, not scheduled: the keys typed right after ':' belong to the line
         self.set_focus(self.query_one(CommandLine))
@@ -473,16 +519,31 @@ class AutoBeatApp(App):
     # --- feedback -------------------------------------------------------------------------------
 
     def say(self, text: str, error: bool = False, echo: str = "") -> None:
+        """Show a message once: on the message line; the one it replaces moves up into
+        the console, so no line is on screen twice. Each is kept whole for :messages."""
+        line = echo + ("✗ " if error else "") + text
         self.query_one(MessageLine).say(text, error)
-        self._console(echo + ("✗ " if error else "") + text)
+        if self._on_message_line:
+            self._console(self._on_message_line)
+        self._on_message_line = line
+        self._log(line)
+
+    def _log(self, line: str) -> None:
+        self.messages.append(line)
+        del self.messages[:-MAX_MESSAGES]
 
     def _console(self, text: str) -> None:
         self.query_one("#console", RichLog).write(text)
 
-    def report_error(self, message: str) -> None:
-        """A problem outside the user's command (port, model, bank): a notification too."""
-        self.notify(message, title="AutoBeat", severity="error", timeout=8)
-        self.say(message, error=True)
+    def report_error(
+        self, message: str, title: str = "AutoBeat", severity: SeverityLevel = "error"
+    ) -> None:
+        """A problem outside the user's command (port, model, bank): a notification,
+        whole and wrapped; when it closes, the line settles in the console."""
+        line = ("✗ " if severity == "error" else "! ") + message
+        self.notify(message, title=title, severity=severity, timeout=TOAST_S)
+        self._log(line)
+        self.set_timer(TOAST_S, lambda: self._console(line))
 
     # --- drawing ---------------------------------------------------------------------------------
 
@@ -511,8 +572,10 @@ class AutoBeatApp(App):
         self.query_one(Ruler).playhead = playhead
         self.query_one(StatusLine).view = StatusView(
             bank=self.bank_label,
+            read_only=not s.bank_writable,
             slot=s.slot,
             tempo=state.tempo if s.clock_mode == "follow" else pattern.tempo,
+            own_tempo=pattern.own_tempo,
             swing=pattern.swing,
             playing=state.playing,
             clock=s.clock_mode,

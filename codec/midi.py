@@ -24,6 +24,7 @@ import mido
 
 from codec.errors import CodecError
 from patterns.grid import (
+    GATE_TICKS,
     MIN_OFFSET,
     STEPS,
     STEPS_PER_BAR,
@@ -37,7 +38,6 @@ from patterns.pattern import Event, GroupParams, Pattern
 
 DRUM_CHANNEL = 9  # channel 10, as mido counts
 EXPORT_TICKS_PER_BEAT = 1920  # a multiple of the grid's 384: offsets export exactly
-GATE_TICKS = TICKS_PER_STEP // 2  # note length on export and on the player: half a step
 
 # MIDI note -> track. General MIDI drum notes, the default for any file: the
 # default kit's 12 notes read back onto their own tracks.

@@ -14,6 +14,7 @@ import os
 
 from engine import messages as m
 from engine.process import EngineConfig, main
+from engine.report_queue import ReportQueue
 from patterns.kit import KitMap
 
 JOIN_S = 2.0
@@ -72,20 +73,13 @@ class Engine:
         """Every report waiting (non-blocking); EngineStates collapsed to the newest, last."""
         if self._conn is None:
             return []
-        reports = []
-        state = None
+        reports = ReportQueue()
         try:
             while self._conn.poll():
-                report = self._conn.recv()
-                if getattr(report, "can_replace", False):
-                    state = report
-                else:
-                    reports.append(report)
+                reports.put(self._conn.recv())
         except (EOFError, OSError):
             pass
-        if state is not None:
-            reports.append(state)
-        return reports
+        return reports.drain()
 
     def wait_for(self, kind: type, timeout: float = 5.0):
         """Block until a report of this type arrives (for scripts and tests), or None.

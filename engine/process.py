@@ -32,6 +32,7 @@ from engine.ports import (
     open_input,
     open_output,
 )
+from engine.report_queue import ReportQueue
 from patterns.kit import KitMap
 
 SPIN_S = 0.001  # spin this long before a due time instead of sleeping
@@ -100,8 +101,7 @@ class EngineLoop:
         self.last_state: m.EngineState | None = None
         self.next_report = 0.0
         self.next_port_check = 0.0
-        self._outbox: collections.deque = collections.deque()
-        self._state_out = None
+        self._outbox = ReportQueue()
         self._out_watch: PortWatch | None = None
         self._in_watch: PortWatch | None = None
 
@@ -113,14 +113,11 @@ class EngineLoop:
         An owner that stops reading loses nothing but stale states: the newest
         EngineState replaces the one waiting, other reports wait in order.
         """
-        if getattr(message, "can_replace", False):
-            self._state_out = message
-        else:
-            self._outbox.append(message)
+        self._outbox.put(message)
 
     def flush_reports(self) -> None:
         conn = self.conn
-        while self._outbox or self._state_out is not None:
+        while self._outbox:
             try:
                 _, writable, _ = select.select([], [conn.fileno()], [], 0)
             except (OSError, ValueError):
@@ -128,10 +125,7 @@ class EngineLoop:
                 return
             if not writable:
                 return
-            if self._outbox:
-                message = self._outbox.popleft()
-            else:
-                message, self._state_out = self._state_out, None
+            message = self._outbox.pop()
             try:
                 conn.send(message)
             except (BrokenPipeError, OSError):
@@ -234,46 +228,47 @@ class EngineLoop:
         p = self.player
         now = self.clock()
         try:
-            if isinstance(cmd, m.SetPattern):
-                p.set_pattern(cmd.pattern, cmd.at)
-            elif isinstance(cmd, m.SwapGroup):
-                p.swap_group(cmd.group, cmd.events, cmd.at)
-            elif isinstance(cmd, m.Transport):
-                p.transport(cmd.action, now)
-            elif isinstance(cmd, m.SetTempo):
-                p.set_tempo(cmd.bpm, now)
-            elif isinstance(cmd, m.SetSwing):
-                p.set_swing(cmd.percent)
-            elif isinstance(cmd, m.SetMute):
-                p.set_mute(cmd.track, cmd.muted)
-            elif isinstance(cmd, m.SetSolo):
-                p.set_solo(cmd.track, cmd.soloed)
-            elif isinstance(cmd, m.SetClock):
-                p.send_clock = cmd.send_clock
-                if cmd.mode == "external":
-                    self.clock_in = cmd.clock_in
+            match cmd:
+                case m.SetPattern(pattern=pattern, at=at):
+                    p.set_pattern(pattern, at)
+                case m.SwapGroup(group=group, events=events, at=at):
+                    p.swap_group(group, events, at)
+                case m.Transport(action=action):
+                    p.transport(action, now)
+                case m.SetTempo(bpm=bpm):
+                    p.set_tempo(bpm, now)
+                case m.SetSwing(percent=percent):
+                    p.set_swing(percent)
+                case m.SetMute(track=track, muted=muted):
+                    p.set_mute(track, muted)
+                case m.SetSolo(track=track, soloed=soloed):
+                    p.set_solo(track, soloed)
+                case m.SetClock(mode="external", clock_in=clock_in, send_clock=send_clock):
+                    p.send_clock = send_clock
+                    self.clock_in = clock_in
                     p.set_mode("external", now)
                     self.open_in()
-                else:
-                    p.set_mode(cmd.mode, now)
+                case m.SetClock(mode=mode, send_clock=send_clock):
+                    p.send_clock = send_clock
+                    p.set_mode(mode, now)
                     self.close_in()
-            elif isinstance(cmd, m.SetOutput):
-                p.all_notes_off()
-                self.out_name = cmd.name
-                p.latency = cmd.latency_ms / 1000.0
-                self.open_out()
-            elif isinstance(cmd, m.SetKit):
-                p.set_kit(cmd.kit, now)
-            elif isinstance(cmd, m.RequestTiming):  # the asker waits for it: send at once
-                self.flush_reports()
-                try:
-                    self.conn.send(self.timing_report())
-                except (BrokenPipeError, OSError):
+                case m.SetOutput(name=name, latency_ms=latency_ms):
+                    p.all_notes_off()
+                    self.out_name = name
+                    p.latency = latency_ms / 1000.0
+                    self.open_out()
+                case m.SetKit(kit=kit):
+                    p.set_kit(kit, now)
+                case m.RequestTiming():  # the asker waits for it: send at once
+                    self.flush_reports()
+                    try:
+                        self.conn.send(self.timing_report())
+                    except (BrokenPipeError, OSError):
+                        self.running = False
+                case m.Shutdown():
                     self.running = False
-            elif isinstance(cmd, m.Shutdown):
-                self.running = False
-            else:
-                self.report(m.CommandError(f"unknown command {type(cmd).__name__}"))
+                case _:
+                    self.report(m.CommandError(f"unknown command {type(cmd).__name__}"))
         except (ValueError, TypeError) as exc:
             self.report(m.CommandError(str(exc)))
 

@@ -12,8 +12,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
-from codec.midi import GATE_TICKS
-from patterns.grid import STEPS, TICKS_PER_STEP, swing_ticks
+from patterns.grid import GATE_TICKS, STEPS, TICKS_PER_STEP, swing_ticks
 from patterns.kit import KitMap
 from patterns.pattern import Pattern
 

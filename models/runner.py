@@ -49,17 +49,13 @@ from codec.grammar import (
 from codec.levels import GroupLevel, LevelTable, group_level
 from codec.vocab import Vocabulary
 from models.ggufmeta import GGUFFormatError, check_complete, read_header
+from models.limits import DEFAULT_TEMPERATURE, MAX_SEED, MAX_TEMPERATURE, MIN_TEMPERATURE
 from models.llama import LlamaError, LlamaSession
 from patterns.grid import GROUPS, STEPS, STEPS_PER_BEAT, TICKS_PER_STEP
 from patterns.pattern import Event, GroupParams, Pattern, PatternError
 
 DEFAULT_MODEL_PATH = Path(__file__).with_name("autobeat.gguf")
-MAX_SEED = 2**32 - 1
-MIN_TEMPERATURE, MAX_TEMPERATURE = 0.05, 3.0
-# what a user gets unless they ask (placement: which step, which drum): at 0.9 new beats
-# come closest to real ones on `autobeat eval --groove` (steady hats, crashes, the
-# backbeat); see models/README.md
-DEFAULT_TEMPERATURE = 0.9
+# the ranges of seed and temperature live in models/limits.py (the app reads them too)
 # offsets and velocities sample at this temperature (or the asked one, if higher): at
 # the placement's temperature the timing and the dynamics come out tighter and louder
 # than a drummer's, the hats' timing above all

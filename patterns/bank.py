@@ -30,8 +30,11 @@ from patterns.bank_model import (
     BankLockedError,
     Chain,
     LoadResult,
+    chain_entry,
+    chain_text,
     check_chain_name,
     check_slot,
+    looks_like_chain_entry,
 )
 from patterns.bank_write import bak_path, write_atomic
 from patterns.grid import STEPS_PER_BEAT
@@ -52,7 +55,10 @@ __all__ = [
     "Chain",
     "LoadResult",
     "bak_path",
+    "chain_entry",
+    "chain_text",
     "check_chain_name",
+    "looks_like_chain_entry",
     "check_slot",
     "default_bank_path",
     "held_lock",

@@ -6,11 +6,13 @@ Layout (format version 1)::
       "format": "autobeat-bank",
       "version": 1,
       "name": "live set",
+      "tempo": 96.0,
       "slots": {
         "A01": {
           "name": "Funk 1",
           "tempo": 96.0,
           "swing": 54.0,
+          "own_tempo": true,
           "groups": [
             {"seed": 1234, "model": "autobeat.gguf", "auto": ["density"],
               "tokens": "genre:funk type:beat density:high intensity:mid group:1
@@ -28,6 +30,11 @@ Layout (format version 1)::
       }
     }
 
+The bank's "tempo" is the global tempo every slot plays at, unless the slot has
+"own_tempo": true (then it plays at its own "tempo"; the key is written only then).
+A file from before the global tempo has no bank "tempo" and no "own_tempo" and loads
+as before; its slots follow the global tempo from then on, their own tempos kept.
+
 Each group is one line in the file (wrapped above), so a change to one group
 is a one-line diff. ``auto`` (optional) names the levels drawn anew at each
 generation (the header then holds the last drawn level). Only filled slots are
@@ -44,15 +51,13 @@ so the next save writes it back untouched.
 
 from __future__ import annotations
 
-import gc
 import json
 import math
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from codec.errors import CodecError
-from codec.tokens import Decoded, decode, header_tokens
+from codec.tokens import decode, header_tokens
 from patterns.bank_model import (
     SLOT_INDEX,
     Bank,
@@ -61,19 +66,13 @@ from patterns.bank_model import (
     LoadResult,
     check_slot,
 )
-from patterns.grid import GROUPS, MAX_OFFSET, MIN_OFFSET, STEPS, TRACKS
+from patterns.grid import GROUPS, TRACKS
 from patterns.pattern import Event, GroupParams, Pattern, PatternError
 
 FORMAT = "autobeat-bank"
 FORMAT_VERSION = 1
 
 _TRACK_GROUP = {t.number: t.group for t in TRACKS}
-_FAST_GROUP = re.compile(
-    r"genre:([^\s:]+) type:(beat|fill) density:(low|mid|high) intensity:(low|mid|high) "
-    r"group:([1-4])((?: step:(?:0|[1-9][0-9]?) track:(?:[1-9]|1[0-2]) "
-    r"offset:(?:0|-?[1-9][0-9]?) velocity:(?:[1-9][0-9]{0,2}))*) end"
-)
-_FAST_EVENT = re.compile(r" step:(\d+) track:(\d+) offset:(-?\d+) velocity:(\d+)")
 
 
 _Quote = Callable[[Any], str]
@@ -114,7 +113,8 @@ def _slot_text(name: str, pattern: Pattern, q: _Quote) -> str:
         f'      "name": {q(pattern.name)},\n'
         f'      "tempo": {q(float(pattern.tempo))},\n'
         f'      "swing": {q(float(pattern.swing))},\n'
-        f'      "groups": [\n        {groups}\n      ]\n'
+        + ('      "own_tempo": true,\n' if pattern.own_tempo else "")
+        + f'      "groups": [\n        {groups}\n      ]\n'
         f"    }}"
     )
 
@@ -137,23 +137,17 @@ def dumps(bank: Bank, ensure_ascii: bool = False) -> str:
     def q(value: Any) -> str:
         return json.dumps(value, ensure_ascii=ensure_ascii)
 
-    enabled = gc.isenabled()
-    gc.disable()  # many small strings: collection passes would cost more than the work
-    try:
-        slots = [(_order(name), _slot_text(name, p, q)) for name, p in bank.slots.items()]
-        slots += [
-            (_order(name), f"    {q(name)}: {_raw_text(raw, '    ', ensure_ascii)}")
-            for name, raw in bank.unread_slots.items()
-        ]
-        slots.sort(key=lambda item: item[0])
-        chains = [_chain_text(chain, q) for chain in bank.chains.values()]
-        chains += [
-            f"    {q(name)}: {_raw_text(raw, '    ', ensure_ascii)}"
-            for name, raw in bank.unread_chains.items()
-        ]
-    finally:
-        if enabled:
-            gc.enable()
+    slots = [(_order(name), _slot_text(name, p, q)) for name, p in bank.slots.items()]
+    slots += [
+        (_order(name), f"    {q(name)}: {_raw_text(raw, '    ', ensure_ascii)}")
+        for name, raw in bank.unread_slots.items()
+    ]
+    slots.sort(key=lambda item: item[0])
+    chains = [_chain_text(chain, q) for chain in bank.chains.values()]
+    chains += [
+        f"    {q(name)}: {_raw_text(raw, '    ', ensure_ascii)}"
+        for name, raw in bank.unread_chains.items()
+    ]
     slots_text = "{\n" + ",\n".join(text for _, text in slots) + "\n  }" if slots else "{}"
     chains_text = "{\n" + ",\n".join(chains) + "\n  }" if chains else "{}"
     return (
@@ -161,7 +155,8 @@ def dumps(bank: Bank, ensure_ascii: bool = False) -> str:
         f'  "format": "{FORMAT}",\n'
         f'  "version": {FORMAT_VERSION},\n'
         f'  "name": {q(bank.name)},\n'
-        f'  "slots": {slots_text},\n'
+        + (f'  "tempo": {q(bank.tempo)},\n' if bank.tempo is not None else "")
+        + f'  "slots": {slots_text},\n'
         f'  "chains": {chains_text}\n'
         "}\n"
     )
@@ -193,59 +188,6 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-_EVENT_SETTERS = tuple(
-    getattr(Event, name).__set__ for name in ("step", "track", "offset", "velocity")
-)
-
-
-def _fast_decode(text: str) -> Decoded | None:
-    """The common case of ``codec.tokens.decode(text, strict=True)``, several times faster.
-
-    Accepts only well-formed text in the exact form this module writes, checking the
-    same ranges and order as decode and Event; returns None for anything else, and
-    the caller asks ``decode`` (the authority, with its precise messages) instead.
-    Events are made without Event's own checks (2 us each, the bulk of loading a
-    full bank), as this function has made the same checks already.
-    """
-    m = _FAST_GROUP.fullmatch(text)
-    if m is None:
-        return None
-    genre, kind, density, intensity, group_text, body = m.groups()
-    group = int(group_text)
-    tracks = GROUPS[group - 1].tracks
-    events: list[Event] = []
-    append = events.append
-    new = object.__new__
-    set_step, set_track, set_offset, set_velocity = _EVENT_SETTERS
-    last = (-1, 0)
-    for step_text, track_text, offset_text, velocity_text in _FAST_EVENT.findall(body):
-        step = int(step_text)
-        track = int(track_text)
-        offset = int(offset_text)
-        velocity = int(velocity_text)
-        key = (step, track)
-        if (
-            key <= last
-            or step >= STEPS
-            or track not in tracks
-            or not MIN_OFFSET <= offset <= MAX_OFFSET
-            or not 1 <= velocity <= 127
-        ):
-            return None
-        event = new(Event)
-        set_step(event, step)
-        set_track(event, track)
-        set_offset(event, offset)
-        set_velocity(event, velocity)
-        append(event)
-        last = key
-    try:
-        params = GroupParams(genre=genre, type=kind, density=density, intensity=intensity)
-    except PatternError:
-        return None
-    return Decoded(group, params, tuple(events))
-
-
 def _number(raw: dict, key: str, default: float) -> float:
     value = raw.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -275,14 +217,10 @@ def _group(raw: Any, number: int) -> tuple[GroupParams, tuple[Event, ...]]:
     auto = raw.get("auto", [])
     if not isinstance(auto, list) or not all(isinstance(a, str) for a in auto):
         raise _Unreadable(f"{where}: auto: must be a list of density, intensity, got {auto!r:.40}")
-    decoded = _fast_decode(tokens)
-    if decoded is None:
-        try:
-            decoded = decode(tokens, strict=True)
-        except CodecError as exc:
-            raise _Unreadable(f"{where}: tokens: {exc}") from None
-        except (PatternError, ValueError, TypeError) as exc:  # defensive: decode's inputs
-            raise _Unreadable(f"{where}: tokens: {exc}") from None
+    try:
+        decoded = decode(tokens, strict=True)  # the codec's grammar, the one there is
+    except CodecError as exc:
+        raise _Unreadable(f"{where}: tokens: {exc}") from None
     if decoded.group != number:
         raise _Unreadable(f"{where}: tokens: say group:{decoded.group}, expected group:{number}")
     p = decoded.params
@@ -303,6 +241,9 @@ def slot_from_json(raw: Any) -> Pattern:
         raise _Unreadable(f"name: must be a string, got {name!r:.40}")
     tempo = _number(raw, "tempo", 120.0)
     swing = _number(raw, "swing", 50.0)
+    own_tempo = raw.get("own_tempo", False)
+    if not isinstance(own_tempo, bool):
+        raise _Unreadable(f"own_tempo: must be true or false, got {own_tempo!r:.40}")
     groups = raw.get("groups")
     if not isinstance(groups, list) or len(groups) != len(GROUPS):
         got = f"{len(groups)} entries" if isinstance(groups, list) else repr(groups)[:40]
@@ -314,7 +255,9 @@ def slot_from_json(raw: Any) -> Pattern:
         params.append(p)
         events.extend(e)
     try:
-        return Pattern(tuple(events), tuple(params), tempo=tempo, swing=swing, name=name)
+        return Pattern(
+            tuple(events), tuple(params), tempo=tempo, swing=swing, name=name, own_tempo=own_tempo
+        )
     except PatternError as exc:
         raise _Unreadable(str(exc)) from None
 
@@ -378,16 +321,6 @@ def loads(data: bytes | str, source: str = "<bank>") -> LoadResult:
     """A bank from its file contents; bad slots and chains are skipped with a warning."""
     if isinstance(data, str):
         data = data.encode("utf-8")
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _loads(data, source)
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _loads(data: bytes, source: str) -> LoadResult:
     top = _parse_json(data, source)
     name = top.get("name", "")
     if not isinstance(name, str):
@@ -403,6 +336,13 @@ def _loads(data: bytes, source: str) -> LoadResult:
             f"{source}: chains: must be an object of name: list, got {raw_chains!r:.40}"
         )
     warnings: list[str] = []
+    tempo = top.get("tempo")  # absent in files from before the global tempo
+    if tempo is not None:
+        try:
+            tempo = Bank(tempo=_number(top, "tempo", 120.0)).tempo
+        except (_Unreadable, BankError) as exc:
+            warnings.append(f"{source}: tempo skipped (each slot plays at its own): {exc}")
+            tempo = None
     slots: dict[str, Pattern] = {}
     unread: dict[str, Any] = {}
     for key, raw in raw_slots.items():
@@ -430,7 +370,9 @@ def _loads(data: bytes, source: str) -> LoadResult:
         except _Unreadable as exc:
             warnings.append(f"{source}: chain {key!r:.40} skipped: {exc}")
             unread_chains[key] = raw
-    bank = Bank(slots, chains, name, unread_slots=unread, unread_chains=unread_chains)
+    bank = Bank(
+        slots, chains, name, unread_slots=unread, unread_chains=unread_chains, tempo=tempo
+    )
     return LoadResult(bank, tuple(warnings))
 
 

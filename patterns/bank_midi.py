@@ -33,7 +33,7 @@ def slot_patterns(bank: Bank, slots: Sequence[str]) -> list[Pattern]:
         pattern = bank.slots.get(name)
         if pattern is None:
             raise BankError(f"slot {name} is empty: nothing to export")
-        patterns.append(pattern)
+        patterns.append(bank.playing(pattern))
     return patterns
 
 
@@ -71,7 +71,8 @@ def export_chain(
 def export_all(bank: Bank, path: str | os.PathLike[str], kit: KitMap | None = None) -> Path:
     if not bank.slots:
         raise BankError("the bank has no filled slots: nothing to export")
-    return export_patterns(path, list(bank.slots.values()), kit, name=bank.name or "AutoBeat")
+    patterns = [bank.playing(p) for p in bank.slots.values()]
+    return export_patterns(path, patterns, kit, name=bank.name or "AutoBeat")
 
 
 @dataclass(frozen=True)

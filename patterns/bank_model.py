@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from patterns.pattern import Pattern
+from patterns.pattern import MAX_TEMPO, MIN_TEMPO, Pattern
 
 BANK_LETTERS = "ABCDEFGH"
 SLOTS_PER_BANK = 16
@@ -60,6 +60,31 @@ def check_chain_name(name: str) -> str:
             f"chain name must be 1..{MAX_CHAIN_NAME} printable characters, got {name!r}"
         )
     return name
+
+
+# One chain entry: a slot and how many times it plays, written A01*4. A01x4 (no shell
+# quoting needed) and A01:4 are read too, so a chain pasted from anywhere works.
+_ENTRY_RE = re.compile(r"([A-Ha-h][0-9]{1,2})(?:[xX*:]([0-9]+))?")
+
+
+def chain_entry(text: str) -> tuple[str, int]:
+    """(slot, repeats) from "A01", "A01*4", "a1x4"; BankError naming the form otherwise."""
+    m = _ENTRY_RE.fullmatch(text.strip())
+    if m is None:
+        raise BankError(f"a chain entry must be SLOT or SLOT*N (A01, A01*4), got {text!r}")
+    repeats = int(m.group(2) or 1)
+    if not 1 <= repeats <= MAX_REPEATS:
+        raise BankError(f"repeats must be in 1..{MAX_REPEATS}, got {repeats} in {text!r}")
+    return check_slot(m.group(1)), repeats
+
+
+def chain_text(entries: Iterable[tuple[str, int]]) -> str:
+    """Entries as typed: "A01*4 A02" (one syntax everywhere)."""
+    return " ".join(slot if repeats == 1 else f"{slot}*{repeats}" for slot, repeats in entries)
+
+
+def looks_like_chain_entry(text: str) -> bool:
+    return _ENTRY_RE.fullmatch(text.strip()) is not None
 
 
 @dataclass(frozen=True)
@@ -149,6 +174,9 @@ class Bank:
     name: str = ""
     unread_slots: Mapping[str, Any] = field(default_factory=dict)
     unread_chains: Mapping[str, Any] = field(default_factory=dict)
+    # the tempo every slot plays at unless it keeps its own (Pattern.own_tempo); None in
+    # a file from before the global tempo, where the app starts at the first slot's
+    tempo: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "slots", _slot_map(self.slots, "pattern"))
@@ -171,6 +199,14 @@ class Bank:
                 raise BankError(f"chain {name!r} is both read and unread")
         if not isinstance(self.name, str):
             raise BankError(f"bank name must be a string, got {self.name!r}")
+        if self.tempo is not None:
+            if isinstance(self.tempo, bool) or not isinstance(self.tempo, int | float) or not (
+                MIN_TEMPO <= self.tempo <= MAX_TEMPO
+            ):
+                raise BankError(
+                    f"bank tempo must be in {MIN_TEMPO:g}..{MAX_TEMPO:g} BPM, got {self.tempo!r}"
+                )
+            object.__setattr__(self, "tempo", float(self.tempo))
 
     # --- reading -------------------------------------------------------------------
 
@@ -207,11 +243,12 @@ class Bank:
         result: list[tuple[str, Pattern]] = []
         for slot in self.chain(name).slots():
             pattern = self.slots.get(slot)
+            pattern = self.playing(pattern) if pattern is not None else None
             if pattern is None:
                 if empty is not None:
                     pattern = empty
                 else:
-                    tempo = result[-1][1].tempo if result else 120.0
+                    tempo = result[-1][1].tempo if result else (self.tempo or 120.0)
                     pattern = Pattern(tempo=tempo)
             result.append((slot, pattern))
         return result
@@ -232,9 +269,24 @@ class Bank:
             "name": self.name,
             "unread_slots": self.unread_slots,
             "unread_chains": self.unread_chains,
+            "tempo": self.tempo,
         }
         values.update(changes)
         return Bank(**values)
+
+    def with_tempo(self, tempo: float | None) -> Bank:
+        """The global tempo: every slot without its own plays at it."""
+        return self._replace(tempo=tempo)
+
+    def tempo_of(self, slot: str) -> float:
+        """The tempo a slot plays at: its own, or the bank's."""
+        return self.playing(self[slot]).tempo
+
+    def playing(self, pattern: Pattern) -> Pattern:
+        """A pattern of this bank as it plays: at the bank's tempo unless it keeps its own."""
+        if pattern.own_tempo or self.tempo is None or pattern.tempo == self.tempo:
+            return pattern
+        return pattern.with_tempo(self.tempo)
 
     def with_slot(self, slot: str, pattern: Pattern) -> Bank:
         name = check_slot(slot)

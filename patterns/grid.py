@@ -19,6 +19,7 @@ TICKS_PER_STEP = 96
 TICKS_PER_BEAT = TICKS_PER_STEP * STEPS_PER_BEAT  # 384
 MIN_OFFSET = -TICKS_PER_STEP // 2  # -48
 MAX_OFFSET = TICKS_PER_STEP // 2 - 1  # 47
+GATE_TICKS = TICKS_PER_STEP // 2  # note length on export and on the player: half a step
 
 
 @dataclass(frozen=True, slots=True)

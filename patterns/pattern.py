@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
 
 from patterns.grid import GROUPS, MAX_OFFSET, MIN_OFFSET, STEPS, TRACKS
 
+_TRACK_COUNT = len(TRACKS)
+_CELL = attrgetter("step", "track")  # an event's cell: one event a cell
 TYPES = ("beat", "fill")
 LEVELS = ("low", "mid", "high")
 AUTO = "auto"  # a level the model draws (codec.levels) instead of one the user pinned
@@ -33,7 +36,7 @@ def _check_range(name: str, value: int, low: int, high: int) -> None:
         raise PatternError(f"{name} must be in {low}..{high}, got {value}")
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(frozen=True, slots=True, order=True, init=False)
 class Event:
     """One hit: a step, a track, a micro-timing offset and a velocity."""
 
@@ -42,15 +45,32 @@ class Event:
     offset: int = 0  # ticks of 1/96 step from the step: -48..47 (negative: early)
     velocity: int = 100  # 1..127
 
-    def __post_init__(self) -> None:
-        _check_range("step", self.step, 0, STEPS - 1)
-        _check_range("track", self.track, 1, len(TRACKS))
-        _check_range("offset", self.offset, MIN_OFFSET, MAX_OFFSET)
-        _check_range("velocity", self.velocity, 1, 127)
+    def __init__(self, step: int, track: int, offset: int = 0, velocity: int = 100) -> None:
+        # Checked before it exists, the common case in one test: a bank loads tens of
+        # thousands of events, and the generated __init__ + __post_init__ cost 60 % more.
+        if not (
+            type(step) is int and type(track) is int and type(offset) is int
+            and type(velocity) is int and 0 <= step < STEPS and 1 <= track <= _TRACK_COUNT
+            and MIN_OFFSET <= offset <= MAX_OFFSET and 1 <= velocity <= 127
+        ):  # fmt: skip
+            _check_range("step", step, 0, STEPS - 1)
+            _check_range("track", track, 1, len(TRACKS))
+            _check_range("offset", offset, MIN_OFFSET, MAX_OFFSET)
+            _check_range("velocity", velocity, 1, 127)
+        _set_step(self, step)
+        _set_track(self, track)
+        _set_offset(self, offset)
+        _set_velocity(self, velocity)
 
     @property
     def group(self) -> int:
         return TRACKS[self.track - 1].group
+
+
+# an Event's fields, each set once by its __init__ (the slots' own setters: the fastest way)
+_set_step, _set_track, _set_offset, _set_velocity = (
+    getattr(Event, name).__set__ for name in ("step", "track", "offset", "velocity")
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,12 +133,14 @@ class Pattern:
     tempo: float = 120.0  # BPM, 20..300
     swing: float = 50.0  # percent, 50 (straight) .. 75
     name: str = ""
+    own_tempo: bool = False  # plays at its own tempo; False: at the bank's (global) tempo
 
     def __post_init__(self) -> None:
-        events = tuple(sorted(self.events, key=lambda e: (e.step, e.track)))
-        for a, b in zip(events, events[1:], strict=False):
-            if (a.step, a.track) == (b.step, b.track):
-                raise PatternError(f"two events on step {a.step} of track {a.track}")
+        events = tuple(sorted(self.events, key=_CELL))
+        if len(set(map(_CELL, events))) != len(events):
+            for a, b in zip(events, events[1:], strict=False):
+                if _CELL(a) == _CELL(b):
+                    raise PatternError(f"two events on step {a.step} of track {a.track}")
         object.__setattr__(self, "events", events)
         params = tuple(self.params)
         if len(params) != len(GROUPS):
@@ -130,6 +152,8 @@ class Pattern:
             )
         if not MIN_SWING <= float(self.swing) <= MAX_SWING:
             raise PatternError(f"swing must be in {MIN_SWING:g}..{MAX_SWING:g} %, got {self.swing}")
+        if not isinstance(self.own_tempo, bool):
+            raise PatternError(f"own_tempo must be true or false, got {self.own_tempo!r}")
 
     # --- reading -----------------------------------------------------------------
 
@@ -206,3 +230,6 @@ class Pattern:
 
     def with_name(self, name: str) -> Pattern:
         return replace(self, name=name)
+
+    def with_own_tempo(self, own: bool) -> Pattern:
+        return replace(self, own_tempo=own)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
-from autobeat_tui.commands._options import load_kit
+from autobeat_tui.commands._options import load_kit, load_model, model_threads
 
 NAME = "app"
 HELP = "open the terminal app (the default when no command is given)"
@@ -29,6 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--model", metavar="FILE", help="the GGUF beat model (default: the shipped one)"
     )
     parser.add_argument("--kit", metavar="FILE", help="a kit map (TOML); default General MIDI")
+    parser.add_argument(
+        "--list-genres", action="store_true", help="list the model's genres and exit"
+    )
 
 
 def open_session_bank(path: str | None):
@@ -47,16 +49,6 @@ def open_session_bank(path: str | None):
         return bank, bank_path, False, None, [f"{exc}; opened read-only", *warnings]
     except BankError as exc:
         return Bank(), bank_path, False, None, [f"{exc}; saving is off"]
-
-
-def model_threads(cpus: int | None = None) -> int:
-    """llama.cpp threads for the app: one core stays free for the screen and the engine.
-
-    On a busy 2-core machine two spinning compute threads made one group take
-    seconds instead of 30 ms; one thread leaves the other core to the UI.
-    """
-    cpus = cpus or os.cpu_count() or 2
-    return max(1, min(4, cpus - 1))
 
 
 def build_app(args: argparse.Namespace):
@@ -107,7 +99,19 @@ def build_app(args: argparse.Namespace):
     return app, engine, lock
 
 
+def list_genres(model_path: str | None) -> int:
+    """`autobeat --list-genres` (as `autobeat generate --list-genres`)."""
+    model = load_model(model_path)
+    try:
+        print("\n".join(model.genres))
+    finally:
+        model.close()
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.list_genres:
+        return list_genres(args.model)
     app, engine, lock = build_app(args)
     try:
         # Started before the app takes over the terminal: a spawned process wants the

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -19,8 +19,6 @@ from autobeat_tui.commands._options import load_kit
 NAME = "bank"
 HELP = "list, show, copy, clear, chain, export (MIDI) and import (MIDI) pattern bank slots"
 
-_ENTRY_RE = re.compile(r"([A-Za-z][0-9]{1,2})(?:[x*:]([0-9]+))?")
-_SHADES = " .:-=+*#%@"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,14 +48,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
         "chain",
         parents=[common],
-        help="show, set or delete a chain: `chain song A01x4 A02 B01x2`",
+        help="show, set or delete a chain: `chain song A01x4 A02 B01x2` (A01*4 too)",
     )
     p.add_argument("name", metavar="NAME", nargs="?", help="the chain (none: list all chains)")
     p.add_argument(
         "entries",
         metavar="SLOTxN",
         nargs="*",
-        help="slots in play order, each with an optional repeat count (A01x4)",
+        help="slots in play order, each with an optional repeat count: A01x4 or 'A01*4'",
     )
     p.add_argument("--delete", action="store_true", help="delete the chain")
 
@@ -182,6 +180,7 @@ def _summary(pattern) -> dict:
     return {
         "name": pattern.name,
         "tempo": pattern.tempo,
+        "own_tempo": pattern.own_tempo,
         "swing": pattern.swing,
         "events": len(pattern.events),
         "groups": {
@@ -209,6 +208,7 @@ def _ls(args: argparse.Namespace) -> int:
                 {
                     "bank": str(_path(args)),
                     "name": bank.name,
+                    "tempo": bank.tempo,
                     "slots": {slot: _summary(p) for slot, p in bank.slots.items()},
                     "unread_slots": list(bank.unread_slots),
                     "chains": {n: [list(e) for e in c.entries] for n, c in bank.chains.items()},
@@ -217,13 +217,16 @@ def _ls(args: argparse.Namespace) -> int:
         )
         return 0
     print(f"{_path(args)}: {len(bank.slots)} of 128 slots filled, {len(bank.chains)} chains")
+    if bank.tempo is not None:
+        print(f"tempo {bank.tempo:g} BPM for every slot (bpm marked * is a slot's own)")
     if bank.slots:
         heads = " ".join(f"{g.name:>7}" for g in GROUPS)
         print(f"slot  {'name':<20} {'bpm':>6} {'swing':>5} {'genre':<8} {heads}")
     for slot, p in bank.slots.items():
         counts = " ".join(f"{len(p.group_events(g.number)):>7}" for g in GROUPS)
+        bpm = f"{bank.tempo_of(slot):g}" + ("*" if p.own_tempo and bank.tempo is not None else "")
         print(
-            f"{slot}   {p.name[:20]:<20} {p.tempo:>6g} {p.swing:>5g} "
+            f"{slot}   {p.name[:20]:<20} {bpm:>6} {p.swing:>5g} "
             f"{p.params[0].genre[:8]:<8} {counts}"
         )
     for slot in bank.unread_slots:
@@ -234,12 +237,15 @@ def _ls(args: argparse.Namespace) -> int:
 
 
 def _chain_text(chain) -> str:
-    return " ".join(s if r == 1 else f"{s}x{r}" for s, r in chain.entries) or "(empty)"
+    from patterns.bank import chain_text
+
+    return chain_text(chain.entries) or "(empty)"
 
 
 def _show(args: argparse.Namespace) -> int:
+    from autobeat_tui.widgets.layout import grid_lines
     from codec.tokens import header_tokens
-    from patterns.grid import GROUPS, STEPS, TRACKS
+    from patterns.grid import GROUPS
 
     slot = _slot(args.slot)
     bank = _read(args)
@@ -267,14 +273,7 @@ def _show(args: argparse.Namespace) -> int:
             f"  {g.number} {g.name:<8} genre:{p.genre} type:{p.type} density:{p.level('density')} "
             f"intensity:{p.level('intensity')}  ({made})"
         )
-    ruler = "".join(str(1 + s // 4 % 4) if s % 4 == 0 else "." for s in range(STEPS))
-    print(f"  {'':<11}{ruler[:16]} {ruler[16:]}")
-    for track in TRACKS:
-        row = [" "] * STEPS
-        for e in pattern.track_events(track.number):
-            row[e.step] = _SHADES[min(9, 1 + e.velocity * 9 // 128)]
-        cells = "".join(row).replace(" ", "·")
-        print(f"  {track.label:<11}{cells[:16]} {cells[16:]}")
+    print("\n".join(grid_lines(pattern, shutil.get_terminal_size().columns)))
     return 0
 
 
@@ -323,18 +322,12 @@ def _rename(args: argparse.Namespace) -> int:
 
 
 def _parse_entries(texts: list[str]) -> tuple[tuple[str, int], ...]:
-    from patterns.bank import MAX_REPEATS
+    from patterns.bank import BankError, chain_entry
 
-    entries = []
-    for text in texts:
-        m = _ENTRY_RE.fullmatch(text.strip())
-        if m is None:
-            raise _user(f"chain entry must be SLOT or SLOTxN (A01, A01x4), got {text!r}")
-        repeats = int(m.group(2) or 1)
-        if not 1 <= repeats <= MAX_REPEATS:
-            raise _user(f"repeats must be in 1..{MAX_REPEATS}, got {repeats} in {text!r}")
-        entries.append((_slot(m.group(1)), repeats))
-    return tuple(entries)
+    try:
+        return tuple(chain_entry(text) for text in texts)
+    except BankError as exc:
+        raise _user(exc) from None
 
 
 def _chain(args: argparse.Namespace) -> int:

@@ -1,8 +1,8 @@
 """`autobeat bench (timing|generate|bank|app) ...`: the benchmarks named in the issues.
 
-Each benchmark lives with the code it measures (engine/bench.py, models/bench.py,
-patterns/bench.py, autobeat_tui/bench.py) and provides ``add_arguments(parser)``
-and ``run(args) -> int``; this module only dispatches.
+Each benchmark is a module of autobeat_tui/bench/ (timing.py, generate.py, bank.py,
+app.py), on the top floor so it may import every package it measures, and provides
+``add_arguments(parser)`` and ``run(args) -> int``; this module only dispatches.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ NAME = "bench"
 HELP = "run a benchmark: timing (engine), generate (model), bank (files), app (screen)"
 
 BENCHMARKS = {
-    "timing": ("engine.bench", "player lateness, drift, clock master and follower"),
-    "generate": ("models.bench", "model latency: one group, a full beat; vs PyTorch"),
-    "bank": ("patterns.bench", "saving and loading a full bank of 128 slots"),
-    "app": ("autobeat_tui.bench", "first frame and key-to-screen latency of the app"),
+    "timing": ("autobeat_tui.bench.timing", "player lateness, drift, clock master and follower"),
+    "generate": ("autobeat_tui.bench.generate", "model latency: a group, a full beat; vs PyTorch"),
+    "bank": ("autobeat_tui.bench.bank", "saving and loading a full bank of 128 slots"),
+    "app": ("autobeat_tui.bench.app", "first frame and key-to-screen latency of the app"),
 }
 
 

@@ -8,12 +8,18 @@ import sys
 import time
 
 NAME = "dataset"
-HELP = "build the token corpus (train.txt, validation.txt, stats.json) from MIDI files"
+HELP = (
+    "build the token corpus from MIDI files: one SPLIT.txt per split and stats.json "
+    "(Groove layout: train.txt, validation.txt, test.txt; a plain folder: all.txt)"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("data_dir", metavar="DATA_DIR",
-                        help="a Groove-layout folder (info.csv) or a folder of .mid files")
+                        help="a Groove-layout folder (info.csv: its split column names the "
+                        "files) or a folder of .mid files (all in all.txt, genre from each "
+                        "file's folder; `autobeat train` holds a tenth of the files out "
+                        "for validation)")
     parser.add_argument("--out", required=True, metavar="DIR", help="where to write the corpus")
     parser.add_argument("--quiet", action="store_true", help="print only the summary")
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
-from autobeat_tui.commands._options import load_model
+from autobeat_tui.commands._options import THREADS_HELP, load_model
 
 NAME = "eval"
 HELP = "evaluate the beat model on a Groove-layout folder (or a folder of .mid files)"
@@ -34,14 +35,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--genre-check", type=int, default=0, metavar="N",
                         help="also write N new beats a genre and measure how often a listener "
                              "fitted on real beats names their genre (0: skip)")
-    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--threads", type=int, default=None, help=THREADS_HELP)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def run(args: argparse.Namespace) -> int:
     from autobeat_tui.errors import UserError
     from codec.errors import CodecError
-    from models.evaluate import EvalOptions, evaluate
+    from models.evaluate import GROOVE_DATA, EvalOptions, evaluate
     from models.runner import ModelError
 
     if args.samples < 1:
@@ -50,6 +51,13 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--beats must be at least 1, got {args.beats}")
     if args.genre_check < 0:
         raise UserError(f"--genre-check must be 0 or more, got {args.genre_check}")
+    for option, folder in (("--data", args.data), ("--ngram-data", args.ngram_data)):
+        # checked before the minute of work that would end on it
+        if folder is not None and not Path(folder).is_dir():
+            raise UserError(f"{option}: {folder} is not a folder")
+    if args.ngram_data is None and not GROOVE_DATA.is_dir():
+        raise UserError(f"--ngram-data: the default {GROOVE_DATA} is not a folder from "
+                        f"{Path.cwd()}; give the n-gram baseline's data with --ngram-data DIR")
     model = load_model(args.model, args.threads)
     model.enforce_density = not args.free_density
     def log(message: str) -> None:  # progress on stderr; the result alone on stdout

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import argparse
 import secrets
+import shutil
 
-from autobeat_tui.commands._options import load_model
+from autobeat_tui.commands._options import THREADS_HELP, load_model
 
 NAME = "generate"
 HELP = "generate a group (or a full beat) with the beat model; print its tokens, write MIDI"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from models.runner import DEFAULT_TEMPERATURE
+    from models.limits import DEFAULT_TEMPERATURE, MAX_SEED, MAX_TEMPERATURE, MIN_TEMPERATURE
     from patterns.pattern import LEVEL_CHOICES
 
     parser.add_argument("--model", metavar="FILE.gguf", help="default: the shipped model")
@@ -25,31 +26,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="share of events off the beat; auto (default) as --density")
     parser.add_argument("--group", default="all", metavar="1..4|all",
                         help="the group to generate, or all four (default)")
-    parser.add_argument("--seed", type=int, help="random seed 0..4294967295 (default: drawn)")
+    parser.add_argument("--seed", type=int, help=f"random seed 0..{MAX_SEED} (default: drawn)")
     parser.add_argument("--temperature", type=float, default=DEFAULT_TEMPERATURE,
-                        help=f"0.05..3 (default {DEFAULT_TEMPERATURE}; higher: wilder)")
+                        help=f"{MIN_TEMPERATURE:g}..{MAX_TEMPERATURE:g} (default "
+                        f"{DEFAULT_TEMPERATURE}; higher: wilder)")
     parser.add_argument("--top-p", type=float, default=0.95, help="nucleus sampling 0..1")
     parser.add_argument("--context", metavar="FILE.mid",
                         help="a MIDI file whose first 2 bars are the other groups' context")
     parser.add_argument("--tempo", type=float, default=None, help="tempo of the MIDI file, BPM")
     parser.add_argument("--out", metavar="FILE.mid", help="write the pattern as a MIDI file")
-    parser.add_argument("--threads", type=int, default=None, help="llama.cpp threads")
-    parser.add_argument("--grid", action="store_true", help="also print the pattern as a grid")
+    parser.add_argument("--threads", type=int, default=None, help=THREADS_HELP)
+    parser.add_argument("--grid", action="store_true",
+                        help="also print the pattern as a grid, drawn as the app draws it")
     parser.add_argument("--list-genres", action="store_true", help="list the model's genres")
-
-
-def grid_text(pattern) -> str:
-    """The pattern as 12 rows of 32 steps: '.' rest, 'o' soft, 'x' mid, 'X' loud."""
-    from patterns.grid import TRACKS
-
-    lines = []
-    for track in TRACKS:
-        cells = ["."] * 32
-        for e in pattern.track_events(track.number):
-            cells[e.step] = "o" if e.velocity < 50 else ("x" if e.velocity < 100 else "X")
-        bars = "".join(cells[:16]) + " " + "".join(cells[16:])
-        lines.append(f"{track.label:>10} |{bars}|")
-    return "\n".join(lines)
 
 
 def _group(text: str) -> int | None:
@@ -75,12 +64,13 @@ def run(args: argparse.Namespace) -> int:
     from patterns.grid import GROUPS
     from patterns.pattern import GroupParams, Pattern, PatternError
 
+    if args.list_genres:
+        from autobeat_tui.commands.app import list_genres
+
+        return list_genres(args.model)
     group = _group(args.group)
     model = load_model(args.model, args.threads)
     try:
-        if args.list_genres:
-            print("\n".join(model.genres))
-            return 0
         seed = args.seed if args.seed is not None else secrets.randbelow(2**32)
         try:
             asked = [GroupParams(genre=args.genre, type=args.type)
@@ -112,7 +102,9 @@ def run(args: argparse.Namespace) -> int:
                       f"intensity {p.level('intensity')}")
             print(encode_text(pattern, g))
         if args.grid:
-            print(grid_text(pattern))
+            from autobeat_tui.widgets.layout import grid_lines
+
+            print("\n".join(grid_lines(pattern, shutil.get_terminal_size().columns)))
         if args.out:
             try:
                 write_midi(args.out, [pattern])

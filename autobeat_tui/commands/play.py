@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from autobeat_tui.commands._options import load_kit
+from patterns.pattern import MAX_SWING, MAX_TEMPO, MIN_SWING, MIN_TEMPO
 
 NAME = "play"
 HELP = "play a pattern (.mid, bank slot or token text) to a MIDI output, headless"
@@ -26,8 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="MIDI output: the first whose name contains NAME (default: a virtual "
                              "'AutoBeat out'; 'none' for no output)")
     parser.add_argument("--bpm", type=float, metavar="BPM",
-                        help="tempo, 20..300 (default: the pattern's)")
-    parser.add_argument("--swing", type=float, metavar="PERCENT", help="swing, 50..75")
+                        help=f"tempo, {MIN_TEMPO:g}..{MAX_TEMPO:g} (default: the pattern's)")
+    parser.add_argument("--swing", type=float, metavar="PERCENT",
+                        help=f"swing, {MIN_SWING:g}..{MAX_SWING:g}")
     parser.add_argument("--clock", choices=("internal", "external"), default="internal",
                         help="internal: our own tempo; external: follow MIDI clock from --clock-in")
     parser.add_argument("--clock-in", metavar="NAME",
@@ -120,10 +122,10 @@ def run(args: argparse.Namespace) -> int:
 
     pattern = load_pattern(args.file, args.slot)
     bpm = args.bpm if args.bpm is not None else pattern.tempo
-    if not 20 <= bpm <= 300:
-        raise UserError(f"--bpm must be in 20..300, got {bpm:g}")
-    if args.swing is not None and not 50 <= args.swing <= 75:
-        raise UserError(f"--swing must be in 50..75, got {args.swing:g}")
+    if not MIN_TEMPO <= bpm <= MAX_TEMPO:
+        raise UserError(f"--bpm must be in {MIN_TEMPO:g}..{MAX_TEMPO:g}, got {bpm:g}")
+    if args.swing is not None and not MIN_SWING <= args.swing <= MAX_SWING:
+        raise UserError(f"--swing must be in {MIN_SWING:g}..{MAX_SWING:g}, got {args.swing:g}")
     if args.seconds is not None and args.seconds <= 0:
         raise UserError(f"--seconds must be above 0, got {args.seconds:g}")
     kit = load_kit(args.kit)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from patterns.bank import chain_text
+
 BARS_PER_PASS = 2
 
 
@@ -54,4 +56,4 @@ class ChainPlayer:
         return self.slot
 
     def describe(self) -> str:
-        return " ".join(f"{s}*{n}" if n > 1 else s for s, n in self.entries)
+        return chain_text(self.entries)

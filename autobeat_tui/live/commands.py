@@ -27,14 +27,22 @@ class Mutate:
 
 @dataclass(frozen=True, slots=True)
 class SetParams:
-    group: int | None
+    group: int | None  # None: genre and type for the whole pattern, the rest the selected group
     params: tuple[tuple[str, str], ...]  # value "next" / "prev" cycles
+    all: bool = False  # every key for all four groups
 
 
 @dataclass(frozen=True, slots=True)
 class Bpm:
     value: float
     relative: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SlotTempo:
+    """`bpm own`: this slot keeps its own tempo; `bpm global`: it follows the bank's."""
+
+    own: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,11 +173,18 @@ class Quit:
     pass
 
 
+@dataclass(frozen=True, slots=True)
+class Messages:
+    """Every message of this session, whole (the message line cuts long ones)."""
+
+
 Command = (
     Gen
+    | Messages
     | Mutate
     | SetParams
     | Bpm
+    | SlotTempo
     | Swing
     | Mute
     | Solo

@@ -27,6 +27,7 @@ from autobeat_tui.live.commands import (
     Help,
     Hit,
     Load,
+    Messages,
     Mutate,
     Mute,
     Out,
@@ -38,6 +39,7 @@ from autobeat_tui.live.commands import (
     Select,
     SetParams,
     Slot,
+    SlotTempo,
     Solo,
     StepLiteral,
     Swing,
@@ -45,7 +47,8 @@ from autobeat_tui.live.commands import (
     Velocity,
 )
 from autobeat_tui.live.steps import StepLiteralError, parse_track_literal
-from patterns.bank import MAX_REPEATS, BankError, check_slot
+from models.limits import MAX_SEED, MAX_TEMPERATURE, MIN_TEMPERATURE
+from patterns.bank import BankError, chain_entry, check_slot, looks_like_chain_entry
 from patterns.grid import GROUPS, STEPS, track_by_name
 from patterns.pattern import LEVEL_CHOICES, MAX_SWING, MAX_TEMPO, MIN_SWING, MIN_TEMPO, TYPES
 
@@ -71,8 +74,9 @@ DEFAULT_GENRES = (
     "soul",
 )
 PARAM_KEYS = ("genre", "type", "density", "intensity")
-MIN_AMOUNT, MAX_AMOUNT = 0.05, 1.0
-MIN_TEMPERATURE, MAX_TEMPERATURE = 0.1, 2.0
+# a beat has one genre and one type: without a group they set every group
+PATTERN_KEYS = ("genre", "type")
+MIN_AMOUNT, MAX_AMOUNT = 0.05, 1.0  # the mutate amount a command may set
 CLOCK_MODES = ("internal", "master", "follow")
 
 
@@ -206,7 +210,7 @@ def _p_gen(args: list[str], genres: Sequence[str]) -> Gen:
             group = _group(args[0], "gen")
         args = args[1:]
     kv = _key_values(args, "gen", genres, (*PARAM_KEYS, "seed", "temp"), cycle=False)
-    seed = _int(kv.pop("seed"), "gen", "seed", 0, 2**32 - 1) if "seed" in kv else None
+    seed = _int(kv.pop("seed"), "gen", "seed", 0, MAX_SEED) if "seed" in kv else None
     temp = None
     if "temp" in kv:
         temp = _number(kv.pop("temp"), "gen", "temp", MIN_TEMPERATURE, MAX_TEMPERATURE)
@@ -218,7 +222,7 @@ def _p_mutate(args: list[str], genres: Sequence[str]) -> Mutate:
     rest = []
     for arg in args:
         if arg.lower().startswith("seed="):
-            seed = _int(arg[5:], "mutate", "seed", 0, 2**32 - 1)
+            seed = _int(arg[5:], "mutate", "seed", 0, MAX_SEED)
         elif group is None and amount is None and _is_group(arg):
             group = _group(arg, "mutate")
         elif amount is None and "=" not in arg:
@@ -231,12 +235,17 @@ def _p_mutate(args: list[str], genres: Sequence[str]) -> Mutate:
 
 def _p_set(args: list[str], genres: Sequence[str]) -> SetParams:
     group = None
+    every = False
     if args and "=" not in args[0]:
-        group = _group(args[0], "set")
+        if args[0].lower() == "all":
+            every = True
+        else:
+            group = _group(args[0], "set")
         args = args[1:]
     if not args:
         raise CommandError(f"set: nothing to set; usage: {USAGE['set']}")
-    return SetParams(group, tuple(_key_values(args, "set", genres, PARAM_KEYS, cycle=True).items()))
+    params = tuple(_key_values(args, "set", genres, PARAM_KEYS, cycle=True).items())
+    return SetParams(group, params, every)
 
 
 def _one(args: list[str], cmd: str) -> str:
@@ -246,8 +255,11 @@ def _one(args: list[str], cmd: str) -> str:
     return args[0]
 
 
-def _p_bpm(args: list[str], genres: Sequence[str]) -> Bpm:
-    return Bpm(*_relative(_one(args, "bpm"), "bpm", "tempo", MIN_TEMPO, MAX_TEMPO))
+def _p_bpm(args: list[str], genres: Sequence[str]) -> Bpm | SlotTempo:
+    word = _one(args, "bpm")
+    if word.lower() in ("own", "global"):
+        return SlotTempo(word.lower() == "own")
+    return Bpm(*_relative(word, "bpm", "tempo", MIN_TEMPO, MAX_TEMPO))
 
 
 def _p_swing(args: list[str], genres: Sequence[str]) -> Swing:
@@ -322,7 +334,7 @@ def _p_chain(args: list[str], genres: Sequence[str]) -> Chain:
         raise CommandError(f"chain: missing slots; usage: {USAGE['chain']}")
     if len(args) == 1 and args[0].lower() == "off":
         return Chain(())
-    if len(args) == 1 and "*" not in args[0] and not _looks_like_slot(args[0]):
+    if len(args) == 1 and not looks_like_chain_entry(args[0]):
         return Chain((), name=args[0])
     save_as = None
     if "as" in (a.lower() for a in args):
@@ -333,12 +345,11 @@ def _p_chain(args: list[str], genres: Sequence[str]) -> Chain:
         args, save_as = args[:at], args[at + 1]
         if _looks_like_slot(save_as):
             raise CommandError(f"chain: a chain name must not look like a slot, got {save_as!r}")
-    entries = []
-    for arg in args:
-        name, star, times = arg.partition("*")
-        count = _int(times, "chain", f"the repeat count of {name}", 1, MAX_REPEATS) if star else 1
-        entries.append((_slot(name, "chain"), count))
-    return Chain(tuple(entries), save_as=save_as)
+    try:
+        entries = tuple(chain_entry(arg) for arg in args)
+    except BankError as exc:
+        raise CommandError(f"chain: {exc}") from None
+    return Chain(entries, save_as=save_as)
 
 
 def _looks_like_slot(word: str) -> bool:
@@ -449,6 +460,7 @@ PARSERS: dict[str, Callable[[list[str], Sequence[str]], Command]] = {
     "vel": _p_vel,
     "amount": _p_amount,
     "help": _p_help,
+    "messages": _plain(Messages, "messages"),
     "quit": _plain(Quit, "quit"),
 }
 
@@ -456,11 +468,12 @@ USAGE: dict[str, str] = {
     "gen": "gen [GROUP|all] [genre=G] [type=beat|fill] [density=auto|low|mid|high] "
            "[intensity=auto|low|mid|high] [seed=N] [temp=T]",
     "mutate": "mutate [GROUP] [AMOUNT 0.05..1] [seed=N]",
-    "set": "set [GROUP] genre=G|next|prev type=.. density=.. intensity=..",
-    "bpm": "bpm 20..300 | bpm +N | bpm -N",
+    "set": "set [GROUP|all] genre=G|next|prev type=.. density=.. intensity=.. "
+    "(genre and type: the whole beat unless a GROUP is named)",
+    "bpm": "bpm 20..300 | bpm +N | bpm -N | bpm own (this slot keeps its tempo) | bpm global",
     "swing": "swing 50..75 | swing +N | swing -N",
-    "mute": "mute TRACK|all [on|off]",
-    "solo": "solo TRACK|all [on|off]",
+    "mute": "mute TRACK|all [on|off] (TRACK: 1..12 or a name, mute 5 = mute chh)",
+    "solo": "solo TRACK|all [on|off] (TRACK: 1..12 or a name, solo 1 = solo kick)",
     "play": "play (from the top)",
     "stop": "stop",
     "continue": "continue (from where it stopped)",
@@ -480,6 +493,7 @@ USAGE: dict[str, str] = {
     "vel": "vel TRACK STEP VELOCITY|+N|-N",
     "amount": "amount 0.05..1 | amount +N | amount -N (for mutate)",
     "help": "help [COMMAND]",
+    "messages": "messages (every message so far, whole)",
     "quit": "quit",
 }
 USAGE_LITERAL = (

@@ -9,8 +9,10 @@ Headless. Each action changes the session and queues engine commands in
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from itertools import count
 from pathlib import Path
 
 from autobeat_tui.live import language as lang
@@ -114,6 +116,15 @@ class Session:
         self.latest_request = 0
         self.engine = EngineState()
         self._saw_pending = False  # the engine said something waits for the bar line
+        # the global tempo: every pattern plays at it unless it keeps its own (`bpm own`)
+        self.tempo = bank.tempo if bank is not None and bank.tempo else self.pattern.tempo
+        self.history.replace(self._at_tempo(self.pattern))
+
+    def _at_tempo(self, pattern: Pattern) -> Pattern:
+        """A pattern about to play: at the global tempo unless it keeps its own."""
+        if pattern.own_tempo or pattern.tempo == self.tempo:
+            return pattern
+        return pattern.with_tempo(self.tempo)
 
     # --- reading ----------------------------------------------------------------
 
@@ -193,6 +204,7 @@ class Session:
         before = self.pattern
         if self.history.undo() is None:
             return "nothing to undo"
+        self.history.replace(self._at_tempo(self.pattern))  # undo keeps the global tempo
         self._play_whole(before)
         return "undone"
 
@@ -200,6 +212,7 @@ class Session:
         before = self.pattern
         if self.history.redo() is None:
             return "nothing to redo"
+        self.history.replace(self._at_tempo(self.pattern))
         self._play_whole(before)
         return "redone"
 
@@ -224,28 +237,45 @@ class Session:
         return {"genre": self.genres, "type": TYPES, "density": LEVEL_CHOICES,
                 "intensity": LEVEL_CHOICES}[key]
 
-    def set_params(self, group: int | None, params: Sequence[tuple[str, str]]) -> str:
-        g = self._group(group)
-        current = self.pattern.group_params(g)
-        changes = {}
+    def set_params(
+        self, group: int | None, params: Sequence[tuple[str, str]], every: bool = False
+    ) -> str:
+        """Set generation parameters. A named group gets every key; `every` sets all four
+        groups; with neither, genre and type (lang.PATTERN_KEYS) go to the whole beat, so
+        one beat keeps one genre, and density and intensity to the selected group."""
+        everyone = tuple(g.number for g in GROUPS)
+        pattern = self.pattern
+        said: dict[tuple[int, ...], list[str]] = {}
         for key, value in params:
+            source = self._group(group)  # next / prev count from this group's value
+            if every or (group is None and key in lang.PATTERN_KEYS):
+                targets = everyone
+            else:
+                targets = (source,)
             choices = self._choices(key)
             if value in ("next", "prev"):
+                current = pattern.group_params(source)
                 old = AUTO if key in current.auto else getattr(current, key)
                 step = 1 if value == "next" else -1
                 # from a value not in the list: next is the first, prev the last
                 i = choices.index(old) if old in choices else (-1 if step > 0 else 0)
                 value = choices[(i + step) % len(choices)]
-            changes[key] = value
-        try:
-            new = replace(current, **{k: v for k, v in changes.items() if k not in AUTO_LEVELS})
-            for key, value in changes.items():
-                if key in AUTO_LEVELS:
-                    new = new.with_level(key, value)
-        except PatternError as exc:
-            raise CommandError(f"set: {exc}") from None
-        self.history.replace(self.pattern.with_params(g, new))
-        return f"group {g}: " + " ".join(f"{k}={v}" for k, v in changes.items())
+            for g in targets:
+                try:
+                    current = pattern.group_params(g)
+                    if key in AUTO_LEVELS:
+                        new = current.with_level(key, value)
+                    else:
+                        new = replace(current, **{key: value})
+                except PatternError as exc:
+                    raise CommandError(f"set: {exc}") from None
+                pattern = pattern.with_params(g, new)
+            said.setdefault(targets, []).append(f"{key}={value}")
+        self.history.replace(pattern)
+        return "; ".join(
+            ("all groups" if targets == everyone else f"group {targets[0]}") + ": " + " ".join(kv)
+            for targets, kv in said.items()
+        )
 
     def cycle(self, key: str, direction: int = 1) -> str:
         return self.set_params(None, [(key, "next" if direction > 0 else "prev")])
@@ -254,10 +284,25 @@ class Session:
         bpm = round(
             _clamp(self.pattern.tempo + value if relative else value, MIN_TEMPO, MAX_TEMPO), 2
         )
+        own = self.pattern.own_tempo
+        if not own:
+            self.tempo = bpm
         self.history.replace(self.pattern.with_tempo(bpm))
         self.send(SetTempo(bpm))
-        note = " (following the external clock)" if self.clock_mode == "follow" else ""
+        note = " (this slot's own)" if own else ""
+        note += " (following the external clock)" if self.clock_mode == "follow" else ""
         return f"tempo {bpm:g} BPM{note}"
+
+    def slot_tempo(self, own: bool) -> str:
+        """`bpm own`: this pattern keeps its tempo when saved and played; `bpm global`:
+        it plays at the global tempo again."""
+        pattern = self.pattern.with_own_tempo(own)
+        self.history.replace(self._at_tempo(pattern))
+        if self.pattern.tempo != pattern.tempo:
+            self.send(SetTempo(self.pattern.tempo))
+        if own:
+            return f"this slot keeps its own tempo, {self.pattern.tempo:g} BPM (saved with it)"
+        return f"this slot plays at the global tempo, {self.tempo:g} BPM"
 
     def set_swing(self, value: float, relative: bool = False) -> str:
         swing = round(
@@ -285,7 +330,8 @@ class Session:
                 self.send(make(t, want))
         if track is None:
             return f"{word}: {'all tracks' if on else 'none'}"
-        return f"{TRACKS[track - 1].name}: {word} {'on' if track in flags else 'off'}"
+        name = TRACKS[track - 1].name
+        return f"track {track} {name}: {word} {'on' if track in flags else 'off'}"
 
     def mute(self, track: int | None, on: bool | None = None) -> str:
         return self._flags(self.mutes, track, on, SetMute, "mute")
@@ -323,18 +369,16 @@ class Session:
         self.latest_request = self._next_request
         if isinstance(cmd, lang.Mutate):
             g = self._group(cmd.group)
+            # an amount typed with the command is for this mutation only (`amount` sets it)
             amount = cmd.amount if cmd.amount is not None else self.amount
-            if cmd.amount is not None:
-                self.amount = cmd.amount
             kind, groups = "mutate", (g,)
             seed = cmd.seed if cmd.seed is not None else self.rng.randrange(2**32)
             return self._mark(
                 GenRequest(self._next_request, kind, groups, self.pattern, seed, None, amount)
             )
         groups = tuple(g.number for g in GROUPS) if cmd.all else (self._group(cmd.group),)
-        if cmd.params:
-            for g in groups:
-                self.set_params(g, cmd.params)
+        if cmd.params:  # as `set`: genre and type for the whole beat unless a group is named
+            self.set_params(cmd.group, cmd.params, cmd.all)
         seed = cmd.seed if cmd.seed is not None else self.rng.randrange(2**32)
         kind = "all" if cmd.all else "group"
         return self._mark(
@@ -393,7 +437,7 @@ class Session:
         if self.chain is not None and state.playing and state.bar != old_bar:
             slot = self.chain.on_bar(state.bar)
             if slot is not None:
-                said.append(self._queue_slot(slot, chained=True))
+                said.append(f"chain: {self._queue_slot(slot)}")
         if not state.playing and not state.pending and self.queued is None:
             for g, lane in self.lane_state.items():  # stopped: nothing waits for a bar
                 if lane == WAITING:
@@ -446,10 +490,27 @@ class Session:
                 f"{cmd}: {self.bank_path} is open read-only (locked by another autobeat)"
             )
 
+    def slot_name(self, slot: str) -> str:
+        """The name a pattern is saved under: one the user gave stays; else the genre and
+        the first number no other slot of that genre has ("Funk 2")."""
+        name = self.pattern.name
+        word, _, number = name.rpartition(" ")
+        genres = {g.lower() for g in (*self.genres, *lang.DEFAULT_GENRES)}
+        if name and not (number.isdigit() and word.lower() in genres):
+            return name
+        counts = Counter(p.genre for p in self.pattern.params)
+        genre = max(counts, key=lambda g: (counts[g], g == self.pattern.params[0].genre))
+        taken = {p.name for s, p in self.bank.slots.items() if s != slot}
+        n = next(n for n in count(1) if f"{genre.title()} {n}" not in taken)
+        return f"{genre.title()} {n}"
+
     def save(self, slot: str | None = None) -> str:
         slot = slot or self.slot
         self._check_writable("save")
-        bank = self.bank.with_slot(slot, self.pattern)
+        named = self.pattern.with_name(self.slot_name(slot))
+        if named != self.pattern:
+            self.history.replace(named)
+        bank = self.bank.with_slot(slot, self.pattern).with_tempo(self.tempo)
         self._save_bank(bank, self.bank_path)  # raises BankError: the app reports it
         self.bank = bank
         self.slot = slot
@@ -457,7 +518,7 @@ class Session:
 
     def load(self, slot: str | None = None) -> str:
         slot = slot or self.slot
-        pattern = self._stored(slot, "load")
+        pattern = self._at_tempo(self._stored(slot, "load"))
         before = self.pattern
         self.history.commit(pattern)
         self.slot = slot
@@ -469,8 +530,8 @@ class Session:
         self.chain = None
         return self._queue_slot(slot or self.slot)
 
-    def _queue_slot(self, slot: str, chained: bool = False) -> str:
-        pattern = self._stored(slot, "queue")
+    def _queue_slot(self, slot: str) -> str:
+        pattern = self._at_tempo(self._stored(slot, "queue"))
         if not self.playing:
             self.queued = None
             if self.chain is not None:
@@ -484,7 +545,7 @@ class Session:
         self.send(SetPattern(pattern, at="bar"))
         if pattern.tempo != self.pattern.tempo:
             self.send(SetTempo(pattern.tempo))
-        return f"{'chain: ' if chained else ''}{slot} queued for the next bar"
+        return f"{slot} queued for the next bar"
 
     def save_chain(self, name: str, entries: Sequence[tuple[str, int]]) -> str:
         """Keep a chain in the bank file (replacing one of that name)."""
@@ -497,7 +558,7 @@ class Session:
             raise CommandError(f"chain: {exc}") from None
         self._save_bank(bank, self.bank_path)  # raises BankError: the app reports it
         self.bank = bank
-        return f"chain {name!r} saved"
+        return f"saved chain {name!r}"
 
     def set_chain(self, entries: Sequence[tuple[str, int]], name: str | None = None) -> str:
         if name is not None:
@@ -515,11 +576,11 @@ class Session:
         for slot, _ in entries:
             self._stored(slot, "chain")
         self.chain = ChainPlayer(entries)
-        said = self._queue_slot(self.chain.first(), chained=True)
-        return f"chain {self.chain.describe()}: {said}"
+        said = self._queue_slot(self.chain.first())
+        return f"chain {self.chain.describe()} ({said})"
 
     def export(self, path: str, slot: str | None = None) -> str:
-        pattern = self._stored(slot, "export") if slot else self.pattern
+        pattern = self._at_tempo(self._stored(slot, "export")) if slot else self.pattern
         if self._write_midi is None:
             raise CommandError("export: MIDI export is not available")
         target = Path(path).expanduser()
@@ -538,10 +599,12 @@ class Session:
     def run(self, cmd: lang.Command) -> str | None:
         """Carry out a command the session owns; None for the app's own (gen, help, ...)."""
         match cmd:
-            case lang.SetParams(group, params):
-                return self.set_params(group, params)
+            case lang.SetParams(group, params, every):
+                return self.set_params(group, params, every)
             case lang.Bpm(value, relative):
                 return self.set_tempo(value, relative)
+            case lang.SlotTempo(own):
+                return self.slot_tempo(own)
             case lang.Swing(value, relative):
                 return self.set_swing(value, relative)
             case lang.Amount(value, relative):
@@ -567,7 +630,7 @@ class Session:
             case lang.Queue(slot):
                 return self.queue(slot)
             case lang.Chain(entries, name, save_as):
-                said = self.save_chain(save_as, entries) + "; " if save_as else ""
+                said = self.save_chain(save_as, entries) + ": " if save_as else ""
                 return said + self.set_chain(entries, name)
             case lang.Export(path, slot):
                 return self.export(path, slot)

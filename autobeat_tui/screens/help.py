@@ -4,21 +4,18 @@ from __future__ import annotations
 
 from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from autobeat_tui.hotkeys import help_rows
 from autobeat_tui.live.language import USAGE, USAGE_LITERAL
-from autobeat_tui.widgets.layout import BAR_LINE, BEAT_LINE, EARLY, EMPTY, GLYPHS, LATE
+from autobeat_tui.screens.scrolling import ScrollingScreen
+from autobeat_tui.widgets.layout import LEGEND
+from patterns.grid import GROUPS, TRACKS
 
-LEGEND = (
-    f"{EMPTY} empty step   {' '.join(GLYPHS)} hits, soft to loud   "
-    f"{EARLY} early  {LATE} late   {BAR_LINE} bar  {BEAT_LINE} beat   "
-    "M muted  S soloed   ▼ playhead"
-)
+TRACK_LIST = "   ".join(
+    " ".join(f"{t}:{TRACKS[t - 1].name}" for t in g.tracks) for g in GROUPS
+) + "   (a TRACK is its number or its name: mute 5 = mute chh; a GROUP is 1..4)"
 
 
 def help_table() -> Table:
@@ -26,41 +23,26 @@ def help_table() -> Table:
     table.add_column(style="bold", no_wrap=True)
     table.add_column()
     table.add_row(Text("KEYS", style="bold underline"), "")
+    # plain Text: a usage such as "[as NAME]" or "[temp=T]" is not rich markup
     for keys, what in help_rows():
-        table.add_row(keys, what)
+        table.add_row(Text(keys), Text(what))
     table.add_row("", "")
     table.add_row(
         Text("COMMANDS", style="bold underline"), "type : then a command; tab completes, ↑↓ history"
     )
     for name, usage in USAGE.items():
-        table.add_row(name, usage)
-    table.add_row("kick ...", USAGE_LITERAL)
+        table.add_row(Text(name), Text(usage))
+    table.add_row(Text("kick ..."), Text(USAGE_LITERAL))
     table.add_row("", "")
-    table.add_row(Text("GRID", style="bold underline"), LEGEND)
+    table.add_row(Text("TRACKS", style="bold underline"), Text(TRACK_LIST))
+    table.add_row("", "")
+    table.add_row(Text("GRID", style="bold underline"), Text(LEGEND))
     return table
 
 
-class HelpScreen(ModalScreen[None]):
-    DEFAULT_CSS = """
-    HelpScreen {
-        align: center middle;
-    }
-    HelpScreen > VerticalScroll {
-        width: 100%;
-        max-width: 110;
-        height: 100%;
-        border: round $primary;
-        border-title-align: center;
-        background: $surface;
-        padding: 0 1;
-    }
-    """
+class HelpScreen(ScrollingScreen):
+    PAGE_TITLE = "AutoBeat help"
+    BINDINGS = [Binding("question_mark", "dismiss", "close", key_display="?")]
 
-    BINDINGS = [
-        Binding("escape,question_mark,q", "dismiss", "close", key_display="esc"),
-    ]
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll() as scroll:
-            scroll.border_title = "AutoBeat help · esc closes · ↑↓ scroll"
-            yield Static(help_table())
+    def page(self) -> Static:
+        return Static(help_table())

@@ -22,6 +22,18 @@ MAX_HISTORY = 200
 PLACEHOLDER = ":  type a command (help lists them), or use the keys below"
 
 
+MORE = " … :messages"
+
+
+def message_text(message: str, width: int) -> Text:
+    """One line; a message too long for it ends in a pointer to where it is whole."""
+    text = Text(message, no_wrap=True, overflow="ellipsis")
+    if width > 2 * len(MORE) and text.cell_len > width:
+        text.truncate(width - len(MORE))
+        text.append(MORE, style="dim")
+    return text
+
+
 class MessageLine(Widget):
     """One line of feedback: what the last command did, or why it was refused."""
 
@@ -40,7 +52,7 @@ class MessageLine(Widget):
 
     def render(self) -> Text:
         prefix = "✗ " if self.has_class("-error") else ""
-        return Text(prefix + self.message, no_wrap=True, overflow="ellipsis")
+        return message_text(prefix + self.message, self.size.width)
 
     def say(self, message: str, error: bool = False) -> None:
         self.set_class(error, "-error")

@@ -10,15 +10,8 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from autobeat_tui.widgets.layout import (
-    EMPTY,
-    glyph,
-    grid_layout,
-    separator,
-    step_at_column,
-    timing_mark,
-)
-from patterns.grid import GROUPS, STEPS, TRACKS
+from autobeat_tui.widgets.layout import grid_layout, row_pieces, step_at_column
+from patterns.grid import GROUPS
 from patterns.pattern import Event, GroupParams
 
 GROUP_COLOURS = {1: "red", 2: "yellow", 3: "green", 4: "cyan"}
@@ -88,40 +81,17 @@ def _runs(pieces: list[tuple[str, str]]) -> Text:
 
 
 def row_text(view: LaneView, track: int, width: int) -> Text:
-    layout = grid_layout(width)
-    info = TRACKS[track - 1]
-    colour = GROUP_COLOURS[view.group]
     muted = track in view.mutes
-    silenced = muted or (bool(view.solos) and track not in view.solos)
-    cells: dict[int, Event] = {e.step: e for e in view.events if e.track == track}
     cursor_step = view.cursor[1] if view.cursor is not None and view.cursor[0] == track else None
-    name = info.label if layout.long_names else info.name
-    label_style = "bold reverse" if cursor_step is not None else ("dim" if silenced else "")
-    gap = " " * (layout.cell - 2)
-    pieces: list[tuple[str, str]] = [
-        (f"{name:<{layout.label - 1}}"[: layout.label - 1], label_style),
-        (" ", ""),
-        ("M" if muted else " ", "bold red"),
-        ("S" if track in view.solos else " ", "bold green"),
-    ]
-    for step in range(STEPS):
-        if step % 4 == 0:
-            pieces.append((separator(step), "dim" if step % 16 else ""))
-        event = cells.get(step)
-        if event is None:
-            ch, mark, style, mark_style = EMPTY, " ", "dim", "dim"
-        else:
-            ch, mark = glyph(event.velocity), timing_mark(event.offset)
-            style = "dim" if silenced else colour
-            mark_style = "bold" if mark != " " else style
-        if step == view.playhead:
-            style += " underline on blue"
-        if step == cursor_step:
-            style = "bold reverse"
-        pieces.append((ch, style))
-        if layout.cell > 1:
-            pieces.append((mark + gap, mark_style))
-    return _runs(pieces)
+    return _runs(row_pieces(
+        grid_layout(width), track, view.events,
+        colour=GROUP_COLOURS[view.group],
+        muted=muted,
+        soloed=track in view.solos,
+        silenced=muted or (bool(view.solos) and track not in view.solos),
+        playhead=view.playhead,
+        cursor_step=cursor_step,
+    ))
 
 
 def lane_text(view: LaneView, width: int) -> Text:

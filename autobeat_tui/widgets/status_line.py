@@ -12,8 +12,10 @@ from textual.widget import Widget
 @dataclass(frozen=True)
 class StatusView:
     bank: str = ""  # the bank file's name
+    read_only: bool = False  # the bank opened read-only (another autobeat has it): no saving
     slot: str = "A01"
     tempo: float = 120.0
+    own_tempo: bool = False  # the slot plays at its own tempo, not the global one
     swing: float = 50.0
     playing: bool = False
     clock: str = "internal"  # internal | master | follow
@@ -37,8 +39,11 @@ def _parts(v: StatusView, wide: bool, name_size: int, bank_size: int) -> list[tu
     slot = f"{v.slot}→{v.queued}" if v.queued else v.slot
     bank = _short(v.bank.removesuffix(".json"), bank_size) if bank_size else ""
     parts.append((f"{bank} {slot}" if bank else slot, "bold"))
+    if v.read_only:
+        parts.append(("read-only" if wide else "RO", "bold yellow"))
     transport = ("▶ play " if v.playing else "■ stop ") if wide else ("▶ " if v.playing else "■ ")
-    parts.append((f"{transport}{v.tempo:.1f} BPM", "bold green" if v.playing else "bold"))
+    own = (" slot" if wide else "*") if v.own_tempo else ""
+    parts.append((f"{transport}{v.tempo:.1f} BPM{own}", "bold green" if v.playing else "bold"))
     parts.append((f"{'swing' if wide else 'sw'} {v.swing:g}%", ""))
     clock = "clock" if wide else "clk"
     if v.clock == "follow":

@@ -213,7 +213,7 @@ async def test_undo_and_redo_keys(app_parts):
         assert engine.of(SetPattern)[-1] == SetPattern(app.session.pattern, at="now")
 
 
-async def test_param_keys_cycle_the_selected_lane(app_parts):
+async def test_param_keys_set_the_beats_genre_and_type_and_the_lanes_density(app_parts):
     app, engine, _ = app_parts
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
@@ -221,6 +221,9 @@ async def test_param_keys_cycle_the_selected_lane(app_parts):
         p = app.session.pattern.group_params(3)
         assert (p.genre, p.type, p.density, p.intensity) == ("funk", "fill", "low", "mid")
         assert p.auto == frozenset()
+        params = app.session.pattern.params
+        assert [(q.genre, q.type) for q in params] == [("funk", "fill")] * 4  # one beat
+        assert [q.level("density") for q in params] == ["auto:mid", "auto:mid", "low", "auto:mid"]
         await pilot.press("E", "D", "I")
         p = app.session.pattern.group_params(3)
         assert (p.genre, p.level("density"), p.intensity) == ("rock", "auto:low", "low")

@@ -182,12 +182,14 @@ def test_generation_while_stopped_plays_at_once(session):
     assert session.lane_state[3] == IDLE
 
 
-def test_mutate_uses_and_sets_the_amount(session):
+def test_an_amount_typed_with_mutate_is_for_that_mutation_only(session):
     request = session.gen_request(lang.parse("mutate 3 0.5"))
     assert (request.kind, request.groups, request.amount) == ("mutate", (3,), 0.5)
-    assert session.amount == 0.5
+    assert session.amount == 0.25  # unchanged: `amount` sets it for good
+    assert session.gen_request(lang.parse("mutate 3")).amount == 0.25
     run(session, "amount +0.1")
-    assert session.amount == 0.6
+    assert session.amount == 0.35
+    assert session.gen_request(lang.parse("mutate")).amount == 0.35
 
 
 def test_save_and_load_go_through_the_bank_file(session, tmp_path):
@@ -277,7 +279,7 @@ def test_a_chain_kept_in_the_bank_plays_by_name(session):
     a1 = Pattern().with_event(Event(0, 1))
     session.bank = Bank().with_slot("A01", a1).with_chain(Chain("verse", (("A01", 2),)))
     session.playing = True
-    assert run(session, "chain verse").startswith("chain A01*2")
+    assert run(session, "chain verse") == "chain A01*2 (A01 queued for the next bar)"
     assert session.take_outbox() == [SetPattern(a1, at="bar")]
     with pytest.raises(CommandError, match="no chain named 'chorus'"):
         run(session, "chain chorus")
@@ -289,7 +291,7 @@ def test_a_typed_chain_kept_as_a_name_is_saved_to_the_bank_file(session, tmp_pat
     session.bank = Bank().with_slot("A01", a1).with_slot("A02", a2)
     session.playing = True
     said = run(session, "chain A01*4 A02*2 as verse")
-    assert said.startswith("chain 'verse' saved; chain A01*4 A02*2")
+    assert said == "saved chain 'verse': chain A01*4 A02*2 (A01 queued for the next bar)"
     assert session.take_outbox() == [SetPattern(a1, at="bar")]
     on_disk = load_bank(tmp_path / "bank.json").bank
     assert on_disk.chain("verse").entries == (("A01", 4), ("A02", 2))

@@ -104,3 +104,28 @@ def test_main_screen_no_color(snap_compare, tmp_path, monkeypatch):
     app, engine = _app(tmp_path)
     assert app.no_color
     assert snap_compare(app, terminal_size=(80, 24), run_before=_before(app, engine))
+
+
+def test_small_screen_60x20_folds(snap_compare, tmp_path):
+    app, engine = _app(tmp_path)
+    assert snap_compare(app, terminal_size=(60, 20), run_before=_before(app, engine))
+
+
+def test_too_small_screen_says_the_size_it_needs(snap_compare, tmp_path):
+    app, engine = _app(tmp_path)
+    assert snap_compare(app, terminal_size=(40, 15), run_before=_before(app, engine))
+
+
+def test_read_only_bank_and_a_playing_chain_80x24(snap_compare, tmp_path):
+    app, engine = _app(tmp_path)
+    app.session.bank_writable = False
+    app._startup_errors = ["/home/you/.local/share/autobeat/default.json: the bank is in use "
+                           "by process 4242 (autobeat); opened read-only"]
+    before = _before(app, engine, lanes=False)
+
+    async def run_before(pilot) -> None:
+        await before(pilot)
+        app.run_line("chain A01*2 A03", typed=True)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

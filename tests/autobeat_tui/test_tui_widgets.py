@@ -51,7 +51,20 @@ def test_every_line_fits_its_width():
         assert len(status) <= width
         if width >= 80:
             assert "model autobeat-" in status  # names shortened, no part cut off
-        assert len(slot_text(SlotView(chain="A01*4 A02*2"), width).plain) <= width
+        strip = slot_text(SlotView(chain="A01*4 A02*2"), width).plain.split("\n")
+        assert max(len(line) for line in strip) <= width
+
+
+def test_the_slot_strip_keeps_its_spaces_and_a_narrow_one_gives_the_chain_a_line():
+    view = SlotView(slot="A02", filled=frozenset({"A01", "A03"}), chain="A01*4 A03*2")
+    narrow = slot_text(view, 80).plain.split("\n")
+    assert narrow == [
+        "bank A ●01 ○02 ●03 ○04 ○05 ○06 ○07 ○08 ○09 ○10 ○11 ○12 ○13 ○14 ○15 ○16 mut 0.25",
+        "chain A01*4 A03*2",
+    ]
+    wide = slot_text(view, 120).plain
+    assert wide.endswith("○16 mut 0.25 · undo 0/redo 0 · chain A01*4 A03*2")
+    assert "\n" not in wide
 
 
 def test_the_ruler_marks_the_playhead_and_the_position():

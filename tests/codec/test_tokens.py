@@ -123,3 +123,57 @@ def test_random_text_raises_only_codec_errors(text, strict):
         decode(text, strict=strict)
     except CodecError:
         pass
+
+
+# --- the canonical fast path reads exactly what the token reader reads --------------------
+
+
+@given(patterns_st(), st.integers(1, 4))
+def test_the_fast_path_agrees_with_the_token_reader(pattern, group):
+    from codec.tokens import _decode_canonical
+
+    text = encode_text(pattern, group)
+    fast = _decode_canonical(text)
+    assert fast is not None
+    slow = decode(text.split())  # a list: read token by token
+    assert fast == slow
+
+
+token_soup = st.lists(
+    st.sampled_from(
+        ["genre:rock", "genre:a:b", "type:beat", "type:x", "density:low", "intensity:high",
+         "group:1", "group:5", "step:0", "step:31", "step:32", "step:05", "track:1", "track:5",
+         "track:13", "offset:0", "offset:-0", "offset:-48", "offset:48", "velocity:1",
+         "velocity:127", "velocity:0", "velocity:128", "end", "<bos>", "track:4", "step:1"]
+    ),
+    max_size=30,
+)  # fmt: skip
+
+
+@given(token_soup)
+def test_the_fast_path_never_accepts_what_the_token_reader_refuses(tokens):
+    from codec.tokens import _decode_canonical
+
+    text = " ".join(tokens)
+    fast = _decode_canonical(text)
+    try:
+        slow = decode(tokens)
+    except CodecError:
+        assert fast is None
+        return
+    assert fast is None or fast == slow
+
+
+def test_canonical_text_with_bos_and_out_of_order_events():
+    from codec.tokens import _decode_canonical
+
+    head = "genre:rock type:beat density:mid intensity:mid group:1"
+    a = "step:0 track:1 offset:0 velocity:90"
+    b = "step:0 track:3 offset:-4 velocity:60"
+    assert _decode_canonical(f"<bos> {head} {a} {b} end").events == (
+        Event(0, 1, 0, 90), Event(0, 3, -4, 60))
+    assert _decode_canonical(f"{head} {b} {a} end") is None  # out of order: the reader says
+    with pytest.raises(CodecError, match="is not after step 0 track 3"):
+        decode(f"{head} {b} {a} end")
+    assert _decode_canonical(f"{head}  {a} end") is None  # two spaces: read token by token
+    assert decode(f"{head}  {a} end").events == (Event(0, 1, 0, 90),)

@@ -164,7 +164,13 @@ def test_malformed_and_odd_input_does_not_crash(port, fake_clock):
         player.clock_message([0xF8], 2.0 + k * 1e-5)
     fake_clock.t = 3.0
     player.run_due(3.0)
-    player.state(3.0, "out")
+    state = player.state(3.0, "out")
+    # the last transport message was Stop: nothing plays, and the stops silenced the notes
+    assert not state.playing and state.step == 0 and player.position == 0
+    assert port.note_ons() == []
+    assert port.sent and all(msg == [0xB9, 123, 0] for _, msg in port.sent)
+    # 200 ticks 10 us apart are no tempo: the estimate stays where it was, in range
+    assert 20.0 <= state.tempo <= 400.0 and not state.locked
 
 
 @given(

@@ -48,7 +48,7 @@ def test_bench_generate_refuses_too_few_runs(tiny_model, capsys):
 
 
 def test_time_models_gives_each_model_the_same_runs(model):
-    from models.bench import time_models
+    from autobeat_tui.bench.generate import time_models
 
     calls = []
 

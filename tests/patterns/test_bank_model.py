@@ -135,7 +135,7 @@ def test_starter_bank_has_a_beat_in_a01():
 
 def test_bank_modules_import_no_ui_and_no_torch():
     code = (
-        "import sys, patterns.bank, patterns.bank_midi, patterns.bench; "
+        "import sys, patterns.bank, patterns.bank_midi; "
         "print(' '.join(sorted(sys.modules)))"
     )
     out = subprocess.run(

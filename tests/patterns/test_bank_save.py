@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from autobeat_tui.bench.bank import full_bank
 from patterns import bank_write
 from patterns.bank import (
     Bank,
@@ -22,7 +23,6 @@ from patterns.bank import (
     save_bank,
     starter_bank,
 )
-from patterns.bench import full_bank
 from patterns.pattern import Event, Pattern
 
 

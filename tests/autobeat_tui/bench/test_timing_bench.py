@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from autobeat_tui.bench.timing import _causes, _targets, _worst
 from engine import messages as m
-from engine.bench import _causes, _targets, _worst
 
 
 def report(lateness, note_arrival, note_stalled, clock_sent=(), clock_arrival=(),

@@ -40,7 +40,7 @@ import time
 
 from engine import messages as m
 from patterns.grid import TICKS_PER_BEAT
-from patterns.pattern import Event, Pattern
+from patterns.pattern import MAX_TEMPO, MIN_TEMPO, Event, Pattern
 
 FOLLOW_BPM = 133.0
 OS_NOISE_S = 0.0001  # an OS share of a tick's lateness below this is measurement noise
@@ -420,8 +420,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--seconds must be above 0, got {args.seconds:g}")
     if args.runs < 1:
         raise UserError(f"--runs must be 1 or more, got {args.runs}")
-    if not 20 <= args.bpm <= 300:
-        raise UserError(f"--bpm must be in 20..300, got {args.bpm:g}")
+    if not MIN_TEMPO <= args.bpm <= MAX_TEMPO:
+        raise UserError(f"--bpm must be in {MIN_TEMPO:g}..{MAX_TEMPO:g}, got {args.bpm:g}")
     log = (lambda s: print(s, file=sys.stderr)) if args.json else print
     signal.signal(signal.SIGTERM, _terminated)
     faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID` prints where it waits

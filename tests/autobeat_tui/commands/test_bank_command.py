@@ -39,7 +39,7 @@ def test_ls_and_show(bank_file, capsys):
     assert code == 0
     assert out.splitlines()[0] == f"{bank_file}: 1 of 128 slots filled, 1 chains"
     assert any(line.startswith("A01   Funk 1") and " 96 " in line for line in out.splitlines())
-    assert "chain song: A01x2 (4 bars)" in out
+    assert "chain song: A01*2 (4 bars)" in out
     code, out, _ = _run(capsys, "ls", "--json", "--bank", str(bank_file))
     data = json.loads(out)
     assert data["slots"]["A01"]["groups"]["drums"] == {
@@ -49,8 +49,8 @@ def test_ls_and_show(bank_file, capsys):
     assert data["chains"] == {"song": [["A01", 2]]}
     code, out, _ = _run(capsys, "show", "a1", "--bank", str(bank_file))
     assert out.splitlines()[0] == "A01: Funk 1  96 BPM  swing 54%"
-    kick = next(line for line in out.splitlines() if line.strip().startswith("Kick"))
-    assert kick.split()[1][0] != "·"  # a hit on step 0
+    kick = next(line for line in out.splitlines() if line.strip().startswith("kick"))
+    assert kick.split("│")[1][0] == "█"  # a hit on step 0, velocity 120
     code, out, _ = _run(capsys, "show", "A01", "--tokens", "--bank", str(bank_file))
     assert out.splitlines()[0] == (
         "genre:funk type:beat density:mid intensity:mid group:1 "
@@ -66,8 +66,8 @@ def test_copy_clear_rename_and_chain(bank_file, capsys):
     assert err == "autobeat bank: slot B05 holds 'Funk 1'; add --force to replace it\n"
     assert _run(capsys, "rename", "B05", "Funk 2", "--bank", bank)[0] == 0
     assert _run(capsys, "copy", "A01", "B05", "--force", "--bank", bank)[0] == 0
-    code, out, err = _run(capsys, "chain", "verse", "A01x4", "b5", "C01x2", "--bank", bank)
-    assert out == "verse: A01x4 B05 C01x2 (14 bars)\n"
+    code, out, err = _run(capsys, "chain", "verse", "A01x4", "b5", "C01*2", "--bank", bank)
+    assert out == "verse: A01*4 B05 C01*2 (14 bars)\n"
     assert err == "note: C01 empty: played as 2 bars of rest\n"
     assert load_bank(bank_file).bank.chain("verse").entries == (
         ("A01", 4), ("B05", 1), ("C01", 2),
