@@ -70,6 +70,12 @@ FILL_CANDIDATES = 4  # fills written side by side (one batch); the one that buil
 FILL_MIN_HITS = 3  # a fill adds at least this many drum and tom hits to the bar before it
 DEFAULT_MUTATE_AMOUNT = 0.25  # `r` in the app: a quarter of the group's hits rewritten
 MUTATE_ANCHOR = 4.0  # how much likelier a hit on the beat (and a loud one) is kept by mutate
+# one right hand: where the hats (closed, open) play a pattern, a new ride drops its hits
+# on their steps, and new hats theirs on a ride pattern's (real beats never double them;
+# new beats did, 7 %). Dropped after the model wrote the group: blocked while it writes,
+# the model put a crash where it wanted the ride (1.4 crashes a beat)
+HAND_TRACKS = ((5, 7), (12,))
+HAND_PATTERN = 8  # hits that make a pattern
 
 
 class DecodeSession(Protocol):
@@ -413,7 +419,8 @@ class BeatModel:
         plan = self._plan(pattern, {group: params}, seed, whole=False)
         job = self._planned_job(pattern, group, plan, seed)
         self._run([job], temperature, top_p)
-        return pattern.with_group(group, job.grammar.events, self._stamp(plan.params[group], seed))
+        return pattern.with_group(group, _one_hand(pattern, group, job.grammar.events),
+                                  self._stamp(plan.params[group], seed))
 
     def generate_all(self, pattern: Pattern, params: Sequence[GroupParams], seed: int,
                      temperature: float = DEFAULT_TEMPERATURE, top_p: float = 0.95) -> Pattern:
@@ -435,7 +442,7 @@ class BeatModel:
                 continue
             job = self._planned_job(beat, g, plan, seed)
             self._run([job], temperature, top_p)
-            beat = beat.with_group(g, job.grammar.events)
+            beat = beat.with_group(g, _one_hand(beat, g, job.grammar.events))
         stamped = tuple(self._stamp(plan.params[g.number], seed) for g in GROUPS)
         return replace(beat, params=stamped)
 
@@ -531,6 +538,25 @@ class BeatModel:
             raise ModelError(f"{self.path}: the model is closed")
         s.reset()
         return s.decode([(i, list(seq), 0) for i, seq in enumerate(sequences)], all_logits=True)
+
+
+def one_hand(pattern: Pattern, group: int) -> frozenset[tuple[int, int]]:
+    """The cells a new group leaves alone: the ride on the hats' steps where the hats play
+    a pattern, the hats on the ride's where the ride does (HAND_TRACKS)."""
+    blocked: set[tuple[int, int]] = set()
+    for mine, theirs in (HAND_TRACKS, HAND_TRACKS[::-1]):
+        own = [t for t in mine if GROUPS[group - 1].tracks.count(t)]
+        if not own:
+            continue
+        steps = {e.step for e in pattern.events if e.track in theirs}
+        if len(steps) >= HAND_PATTERN:
+            blocked |= {(s, t) for s in steps for t in own}
+    return frozenset(blocked)
+
+
+def _one_hand(pattern: Pattern, group: int, events: Sequence[Event]) -> list[Event]:
+    blocked = one_hand(pattern, group)
+    return [e for e in events if (e.step, e.track) not in blocked]
 
 
 def anchor_weight(event: Event) -> float:

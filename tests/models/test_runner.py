@@ -215,3 +215,24 @@ def test_the_fill_kept_is_the_candidate_whose_weight_comes_latest(model, monkeyp
     out = model.fill(groove, 1, seed=5)
     assert len(chosen) >= 4  # every candidate was weighed (and the key may weigh again)
     assert real(out, 1) == max(b for b in chosen if b is not None)
+
+
+def test_the_ride_and_the_hats_keep_off_each_others_steps():
+    from models.runner import one_hand
+
+    eighths = Pattern(events=tuple(Event(s, 5) for s in range(0, 32, 2)))
+    assert one_hand(eighths, 4) == {(s, 12) for s in range(0, 32, 2)}
+    assert one_hand(eighths, 1) == frozenset() and one_hand(eighths, 2) == frozenset()
+    few = Pattern(events=tuple(Event(s, 5) for s in range(0, 8, 2)))  # 4 hits: no pattern
+    assert one_hand(few, 4) == frozenset()
+    ride = Pattern(events=tuple(Event(s, 12) for s in range(0, 32, 4)))
+    assert one_hand(ride, 2) == {(s, t) for s in range(0, 32, 4) for t in (5, 7)}
+
+
+def test_new_beats_never_double_the_hats_on_the_ride(model):
+    for seed in range(10):
+        beat = model.generate_all(Pattern(), [replace(ROCK, density="high")] * 4, seed)
+        hats = {e.step for e in beat.events if e.track in (5, 7)}
+        ride = {e.step for e in beat.events if e.track == 12}
+        if len(hats) >= 8:
+            assert not hats & ride
