@@ -33,9 +33,17 @@ from autobeat_tui.widgets.ruler import Ruler
 from autobeat_tui.widgets.slot_strip import SlotStrip, SlotView
 from autobeat_tui.widgets.status_line import StatusLine, StatusView
 from engine.messages import (
+    ClockProblem,
+    EngineState,
+    PatternSwapped,
+    PortError,
+    SetPattern,
+    SetSwing,
+    SetTempo,
+)
+from engine.messages import (
     CommandError as EngineCommandError,
 )
-from engine.messages import EngineState, PatternSwapped, PortError, SetPattern, SetSwing, SetTempo
 from patterns.grid import GROUPS, STEPS, TRACKS
 
 POLL_HZ = 60
@@ -220,6 +228,11 @@ class AutoBeatApp(App):
             self.sync()
         elif isinstance(report, EngineCommandError):
             self.report_error(f"engine: {report.message}")
+        elif isinstance(report, ClockProblem):
+            if report.message:
+                self.report_error(report.message)
+            else:
+                self.say("the clock input is fine again")
         elif isinstance(report, PatternSwapped):
             line = self.session.on_swapped(report.bar)
             if line:

@@ -56,17 +56,19 @@ def server_running(server: str) -> bool:
 
 
 class JackServer:
-    """``jackd -d dummy`` under a unique name; a context manager."""
+    """``jackd -d dummy`` under a unique name (`period` frames a cycle); a context manager."""
 
-    def __init__(self, realtime: bool = False, name: str | None = None) -> None:
+    def __init__(self, realtime: bool = False, name: str | None = None,
+                 period: int = PERIOD) -> None:
         if shutil.which("jackd") is None:
             raise JackError("jackd is not installed (Debian package jackd2)")
         self.name = name or f"autobeat-{uuid.uuid4().hex[:8]}"
         self.realtime = realtime
+        self.period = period
         rt = ["-R", "-P", "80"] if realtime else ["--no-realtime"]
         self.proc = subprocess.Popen(
             ["jackd", "-n", self.name, *rt, "-d", "dummy", "-r", str(SAMPLE_RATE), "-p",
-             str(PERIOD)],
+             str(period)],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
         )
         deadline = time.monotonic() + 15

@@ -108,7 +108,8 @@ class EngineState:
     tempo: float = 120.0  # the tempo in use (the estimate when following)
     clock: str = "internal"  # "internal" | "external"
     locked: bool = True  # following: locked to the incoming clock
-    clock_lost: bool = False  # following: no tick for 250 ms
+    clock_lost: bool = False  # following: no tick for 200 ms
+    clock_problem: str = ""  # following: what is wrong with the clock input ("": nothing)
     output: str = "none"  # the output port's name, or "none"
     pending: bool = False  # a pattern or group waits for the next bar line
     late_events: int = 0  # events sent more than 1 ms after their due time
@@ -131,6 +132,14 @@ class PatternSwapped:
     """The pattern (or a group) queued for the bar line is now playing."""
 
     bar: int
+    can_replace = False
+
+
+@dataclass(frozen=True, slots=True)
+class ClockProblem:
+    """What is wrong with the clock being followed ("" once it is fine again)."""
+
+    message: str
     can_replace = False
 
 
@@ -167,4 +176,6 @@ class TimingReport:
     can_replace = False
 
 
-Report = EngineState | PortError | PatternSwapped | CommandError | TimingReport
+Report = (
+    EngineState | PortError | PatternSwapped | ClockProblem | CommandError | TimingReport
+)

@@ -16,12 +16,14 @@ send to measure lateness.
 from __future__ import annotations
 
 import heapq
+import math
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from engine.clockguard import RateGuard, describe, valid_message
 from engine.follower import ClockFollower
-from engine.messages import EngineState, PatternSwapped
+from engine.messages import ClockProblem, EngineState, PatternSwapped
 from engine.schedule import BAR_TICKS, CLOCK_TICKS, EMPTY, GATE, LOOP_TICKS, compile_pattern
 from patterns.grid import TICKS_PER_BEAT, TICKS_PER_STEP
 from patterns.kit import KitMap
@@ -29,7 +31,7 @@ from patterns.pattern import MAX_SWING, MAX_TEMPO, MIN_SWING, MIN_TEMPO, Pattern
 
 START_LEAD = 0.005  # seconds between a Start command and the first downbeat
 LATE_S = 0.001  # an event sent later than this after its due time counts as late
-LOST_AFTER_S = 0.25  # following: no tick for this long holds the player
+LOST_AFTER_S = 0.2  # following: no tick for this long: the clock stopped dead
 FREEWHEEL_CLOCKS = 2  # following: play at most this many clock ticks past the last one
 
 CLOCK, START, CONTINUE, STOP, SPP = 0xF8, 0xFA, 0xFB, 0xFC, 0xF2
@@ -107,6 +109,11 @@ class Player:
         self.ext_enabled = True  # the owner's transport while following
         self.clock_lost = False
         self.last_clock_at: float | None = None
+        # a clock that stopped dead or went mad: play on at the last good tempo
+        self.freewheel = False
+        self.clock_problem = ""  # what is wrong with the clock input now ("": nothing)
+        self.guard = RateGuard()
+        self._before_short: tuple | None = None  # the timeline before a run of short ticks
 
     # --- time -------------------------------------------------------------------
 
@@ -175,6 +182,10 @@ class Player:
         self.ext_running = self.ext_armed = False
         self.clock_lost = False
         self.last_clock_at = None
+        self.freewheel = False
+        self.clock_problem = ""
+        self.guard.reset()
+        self._before_short = None
         self.spt = 60.0 / (self.bpm * TICKS_PER_BEAT)
 
     def transport(self, action: str, now: float) -> None:
@@ -237,12 +248,18 @@ class Player:
 
     def clock_message(self, message: list[int], t: float) -> None:
         """A realtime message from the clock input at time t (ignored unless following)."""
-        if self.mode != "external" or not message:
+        if self.mode != "external":
+            return
+        if not valid_message(message):
+            self._problem(f"clock input sends garbage ({describe(message)}): ignored")
             return
         status = message[0]
         if status == CLOCK:
             self._ext_tick(t)
-        elif status == START:
+            return
+        if status in (START, STOP, CONTINUE):  # the master runs the transport: no freewheel
+            self.freewheel = False
+        if status == START:
             self.ext_position = 0
             self.ext_armed = True
             self.ext_running = False
@@ -262,13 +279,37 @@ class Player:
                 self.ext_position = sixteenths * TICKS_PER_STEP
 
     def _ext_tick(self, t: float) -> None:
-        if not self.follower.tick(t):
-            return  # the same tick delivered twice
+        guard = self.guard
+        short = guard.short(t)
         self.last_clock_at = t
-        if self.timing is not None:
-            self.timing.clock_received.append(t)
         if self.clock_lost:
             self.clock_lost = False
+        if not guard.tick(t):  # far too fast for a clock: keep the beat we had
+            if not self.freewheel:
+                if self._before_short is not None:  # undo the run of short ticks
+                    (self.anchor_time, self.anchor_tick, self.spt, self.bpm,
+                     self.ext_clock_tick) = self._before_short
+                self.freewheel = True
+                self.follower.reset()
+                fast = guard.bpm
+                self._problem(f"clock input runs at {fast:.0f} BPM, beyond 20..300: playing "
+                              f"on at {self.bpm:.1f} BPM" if fast else "clock input runs wild")
+            return
+        if short and self._before_short is None:
+            self._before_short = (self.anchor_time, self.anchor_tick, self.spt, self.bpm,
+                                  self.ext_clock_tick)
+        elif not short:
+            self._before_short = None
+        resumed = False
+        if self.freewheel:  # a clock again: carry on from where the beat has got to
+            self.freewheel = False
+            self._problem("")
+            if self.ext_running and not self.ext_armed:
+                self.ext_clock_tick = round(self.tick_at(t) / CLOCK_TICKS) * CLOCK_TICKS
+                resumed = True
+        self.follower.tick(t)
+        if self.timing is not None:
+            self.timing.clock_received.append(t)
         if self.ext_armed:  # the first tick after Start/Continue is the position itself
             self.ext_armed = False
             self.ext_running = True
@@ -277,7 +318,7 @@ class Player:
                 self._install(self.pending)
             self.position = self.ext_position
             self.playing = True
-        elif self.ext_running:
+        elif self.ext_running and not resumed:
             self.ext_clock_tick += CLOCK_TICKS
         f = self.follower
         if self.timing is not None and self.ext_running and f.bpm is not None:
@@ -292,12 +333,24 @@ class Player:
             self.anchor_tick = float(self.ext_clock_tick)
 
     def check_clock(self, now: float) -> None:
-        """Following: hold the player after LOST_AFTER_S without a tick."""
+        """Following: after LOST_AFTER_S without a tick, play on at the last tempo."""
         if self.mode != "external" or self.last_clock_at is None or self.clock_lost:
             return
         if now - self.last_clock_at > LOST_AFTER_S:
             self.clock_lost = True
-            self.all_notes_off()
+            if self.ext_running and self.playing:
+                self.freewheel = True
+                # what was held back waiting for the next tick is past: skip it
+                self.position = max(self.position, math.ceil(self.tick_at(now)))
+                self._problem(f"clock input stopped (no tick for {LOST_AFTER_S * 1000:.0f} "
+                              f"ms): playing on at {self.bpm:.1f} BPM")
+
+    def _problem(self, text: str) -> None:
+        """Report what is wrong with the clock input, once a change ("" when fine)."""
+        if text == self.clock_problem:
+            return
+        self.clock_problem = text
+        self.reports.append(ClockProblem(text))
 
     # --- playing ------------------------------------------------------------------
 
@@ -330,7 +383,7 @@ class Player:
         if not self.playing:
             return False
         if self.mode == "external":
-            return self.ext_running and self.ext_enabled and not self.clock_lost
+            return self.ext_running and self.ext_enabled
         return True
 
     def next_due(self) -> float | None:
@@ -340,7 +393,8 @@ class Player:
         tick = self._next_tick()
         if tick is None:
             return None
-        if self.mode == "external" and tick > self.ext_clock_tick + FREEWHEEL_CLOCKS * CLOCK_TICKS:
+        if (self.mode == "external" and not self.freewheel
+                and tick > self.ext_clock_tick + FREEWHEEL_CLOCKS * CLOCK_TICKS):
             return None  # wait for the master's next tick
         return self.time_of(tick) - self.latency
 
@@ -414,7 +468,7 @@ class Player:
         playing = self._may_play()
         if playing:
             tick = max(0, int(self.tick_at(now + self.latency)))
-            if self.mode == "external":
+            if self.mode == "external" and not self.freewheel:
                 tick = min(tick, self.ext_clock_tick + CLOCK_TICKS * FREEWHEEL_CLOCKS)
         else:
             tick = self.position
@@ -425,8 +479,10 @@ class Player:
             bar=tick // BAR_TICKS,
             tempo=round(self.bpm, 2),
             clock=self.mode,
-            locked=True if self.mode == "internal" else follower_locked and not self.clock_lost,
+            locked=(True if self.mode == "internal"
+                    else follower_locked and not self.clock_lost and not self.freewheel),
             clock_lost=self.clock_lost,
+            clock_problem=self.clock_problem,
             output=output,
             pending=self.pending is not None,
             late_events=self.late_events,

@@ -170,6 +170,8 @@ def run(args: argparse.Namespace) -> int:
                 elif isinstance(report, (m.PortError, m.CommandError)):
                     errors.append(report.message)
                     print(f"autobeat play: {report.message}", file=sys.stderr)
+                elif isinstance(report, m.ClockProblem) and report.message:
+                    errors.append(report.message)  # printed with the state, below
             if state is not None and external:
                 line = _follow_line(state)
                 if line != last_line:
@@ -202,8 +204,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _follow_line(state) -> str:
+    if state.clock_problem:
+        return state.clock_problem
     if state.clock_lost:
-        return "clock lost: holding"
+        return "no clock"
     if not state.playing:
         if state.locked:
             return f"waiting for Start (tempo {state.tempo:.1f})"
