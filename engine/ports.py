@@ -53,13 +53,18 @@ class OutputPort(Protocol):
 
 @contextlib.contextmanager
 def quiet_stderr() -> Iterator[None]:
-    """Silence C libraries (ALSA, JACK) that print to fd 2 while probing for a server."""
+    """Silence C libraries (ALSA, JACK) that print to fd 2 while probing for a server.
+
+    Only where sys.stderr is a real file: under Textual it is a capture whose
+    fileno() is -1 (failing there made every port list in the app empty), and the
+    screen itself is drawn on fd 2, which must not be closed under it.
+    """
     try:
         fd = sys.stderr.fileno()
+        saved = os.dup(fd)
     except (AttributeError, OSError, ValueError):
         yield
         return
-    saved = os.dup(fd)
     try:
         with open(os.devnull, "w") as null:
             os.dup2(null.fileno(), fd)

@@ -310,3 +310,27 @@ def _follow_once(jack, period, tmp_path, name):
     position = spp.data[1] | spp.data[2] << 7
     resumed = [e for e in events if e.data[0] == 0x99 and e.frame > cont.frame]
     assert resumed and resumed[0].data[2] == 60 + position % 32
+
+
+async def test_out_in_the_app_lists_and_completes_what_autobeat_ports_lists(jack, tmp_path):
+    """Under Textual sys.stderr has no file descriptor: the port lists must still work."""
+    from autobeat_tui.live.completion import complete
+    from autobeat_tui.widgets.command_line import MessageLine
+    from engine import ports
+    from tests.autobeat_tui.conftest import make_app
+
+    dump = MidiDump(jack, "appports")
+    try:
+        listed = subprocess.run([sys.executable, "-m", "autobeat_tui.cli", "ports"],
+                                capture_output=True, text=True, timeout=30).stdout
+        assert "appports:input" in listed
+        app, _, _ = make_app(tmp_path, list_outputs=ports.list_outputs,
+                             list_inputs=ports.list_inputs)
+        async with app.run_test(size=(100, 24)) as pilot:
+            await pilot.press("colon", *"out", "enter")
+            await pilot.pause(0.2)
+            said = app.query_one(MessageLine).message
+            assert "appports:input" in said, said
+            assert "appports:input" in complete("out app", app.completion_context()).candidates
+    finally:
+        dump.stop()
