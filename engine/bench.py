@@ -14,6 +14,10 @@
    master's ideal grid (frame times of the master's own ticks, both read by
    jack_midi_dump: the tick that carries each 16th), skipping the first beat
    (lock-in, reported as lock_beats), and the beats it took to follow the step.
+   Then plain at 133 BPM again on a JACK server of its own at 256, 1024 and 2048
+   frames a period (the sizes real interfaces and PipeWire run at): tempo error
+   after 4 beats <= 0.1 BPM, onset error p99 <= 2 ms plus one period (the engine's
+   notes go out in the JACK cycle after the one they are due in).
 
 With --runs N the internal-clock run is repeated and each headline figure is the
 worst of the N. Each run also says where any lateness came from (`causes`): the
@@ -43,6 +47,7 @@ from patterns.grid import TICKS_PER_BEAT
 from patterns.pattern import Event, Pattern
 
 FOLLOW_BPM = 133.0
+FOLLOW_PERIODS = (256, 1024, 2048)  # JACK buffer sizes users run at (frames a period)
 OS_NOISE_S = 0.0001  # an OS share of a tick's lateness below this is measurement noise
 
 
@@ -259,11 +264,12 @@ def _steal_ms() -> float | None:
 
 
 def measure_follower(server: str, seconds: float, jitter: int = 0, step_to: float | None = None,
-                     bpm: float = FOLLOW_BPM) -> dict:
+                     bpm: float = FOLLOW_BPM, period: int | None = None) -> dict:
     """Follow jack_midi_clock; onset errors from jack_midi_dump's frame times."""
     from engine.client import Engine
     from engine.jacktools import PERIOD, SAMPLE_RATE, ClockMaster, MidiDump, connect
 
+    period = period or PERIOD
     dump = MidiDump(server, f"bench-follow-{jitter}-{int(step_to or 0)}")
     master = ClockMaster(server, bpm, jitter_percent=jitter)
     connect(server, master.port, dump.port)
@@ -339,7 +345,7 @@ def measure_follower(server: str, seconds: float, jitter: int = 0, step_to: floa
             "mean": round(statistics.fmean(errors), 3) if errors else None,
         },
         "onset_error_vs_straight_line_ms_p99": round(_pct([abs(x) for x in line_errors], 0.99), 3),
-        "jack_period_ms": round(PERIOD * ms, 3),
+        "jack_period_ms": round(period * ms, 3),
     }
     if len(trace) > 96:
         result["tempo_error_bpm_after_1_beat"] = round(trace[24] - bpm, 4)
@@ -463,6 +469,7 @@ def run(args: argparse.Namespace) -> int:
             jitter = _attempt(lambda: measure_follower(server.name, s, jitter=10))
             log("follower: tempo step 120 -> 140 BPM")
             step = _attempt(lambda: measure_follower(server.name, s, step_to=140.0, bpm=120.0))
+            result["follower_periods"] = _follow_periods(server.realtime, s, log)
             result["follower"] = {
                 "tempo_error_bpm_after_1_beat": plain.get("tempo_error_bpm_after_1_beat"),
                 "tempo_error_bpm_after_4_beats": plain.get("tempo_error_bpm_after_4_beats"),
@@ -480,6 +487,34 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(_summary(result))
     return 0
+
+
+def _follow_periods(realtime: bool, seconds: float, log) -> dict:
+    """The follower at 133 BPM on a JACK server of its own at each of FOLLOW_PERIODS."""
+    from engine.jacktools import JackError, JackServer
+
+    out = {}
+    for period in FOLLOW_PERIODS:
+        log(f"follower: jack_midi_clock at {FOLLOW_BPM:g} BPM, JACK period {period} frames")
+        try:
+            server = JackServer(realtime=realtime, period=period)
+        except JackError as exc:
+            out[str(period)] = {"error": str(exc)}
+            continue
+        saved = os.environ["JACK_DEFAULT_SERVER"]
+        os.environ["JACK_DEFAULT_SERVER"] = server.name  # the engine process finds it
+        try:
+            r = _attempt(lambda s=server, p=period: measure_follower(s.name, seconds, period=p))
+        finally:
+            os.environ["JACK_DEFAULT_SERVER"] = saved
+            server.stop()
+        out[str(period)] = {
+            "tempo_error_bpm_after_4_beats": r.get("tempo_error_bpm_after_4_beats"),
+            "onset_error_ms_p99": r.get("onset_error_ms", {}).get("p99"),
+            "onset_target_ms": round(2.0 + period * 1000.0 / 48000, 3),
+            "run": r,
+        }
+    return out
 
 
 def _worst(runs: list[dict]) -> dict:
@@ -522,6 +557,14 @@ def _summary(r: dict) -> str:
             f"  tempo step 120 -> 140 BPM followed (within 0.5 %) after "
             f"{f['tempo_step_follow_beats']} beats",
         ]
+    for period, p in (r.get("follower_periods") or {}).items():
+        if "error" in p:
+            lines.append(f"  at {period} frames a period: {p['error']}")
+            continue
+        lines.append(
+            f"  at {period} frames a period: tempo error after 4 beats "
+            f"{p['tempo_error_bpm_after_4_beats']} BPM, onset error p99 "
+            f"{p['onset_error_ms_p99']} ms (target {p['onset_target_ms']} ms)")
     missed = [k for k, ok in r["targets_met"].items() if not ok]
     lines.append("targets: all met" if not missed else "targets missed: " + ", ".join(missed))
     return "\n".join(lines)
@@ -545,4 +588,9 @@ def _targets(r: dict) -> dict:
         out["onset_p99_jitter10_le_3ms"] = o3 is not None and o3 <= 3.0
         sb = f["tempo_step_follow_beats"]
         out["tempo_step_within_1_beat"] = sb is not None and sb <= 1.0
+    for period, p in (r.get("follower_periods") or {}).items():
+        e4, o = p.get("tempo_error_bpm_after_4_beats"), p.get("onset_error_ms_p99")
+        out[f"p{period}_tempo_within_0_1bpm_after_4_beats"] = e4 is not None and abs(e4) <= 0.1
+        out[f"p{period}_onset_p99_le_2ms_plus_period"] = (
+            o is not None and o <= p["onset_target_ms"])
     return out
