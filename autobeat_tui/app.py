@@ -37,6 +37,7 @@ from engine.messages import (
     EngineState,
     PatternSwapped,
     PortError,
+    SetLatency,
     SetPattern,
     SetSwing,
     SetTempo,
@@ -102,6 +103,8 @@ class AutoBeatApp(App):
         list_inputs: Callable[[], list[str]] | None = None,
         poll_hz: float = POLL_HZ,
         start_engine: bool = True,
+        settings: Any = None,
+        latency_ms: float | None = None,
     ) -> None:
         super().__init__()
         self.session = session
@@ -121,6 +124,9 @@ class AutoBeatApp(App):
         self.output_error = False
         self.first_frame_at: float | None = None
         self._told_no_output = False
+        self.settings = settings  # autobeat_tui.settings.Settings, or None (nothing kept)
+        self.latency_ms = latency_ms  # --latency: this run's offset for every output
+        self._latency_sent = (None, 0.0)  # (output, ms) the engine has now
 
     # --- layout ----------------------------------------------------------------------
 
@@ -217,6 +223,8 @@ class AutoBeatApp(App):
             if report.output == "none" and not self._told_no_output:
                 self._told_no_output = True
                 self.say("no MIDI output: the beat plays silently (:out lists the ports)")
+            if report.output != self._latency_sent[0]:
+                self._apply_latency(report.output)
             for line in self.session.on_state(report):
                 self.say(line)
             self.flush()
@@ -345,6 +353,8 @@ class AutoBeatApp(App):
         if isinstance(cmd, lang.Quit):
             self.exit()
             return None
+        if isinstance(cmd, lang.Latency):
+            return self.latency(cmd)
         if isinstance(cmd, lang.Out) and cmd.name is None:
             names = self._safe(self._list_outputs)
             found = ", ".join(names) if names else "none found (no MIDI system or device)"
@@ -355,6 +365,43 @@ class AutoBeatApp(App):
             if type(exc).__name__ in ("BankError", "BankLockedError", "CodecError"):
                 raise lang.CommandError(str(exc)) from None
             raise
+
+    # --- latency offsets ---------------------------------------------------------------
+
+    def _apply_latency(self, output: str) -> None:
+        """Give the engine the offset kept for `output` (or --latency's)."""
+        ms = self.latency_ms
+        if ms is None:
+            ms = self.settings.latency_for(output) if self.settings is not None else 0.0
+        if ms != self._latency_sent[1]:
+            self.session.outbox.append(SetLatency(ms))
+            self.flush()
+        self._latency_sent = (output, ms)
+
+    def latency(self, cmd: lang.Latency) -> str:
+        """`:latency [PORT] MS`: keep an offset for an output; no MS: list them."""
+        from autobeat_tui.settings import SettingsError
+
+        output = self.session.engine.output
+        if cmd.ms is None:
+            kept = self.settings.latency_ms if self.settings is not None else {}
+            listed = ", ".join(f"{k} {v:+g} ms" for k, v in kept.items()) or "none kept"
+            return f"latency: {output} {self._latency_sent[1]:+g} ms now; {listed}"
+        name = cmd.name or output
+        if name == "none":
+            raise lang.CommandError("latency: no output is playing; name one: "
+                                    + lang.USAGE["latency"])
+        if self.settings is None:
+            raise lang.CommandError("latency: there is no settings file to keep it in")
+        try:
+            self.settings.set_latency(name, cmd.ms)
+        except (SettingsError, ValueError) as exc:
+            raise lang.CommandError(f"latency: {exc}") from None
+        self.latency_ms = None  # a kept offset replaces --latency
+        self._latency_sent = (None, self._latency_sent[1])
+        self._apply_latency(output)
+        where = "earlier" if cmd.ms > 0 else "later"
+        return f"latency {name}: {abs(cmd.ms):g} ms {where} (kept)"
 
     def on_command_line_run(self, message: CommandLine.Run) -> None:
         if not message.line:

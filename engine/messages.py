@@ -74,6 +74,13 @@ class SetOutput:
 
 
 @dataclass(frozen=True, slots=True)
+class SetLatency:
+    """Send this many ms earlier (gear with its own delay) or later (< 0); -100..100."""
+
+    ms: float
+
+
+@dataclass(frozen=True, slots=True)
 class SetKit:
     """Which note and channel each track plays (a patterns.kit.KitMap)."""
 
@@ -92,7 +99,7 @@ class Shutdown:
 
 Command = (
     SetPattern | SwapGroup | Transport | SetTempo | SetSwing | SetMute | SetSolo | SetClock
-    | SetOutput | SetKit | RequestTiming | Shutdown
+    | SetOutput | SetLatency | SetKit | RequestTiming | Shutdown
 )
 
 # --- reports ----------------------------------------------------------------------

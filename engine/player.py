@@ -30,6 +30,7 @@ from patterns.kit import KitMap
 from patterns.pattern import MAX_SWING, MAX_TEMPO, MIN_SWING, MIN_TEMPO, Pattern
 
 START_LEAD = 0.005  # seconds between a Start command and the first downbeat
+MAX_LATENCY_MS = 100.0  # an output may be shifted this far either way
 LATE_S = 0.001  # an event sent later than this after its due time counts as late
 LOST_AFTER_S = 0.2  # following: no tick for this long: the clock stopped dead
 FREEWHEEL_CLOCKS = 2  # following: play at most this many clock ticks past the last one
@@ -75,7 +76,8 @@ class Player:
         self.out = out
         self.clock = clock
         self.kit = kit or KitMap.general_midi()
-        self.latency = latency_ms / 1000.0
+        self.latency = 0.0
+        self.set_latency(latency_ms)
         self.send_clock = send_clock
         self.mode = "internal"
         self.pattern = Pattern()
@@ -162,6 +164,13 @@ class Player:
         self.bpm = float(bpm)
         if self.mode == "internal":
             self.spt = 60.0 / (self.bpm * TICKS_PER_BEAT)
+
+    def set_latency(self, ms: float) -> None:
+        """Send `ms` earlier (> 0: gear with its own delay) or later (< 0)."""
+        if not -MAX_LATENCY_MS <= ms <= MAX_LATENCY_MS:
+            raise ValueError(f"latency must be in -{MAX_LATENCY_MS:g}..{MAX_LATENCY_MS:g} ms, "
+                             f"got {ms:g}")
+        self.latency = ms / 1000.0
 
     def set_mute(self, track: int, muted: bool) -> None:
         _check_track(track)

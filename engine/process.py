@@ -258,10 +258,12 @@ class EngineLoop:
                     p.set_mode(cmd.mode, now)
                     self.close_in()
             elif isinstance(cmd, m.SetOutput):
+                p.set_latency(cmd.latency_ms)
                 p.all_notes_off()
                 self.out_name = cmd.name
-                p.latency = cmd.latency_ms / 1000.0
                 self.open_out()
+            elif isinstance(cmd, m.SetLatency):
+                p.set_latency(cmd.ms)
             elif isinstance(cmd, m.SetKit):
                 p.set_kit(cmd.kit, now)
             elif isinstance(cmd, m.RequestTiming):  # the asker waits for it: send at once

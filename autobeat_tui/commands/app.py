@@ -29,6 +29,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--model", metavar="FILE", help="the GGUF beat model (default: the shipped one)"
     )
     parser.add_argument("--kit", metavar="FILE", help="a kit map (TOML); default General MIDI")
+    parser.add_argument(
+        "--latency", type=float, metavar="MS",
+        help="send MS (-100..100) earlier to the output this run (default: the offset "
+        ":latency keeps for it)",
+    )
 
 
 def open_session_bank(path: str | None):
@@ -62,7 +67,9 @@ def model_threads(cpus: int | None = None) -> int:
 def build_app(args: argparse.Namespace):
     """The app, its engine and the bank lock, from the command line's options."""
     from autobeat_tui.app import AutoBeatApp
+    from autobeat_tui.errors import UserError
     from autobeat_tui.live.session import Session
+    from autobeat_tui.settings import Settings, SettingsError, check_latency, default_path
     from codec.midi import write_midi
     from engine import ports
     from engine.client import Engine
@@ -70,7 +77,18 @@ def build_app(args: argparse.Namespace):
     from patterns.pattern import Pattern
 
     kit = load_kit(args.kit)
+    if args.latency is not None:
+        try:
+            check_latency(args.latency)
+        except ValueError as exc:
+            raise UserError(f"--latency: {exc}") from None
     bank, bank_path, writable, lock, messages = open_session_bank(args.bank)
+    try:
+        settings = Settings.load()
+    except SettingsError as exc:  # said in the app; nothing is kept this run
+        messages.append(f"{exc}; latency offsets are not kept this run")
+        settings = Settings(default_path())
+        settings.save = lambda: None  # never overwrite a file we could not read
     filled = bank.filled()
     slot = filled[0] if filled else "A01"
     session = Session(
@@ -103,6 +121,8 @@ def build_app(args: argparse.Namespace):
         list_outputs=ports.list_outputs,
         list_inputs=ports.list_inputs,
         start_engine=False,
+        settings=settings,
+        latency_ms=args.latency,
     )
     return app, engine, lock
 

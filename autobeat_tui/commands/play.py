@@ -36,8 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="send MIDI clock, Start/Stop/Continue and Song Position (internal)")
     parser.add_argument("--seconds", type=float, metavar="N",
                         help="stop after N seconds (default: until Ctrl-C)")
-    parser.add_argument("--latency-ms", type=float, default=0.0, metavar="MS",
-                        help="send this much earlier to make up for the output's latency")
+    parser.add_argument("--latency", "--latency-ms", dest="latency_ms", type=float,
+                        metavar="MS",
+                        help="send MS (-100..100) earlier to make up for the output's own "
+                             "delay, later if negative (default: the offset the app's "
+                             ":latency keeps for the output)")
     parser.add_argument("--kit", metavar="FILE", help="a kit map (TOML); default General MIDI")
     parser.add_argument("--api", metavar="API", help="alsa, jack, coremidi or winmm")
     parser.add_argument("--json", action="store_true", help="print a JSON summary at the end")
@@ -127,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
     if args.seconds is not None and args.seconds <= 0:
         raise UserError(f"--seconds must be above 0, got {args.seconds:g}")
     kit = load_kit(args.kit)
+    latency = _latency(args.latency_ms, args.out)
     try:  # an unknown port is an error listing the ports, before anything starts
         if args.out and args.out != NONE:
             find_port(list_outputs(args.api), args.out, "output")
@@ -136,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from None
     external = args.clock == "external"
     engine = Engine(out=args.out, clock_in=args.clock_in, send_clock=args.send_clock,
-                    latency_ms=args.latency_ms, api=args.api, external=external, kit=kit)
+                    latency_ms=latency, api=args.api, external=external, kit=kit)
     engine.start()
     state = None
     errors: list[str] = []
@@ -201,6 +205,24 @@ def run(args: argparse.Namespace) -> int:
         print(f"autobeat play: stopped after {summary['seconds']} s, bar {summary['bars']}, "
               f"{summary['late_events']} late events", file=sys.stderr)
     return 0
+
+
+def _latency(ms: float | None, out: str | None) -> float:
+    """--latency, range-checked; else the offset kept for the --out output (0 if none)."""
+    from autobeat_tui.errors import UserError
+    from autobeat_tui.settings import Settings, SettingsError, check_latency
+
+    if ms is not None:
+        try:
+            return check_latency(ms)
+        except ValueError as exc:
+            raise UserError(f"--latency: {exc}") from None
+    if not out:
+        return 0.0
+    try:
+        return Settings.load().latency_for(out)
+    except SettingsError as exc:
+        raise UserError(str(exc)) from None
 
 
 def _follow_line(state) -> str:

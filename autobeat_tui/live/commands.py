@@ -121,6 +121,12 @@ class Out:
 
 
 @dataclass(frozen=True, slots=True)
+class Latency:
+    name: str | None = None  # an output name fragment; None: the output playing now
+    ms: float | None = None  # -100..100 (> 0: earlier); None: list the offsets kept
+
+
+@dataclass(frozen=True, slots=True)
 class StepLiteral:
     track: int
     events: tuple = ()  # tuple[Event, ...]
@@ -167,6 +173,7 @@ class Quit:
 
 Command = (
     Gen
+    | Latency
     | Mutate
     | SetParams
     | Bpm

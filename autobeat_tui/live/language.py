@@ -26,6 +26,7 @@ from autobeat_tui.live.commands import (
     Gen,
     Help,
     Hit,
+    Latency,
     Load,
     Mutate,
     Mute,
@@ -45,6 +46,7 @@ from autobeat_tui.live.commands import (
     Velocity,
 )
 from autobeat_tui.live.steps import StepLiteralError, parse_track_literal
+from engine.player import MAX_LATENCY_MS
 from patterns.bank import MAX_REPEATS, BankError, check_slot
 from patterns.grid import GROUPS, STEPS, track_by_name
 from patterns.pattern import LEVELS, MAX_SWING, MAX_TEMPO, MIN_SWING, MIN_TEMPO, TYPES
@@ -374,6 +376,20 @@ def _p_out(args: list[str], genres: Sequence[str]) -> Out:
     return Out(" ".join(args) or None)
 
 
+def _p_latency(args: list[str], genres: Sequence[str]) -> Latency:
+    if not args:
+        return Latency()
+    try:
+        ms = float(args[-1])
+    except ValueError:
+        raise CommandError(f"latency: the last word must be milliseconds, got {args[-1]!r}; "
+                           f"usage: {USAGE['latency']}") from None
+    if not -MAX_LATENCY_MS <= ms <= MAX_LATENCY_MS:
+        raise CommandError(f"latency: must be in -{MAX_LATENCY_MS:g}..{MAX_LATENCY_MS:g} ms, "
+                           f"got {args[-1]}")
+    return Latency(" ".join(args[:-1]) or None, ms)
+
+
 def _p_hit(args: list[str], genres: Sequence[str]) -> Hit:
     if len(args) < 2:
         raise CommandError(f"hit: missing track or step; usage: {USAGE['hit']}")
@@ -444,6 +460,7 @@ PARSERS: dict[str, Callable[[list[str], Sequence[str]], Command]] = {
     "export": _p_export,
     "clock": _p_clock,
     "out": _p_out,
+    "latency": _p_latency,
     "hit": _p_hit,
     "clear": _p_clear,
     "vel": _p_vel,
@@ -474,6 +491,8 @@ USAGE: dict[str, str] = {
     "export": "export [SLOT] FILE.mid",
     "clock": "clock internal | clock master | clock follow [PORT]",
     "out": "out [PORT|none] (no port: list them)",
+    "latency": "latency [PORT] -100..100 (ms earlier for PORT or the output playing; "
+               "no value: list them)",
     "hit": "hit TRACK STEP(1..32) [VELOCITY]",
     "clear": "clear TRACK [STEP] | clear GROUP",
     "vel": "vel TRACK STEP VELOCITY|+N|-N",
