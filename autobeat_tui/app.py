@@ -353,6 +353,10 @@ class AutoBeatApp(App):
         if isinstance(cmd, lang.Quit):
             self.exit()
             return None
+        if isinstance(cmd, lang.Clock) and cmd.mode is None:
+            from autobeat_tui.live.clockview import describe_clock
+
+            return describe_clock(self.session.engine, self.session.clock_mode)
         if isinstance(cmd, lang.Latency):
             return self.latency(cmd)
         if isinstance(cmd, lang.Out) and cmd.name is None:

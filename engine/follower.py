@@ -76,6 +76,11 @@ class ClockFollower:
         return 60.0 / (self.period * TICKS_PER_BEAT)
 
     @property
+    def jitter(self) -> float | None:
+        """The standard deviation of the tick intervals (seconds), None before three."""
+        return math.sqrt(max(0.0, self._d_var)) if self._n_d else None
+
+    @property
     def acquiring(self) -> bool:
         return len(self._fit) < self.config.acquire_ticks
 

@@ -106,6 +106,22 @@ Command = (
 
 
 @dataclass(frozen=True, slots=True)
+class ClockInfo:
+    """Where the tempo comes from and how well it holds (refreshed once a second)."""
+
+    source: str = "internal"  # "internal" | "midi" | "link"
+    port: str = ""  # the MIDI input followed
+    tempo: float = 120.0  # measured when following
+    jitter_ms: float | None = None  # SD of the incoming tick intervals
+    locked: bool = True
+    locked_for_s: int = 0  # how long the lock has held
+    peers: int | None = None  # Link: the other peers in the session
+    offset_ms: float | None = None  # our beat minus the source's (+: ahead), the last second
+    drift_ms: float | None = None  # how far that offset moved ...
+    drift_span_s: int = 0  # ... over this many seconds (up to a minute)
+
+
+@dataclass(frozen=True, slots=True)
 class EngineState:
     """The engine's state, at most 60 a second; the newest replaces older ones."""
 
@@ -122,6 +138,7 @@ class EngineState:
     late_events: int = 0  # events sent more than 1 ms after their due time
     mutes: frozenset[int] = field(default_factory=frozenset)
     solos: frozenset[int] = field(default_factory=frozenset)
+    clock_info: ClockInfo = field(default_factory=ClockInfo)
 
     can_replace = True
 

@@ -22,8 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from engine.clockguard import RateGuard, describe, valid_message
+from engine.clockstats import PhaseLog
 from engine.follower import ClockFollower
-from engine.messages import ClockProblem, EngineState, PatternSwapped
+from engine.messages import ClockInfo, ClockProblem, EngineState, PatternSwapped
 from engine.schedule import BAR_TICKS, CLOCK_TICKS, EMPTY, GATE, LOOP_TICKS, compile_pattern
 from patterns.grid import TICKS_PER_BEAT, TICKS_PER_STEP
 from patterns.kit import KitMap
@@ -116,6 +117,12 @@ class Player:
         self.clock_problem = ""  # what is wrong with the clock input now ("": nothing)
         self.guard = RateGuard()
         self._before_short: tuple | None = None  # the timeline before a run of short ticks
+        # for `:clock`: the phase offset's log, since when the lock holds, the input
+        self.phase_log = PhaseLog()
+        self.locked_since: float | None = None
+        self.clock_port = ""
+        self._info = ClockInfo()
+        self._info_at = -1.0
 
     # --- time -------------------------------------------------------------------
 
@@ -195,6 +202,9 @@ class Player:
         self.clock_problem = ""
         self.guard.reset()
         self._before_short = None
+        self.phase_log.reset()
+        self.locked_since = None
+        self._info_at = -1.0
         self.spt = 60.0 / (self.bpm * TICKS_PER_BEAT)
 
     def transport(self, action: str, now: float) -> None:
@@ -316,7 +326,14 @@ class Player:
             if self.ext_running and not self.ext_armed:
                 self.ext_clock_tick = round(self.tick_at(t) / CLOCK_TICKS) * CLOCK_TICKS
                 resumed = True
-        self.follower.tick(t)
+        f = self.follower
+        if f.predicted is not None and not resumed and not self.ext_armed:
+            self.phase_log.add(t, f.predicted - t)  # where our beat put this tick
+        f.tick(t)
+        if not f.locked():
+            self.locked_since = None
+        elif self.locked_since is None:
+            self.locked_since = t
         if self.timing is not None:
             self.timing.clock_received.append(t)
         if self.ext_armed:  # the first tick after Start/Continue is the position itself
@@ -482,14 +499,15 @@ class Player:
         else:
             tick = self.position
         follower_locked = self.follower.locked()
+        locked = (True if self.mode == "internal"
+                  else follower_locked and not self.clock_lost and not self.freewheel)
         return EngineState(
             playing=playing,
             step=(tick % LOOP_TICKS) // TICKS_PER_STEP,
             bar=tick // BAR_TICKS,
             tempo=round(self.bpm, 2),
             clock=self.mode,
-            locked=(True if self.mode == "internal"
-                    else follower_locked and not self.clock_lost and not self.freewheel),
+            locked=locked,
             clock_lost=self.clock_lost,
             clock_problem=self.clock_problem,
             output=output,
@@ -497,7 +515,34 @@ class Player:
             late_events=self.late_events,
             mutes=frozenset(self.mutes),
             solos=frozenset(self.solos),
+            clock_info=self.clock_info(now, locked),
         )
+
+    def clock_info(self, now: float, locked: bool) -> ClockInfo:
+        """What `:clock` shows; refreshed once a second or when the lock changes."""
+        if not locked:
+            self.locked_since = None
+        elif self.locked_since is None:
+            self.locked_since = now
+        if now - self._info_at < 1.0 and locked == self._info.locked:
+            return self._info
+        self._info_at = now
+        if self.mode == "internal":
+            self._info = ClockInfo("internal", tempo=round(self.bpm, 2),
+                                   locked_for_s=int(now - self.locked_since))
+            return self._info
+        jitter = self.follower.jitter
+        offset = self.phase_log.offset(now)
+        drift = self.phase_log.drift(now)
+        self._info = ClockInfo(
+            "midi", port=self.clock_port, tempo=round(self.bpm, 2),
+            jitter_ms=None if jitter is None else round(jitter * 1000, 3), locked=locked,
+            locked_for_s=int(now - self.locked_since) if self.locked_since is not None else 0,
+            offset_ms=None if offset is None else round(offset * 1000, 3),
+            drift_ms=None if drift is None else round(drift[0] * 1000, 3),
+            drift_span_s=0 if drift is None else int(drift[1]),
+        )
+        return self._info
 
 
 def _next_bar(position: int) -> int:

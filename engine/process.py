@@ -171,6 +171,7 @@ class EngineLoop:
         self.close_in()
         try:
             self.input = open_input(self.clock_in, self._deliver, self.clock, self.config.api)
+            self.player.clock_port = self.input.name
         except PortError as exc:
             self.input = None
             self.report(m.PortError(str(exc)))
@@ -223,6 +224,7 @@ class EngineLoop:
                 try:
                     self.input = open_input(self.clock_in, self._deliver, self.clock,
                                             self.config.api)
+                    self.player.clock_port = self.input.name
                 except PortError:
                     return
                 self._in_watch.close()

@@ -111,7 +111,7 @@ class Export:
 
 @dataclass(frozen=True, slots=True)
 class Clock:
-    mode: str  # internal | master | follow
+    mode: str | None  # internal | master | follow; None: show the clock
     port: str | None = None
 
 

@@ -362,7 +362,7 @@ def _p_export(args: list[str], genres: Sequence[str]) -> Export:
 
 def _p_clock(args: list[str], genres: Sequence[str]) -> Clock:
     if not args:
-        raise CommandError(f"clock: missing mode; usage: {USAGE['clock']}")
+        return Clock(None)  # show the clock
     mode = args[0].lower()
     if mode not in CLOCK_MODES:
         raise CommandError(f"clock: mode must be one of {', '.join(CLOCK_MODES)}, got {args[0]!r}")
@@ -489,7 +489,8 @@ USAGE: dict[str, str] = {
     "queue": "queue [SLOT] (at the next bar)",
     "chain": "chain SLOT[*TIMES] ... [as NAME] | chain NAME (kept in the bank) | chain off",
     "export": "export [SLOT] FILE.mid",
-    "clock": "clock internal | clock master | clock follow [PORT]",
+    "clock": "clock internal | clock master | clock follow [PORT] | clock (show source, "
+             "tempo, jitter, lock, peers, drift)",
     "out": "out [PORT|none] (no port: list them)",
     "latency": "latency [PORT] -100..100 (ms earlier for PORT or the output playing; "
                "no value: list them)",

@@ -561,7 +561,7 @@ class Session:
                 return said + self.set_chain(entries, name)
             case lang.Export(path, slot):
                 return self.export(path, slot)
-            case lang.Clock(mode, port):
+            case lang.Clock(mode, port) if mode is not None:
                 return self.set_clock(mode, port)
             case lang.Out(name) if name is not None:
                 return self.set_output(name)

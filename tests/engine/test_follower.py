@@ -275,3 +275,27 @@ def test_ticks_stamped_with_their_period_still_count_one_each(frames, bpm):
     for t in stamped:
         f.tick(t)
     assert f.bpm == pytest.approx(bpm, abs=0.2)
+
+
+def test_clock_info_tells_source_tempo_jitter_lock_and_drift(port, fake_clock):
+    player = follow_player(port, fake_clock)
+    player.clock_port = "jack_midi_clock:mclk_out"
+    rng = random.Random(3)
+    period = 60.0 / 133 / 24
+    # 70 s of ticks with 0.5 ms of white jitter, the master sliding 0.5 ms a minute
+    stream = [200.0 + k * period * (1 + 0.0005 / 60) + rng.gauss(0, 0.0005)
+              for k in range(int(70 / period))]
+    player.clock_message([0xFA], 199.99)
+    play_ticks(player, fake_clock, stream)
+    info = player.state(fake_clock.t, "out").clock_info
+    assert info.source == "midi" and info.port == "jack_midi_clock:mclk_out"
+    assert info.tempo == pytest.approx(133.0 / (1 + 0.0005 / 60), abs=0.05)
+    # intervals of white jitter sd r have sd r * sqrt(2)
+    assert info.jitter_ms == pytest.approx(0.5 * 2 ** 0.5, rel=0.25)
+    assert info.locked and 60 <= info.locked_for_s <= 70
+    assert abs(info.offset_ms) < 0.5 and abs(info.drift_ms) < 0.3
+    assert info.drift_span_s == 60
+    fake_clock.t += 0.5  # the master stops dead: lost, and said at once
+    player.check_clock(fake_clock.t)
+    info = player.state(fake_clock.t, "out").clock_info
+    assert not info.locked and info.locked_for_s == 0
