@@ -576,7 +576,8 @@ class AutoBeatApp(App):
         self.query_one(StatusLine).view = StatusView(
             bank=self.bank_label,
             slot=s.slot,
-            tempo=state.tempo if s.clock_mode == "follow" else pattern.tempo,
+            tempo=state.tempo if s.clock_mode in ("follow", "link") else pattern.tempo,
+            peers=state.clock_info.peers or 0,
             swing=pattern.swing,
             playing=state.playing,
             clock=s.clock_mode,

@@ -62,7 +62,7 @@ class SetSolo:
 
 @dataclass(frozen=True, slots=True)
 class SetClock:
-    mode: str  # "internal" | "external"
+    mode: str  # "internal" | "external" | "link" (Ableton Link)
     clock_in: str | None = None  # input port name fragment, for external
     send_clock: bool = False  # as master: send MIDI clock, Start/Stop/Continue, SPP
 
@@ -129,7 +129,7 @@ class EngineState:
     step: int = 0  # 0..31, the step now sounding
     bar: int = 0  # bars played since Start
     tempo: float = 120.0  # the tempo in use (the estimate when following)
-    clock: str = "internal"  # "internal" | "external"
+    clock: str = "internal"  # "internal" | "external" | "link"
     locked: bool = True  # following: locked to the incoming clock
     clock_lost: bool = False  # following: no tick for 200 ms
     clock_problem: str = ""  # following: what is wrong with the clock input ("": nothing)

@@ -123,6 +123,10 @@ class Player:
         self.clock_port = ""
         self._info = ClockInfo()
         self._info_at = -1.0
+        # Ableton Link (engine/link.py drives these): the session's beat of song tick 0
+        self.link_origin = 0.0
+        self.link_peers = 0
+        self._link_anchor: tuple[float, float, float] | None = None  # (time, beat, tempo)
 
     # --- time -------------------------------------------------------------------
 
@@ -188,8 +192,8 @@ class Player:
         (self.solos.add if soloed else self.solos.discard)(track)
 
     def set_mode(self, mode: str, now: float) -> None:
-        if mode not in ("internal", "external"):
-            raise ValueError(f"clock mode must be internal or external, got {mode!r}")
+        if mode not in ("internal", "external", "link"):
+            raise ValueError(f"clock mode must be internal, external or link, got {mode!r}")
         if mode == self.mode:
             return
         self.stop(now)
@@ -205,6 +209,8 @@ class Player:
         self.phase_log.reset()
         self.locked_since = None
         self._info_at = -1.0
+        self._link_anchor = None
+        self.link_peers = 0
         self.spt = 60.0 / (self.bpm * TICKS_PER_BEAT)
 
     def transport(self, action: str, now: float) -> None:
@@ -358,6 +364,42 @@ class Player:
             self.anchor_time = t
             self.anchor_tick = float(self.ext_clock_tick)
 
+    # --- Ableton Link ----------------------------------------------------------------
+
+    def follow_timeline(self, t: float, beat: float, tempo: float) -> None:
+        """Link: the session is at `beat` at time t (engine clock), at `tempo`."""
+        if self.mode != "link":
+            return
+        last = self._link_anchor
+        self._link_anchor = (t, beat, tempo)
+        if last is not None and last[2] == tempo and self.playing:
+            # where our timeline had this beat, against where the session has it
+            ours = last[0] + (beat - last[1]) * 60.0 / tempo
+            self.phase_log.add(t, t - ours)
+        self.bpm = float(tempo)
+        self.spt = 60.0 / (self.bpm * TICKS_PER_BEAT)
+        self.anchor_time = t
+        self.anchor_tick = (beat - self.link_origin) * TICKS_PER_BEAT
+
+    def start_at_beat(self, origin: float) -> None:
+        """Link: play from the top, the loop's 1 on the session's beat `origin` (a bar)."""
+        if self.playing:
+            self.all_notes_off()
+        if self.pending is not None:
+            self._install(self.pending)
+        self.link_origin = origin
+        self.position = 0
+        self.playing = True
+        if self._link_anchor is not None:
+            t, beat, tempo = self._link_anchor
+            self.anchor_time = t
+            self.anchor_tick = (beat - origin) * TICKS_PER_BEAT
+        if self.timing is not None:
+            self.timing.start_time = self.time_of(0)
+
+    def link_problem(self, text: str) -> None:
+        self._problem(text)
+
     def check_clock(self, now: float) -> None:
         """Following: after LOST_AFTER_S without a tick, play on at the last tempo."""
         if self.mode != "external" or self.last_clock_at is None or self.clock_lost:
@@ -499,8 +541,11 @@ class Player:
         else:
             tick = self.position
         follower_locked = self.follower.locked()
-        locked = (True if self.mode == "internal"
-                  else follower_locked and not self.clock_lost and not self.freewheel)
+        if self.mode == "link":
+            locked = self._link_anchor is not None
+        else:
+            locked = (True if self.mode == "internal"
+                      else follower_locked and not self.clock_lost and not self.freewheel)
         return EngineState(
             playing=playing,
             step=(tick % LOOP_TICKS) // TICKS_PER_STEP,
@@ -531,8 +576,18 @@ class Player:
             self._info = ClockInfo("internal", tempo=round(self.bpm, 2),
                                    locked_for_s=int(now - self.locked_since))
             return self._info
-        jitter = self.follower.jitter
         offset = self.phase_log.offset(now)
+        if self.mode == "link":
+            drift = self.phase_log.drift(now)
+            self._info = ClockInfo(
+                "link", tempo=round(self.bpm, 2), locked=locked,
+                locked_for_s=int(now - self.locked_since) if self.locked_since else 0,
+                peers=self.link_peers,
+                offset_ms=None if offset is None else round(offset * 1000, 3),
+                drift_ms=None if drift is None else round(drift[0] * 1000, 3),
+                drift_span_s=0 if drift is None else int(drift[1]))
+            return self._info
+        jitter = self.follower.jitter
         drift = self.phase_log.drift(now)
         self._info = ClockInfo(
             "midi", port=self.clock_port, tempo=round(self.bpm, 2),

@@ -51,6 +51,7 @@ class EngineConfig:
     api: str | None = None
     kit: KitMap | None = None
     external: bool = False  # follow the clock from clock_in
+    link: bool = False  # follow the Ableton Link session
     record: bool = False  # keep timing measurements for the benchmark
     realtime: bool = True  # try SCHED_FIFO / nice / mlockall
     parent_pid: int = 0
@@ -104,6 +105,7 @@ class EngineLoop:
         self._state_out = None
         self._out_watch: PortWatch | None = None
         self._in_watch: PortWatch | None = None
+        self.link = None  # engine.link.LinkDriver while the clock is Link
 
     # --- ports ------------------------------------------------------------------
 
@@ -176,6 +178,29 @@ class EngineLoop:
             self.input = None
             self.report(m.PortError(str(exc)))
 
+    def open_link(self, now: float) -> None:
+        """Join the Link session (engine/link.py); the player follows its timeline."""
+        if self.link is not None:
+            return
+        from engine.link import LinkDriver, LinkError
+
+        bpm = self.player.bpm
+        was_playing = self.player.playing
+        try:
+            driver = LinkDriver(self.player, self.clock, bpm)
+        except LinkError as exc:
+            self.report(m.CommandError(str(exc)))
+            return
+        self.player.set_mode("link", now)
+        self.link = driver
+        if was_playing:
+            driver.transport("start", now)
+
+    def close_link(self) -> None:
+        if self.link is not None:
+            self.link.close()
+            self.link = None
+
     def close_in(self) -> None:
         if self.input is not None:
             try:
@@ -241,9 +266,14 @@ class EngineLoop:
             elif isinstance(cmd, m.SwapGroup):
                 p.swap_group(cmd.group, cmd.events, cmd.at)
             elif isinstance(cmd, m.Transport):
-                p.transport(cmd.action, now)
+                if self.link is not None:
+                    self.link.transport(cmd.action, now)
+                else:
+                    p.transport(cmd.action, now)
             elif isinstance(cmd, m.SetTempo):
                 p.set_tempo(cmd.bpm, now)
+                if self.link is not None:
+                    self.link.set_tempo(cmd.bpm)
             elif isinstance(cmd, m.SetSwing):
                 p.set_swing(cmd.percent)
             elif isinstance(cmd, m.SetMute):
@@ -252,10 +282,15 @@ class EngineLoop:
                 p.set_solo(cmd.track, cmd.soloed)
             elif isinstance(cmd, m.SetClock):
                 p.send_clock = cmd.send_clock
+                if cmd.mode != "link":
+                    self.close_link()
                 if cmd.mode == "external":
                     self.clock_in = cmd.clock_in
                     p.set_mode("external", now)
                     self.open_in()
+                elif cmd.mode == "link":
+                    self.close_in()
+                    self.open_link(now)
                 else:
                     p.set_mode(cmd.mode, now)
                     self.close_in()
@@ -335,6 +370,9 @@ class EngineLoop:
             self.drain_input()
             now = clock()
             player.check_clock(now)
+            if self.link is not None:
+                self.link.update(now)
+                player.link_peers = self.link.peers
             due = player.next_due()
             if due is not None and due - now <= SPIN_S:
                 player.arrived_at = now
@@ -389,6 +427,7 @@ class EngineLoop:
             self.player.stop(self.clock())
         except Exception:
             pass
+        self.close_link()
         self.close_in()
         try:
             self.out.close()
@@ -414,6 +453,8 @@ def main(conn: Connection, config: EngineConfig) -> None:
         if config.external:
             loop.player.set_mode("external", loop.clock())
             loop.open_in()
+        elif config.link:
+            loop.open_link(loop.clock())
         sys.setswitchinterval(0.0005)  # rtmidi's callback thread gets the GIL at once
         gc.collect()
         gc.freeze()  # what exists now is never scanned again: shorter collections

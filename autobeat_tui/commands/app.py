@@ -26,6 +26,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--clock-in", metavar="NAME", help="MIDI input to follow clock from (starts following it)"
     )
     parser.add_argument(
+        "--clock", choices=("internal", "link"), default="internal",
+        help="link: join the Ableton Link session (tempo, bar, start/stop) from the start",
+    )
+    parser.add_argument(
         "--model", metavar="FILE", help="the GGUF beat model (default: the shipped one)"
     )
     parser.add_argument("--kit", metavar="FILE", help="a kit map (TOML); default General MIDI")
@@ -102,9 +106,15 @@ def build_app(args: argparse.Namespace):
         slot=slot,
     )
     session.clock_in = args.clock_in
+    link = args.clock == "link"
+    if link and args.clock_in:
+        raise UserError("--clock link and --clock-in both set the clock: give one")
     if args.clock_in:
         session.clock_mode = "follow"
-    engine = Engine(out=args.out, clock_in=args.clock_in, kit=kit, external=bool(args.clock_in))
+    elif link:
+        session.clock_mode = "link"
+    engine = Engine(out=args.out, clock_in=args.clock_in, kit=kit, external=bool(args.clock_in),
+                    link=link)
     model_path = args.model
 
     def load_model():

@@ -28,8 +28,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bpm", type=float, metavar="BPM",
                         help="tempo, 20..300 (default: the pattern's)")
     parser.add_argument("--swing", type=float, metavar="PERCENT", help="swing, 50..75")
-    parser.add_argument("--clock", choices=("internal", "external"), default="internal",
-                        help="internal: our own tempo; external: follow MIDI clock from --clock-in")
+    parser.add_argument("--clock", choices=("internal", "external", "link"), default="internal",
+                        help="internal: our own tempo; external: follow MIDI clock from "
+                             "--clock-in; link: join the Ableton Link session (tempo, bar, "
+                             "start/stop)")
     parser.add_argument("--clock-in", metavar="NAME",
                         help="MIDI input to follow (default: a virtual 'AutoBeat clock in')")
     parser.add_argument("--send-clock", action="store_true",
@@ -139,8 +141,11 @@ def run(args: argparse.Namespace) -> int:
     except PortError as exc:
         raise UserError(str(exc)) from None
     external = args.clock == "external"
+    link = args.clock == "link"
+    if link:
+        _check_link()
     engine = Engine(out=args.out, clock_in=args.clock_in, send_clock=args.send_clock,
-                    latency_ms=latency, api=args.api, external=external, kit=kit)
+                    latency_ms=latency, api=args.api, external=external, link=link, kit=kit)
     engine.start()
     state = None
     errors: list[str] = []
@@ -157,7 +162,8 @@ def run(args: argparse.Namespace) -> int:
             raise UserError("the engine did not start")
         state = first
         started = time.monotonic()  # the engine is up: --seconds counts from here
-        where = "following MIDI clock" if external else f"at {bpm:g} BPM"
+        where = ("following MIDI clock" if external else "joining the Link session" if link
+                 else f"at {bpm:g} BPM")
         print(f"autobeat play: {Path(args.file).name}{' ' + args.slot if args.slot else ''} "
               f"{where} to {first.output}", file=sys.stderr)
         if first.output == NONE:
@@ -176,8 +182,8 @@ def run(args: argparse.Namespace) -> int:
                     print(f"autobeat play: {report.message}", file=sys.stderr)
                 elif isinstance(report, m.ClockProblem) and report.message:
                     errors.append(report.message)  # printed with the state, below
-            if state is not None and external:
-                line = _follow_line(state)
+            if state is not None and (external or link):
+                line = _link_line(state) if link else _follow_line(state)
                 if line != last_line:
                     print(f"autobeat play: {line}", file=sys.stderr)
                     last_line = line
@@ -223,6 +229,24 @@ def _latency(ms: float | None, out: str | None) -> float:
         return Settings.load().latency_for(out)
     except SettingsError as exc:
         raise UserError(str(exc)) from None
+
+
+def _check_link() -> None:
+    from autobeat_tui.errors import UserError
+
+    try:
+        import aalink  # noqa: F401
+    except ImportError as exc:
+        raise UserError(f"--clock link needs the aalink package: {exc}") from None
+
+
+def _link_line(state) -> str:
+    info = state.clock_info
+    peers = info.peers or 0
+    said = f"link, {peers} peer{'s' if peers != 1 else ''}, {state.tempo:.1f} BPM"
+    if state.clock_problem:
+        return f"{said}: {state.clock_problem}"
+    return said + (", playing" if state.playing else ", stopped")
 
 
 def _follow_line(state) -> str:

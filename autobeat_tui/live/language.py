@@ -75,7 +75,7 @@ DEFAULT_GENRES = (
 PARAM_KEYS = ("genre", "type", "density", "intensity")
 MIN_AMOUNT, MAX_AMOUNT = 0.05, 1.0
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.1, 2.0
-CLOCK_MODES = ("internal", "master", "follow")
+CLOCK_MODES = ("internal", "master", "follow", "link")
 
 
 class CommandError(ValueError):
@@ -489,8 +489,8 @@ USAGE: dict[str, str] = {
     "queue": "queue [SLOT] (at the next bar)",
     "chain": "chain SLOT[*TIMES] ... [as NAME] | chain NAME (kept in the bank) | chain off",
     "export": "export [SLOT] FILE.mid",
-    "clock": "clock internal | clock master | clock follow [PORT] | clock (show source, "
-             "tempo, jitter, lock, peers, drift)",
+    "clock": "clock internal | master | follow [PORT] | link (Ableton Link) | clock (show "
+             "source, tempo, jitter, lock, peers, drift)",
     "out": "out [PORT|none] (no port: list them)",
     "latency": "latency [PORT] -100..100 (ms earlier for PORT or the output playing; "
                "no value: list them)",

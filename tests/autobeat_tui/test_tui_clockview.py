@@ -46,3 +46,14 @@ async def test_clock_in_the_app_shows_the_engines_clock(tmp_path):
         await pilot.pause()
         said = app.query_one(MessageLine).message
         assert said == "clock: MIDI mclk · 133.00 BPM · jitter 0.50 ms · locked 4 s"
+
+
+async def test_clock_link_in_the_app_asks_the_engine_to_join(tmp_path):
+    from engine.messages import SetClock
+
+    app, engine, _ = make_app(tmp_path)
+    async with app.run_test(size=(120, 24)) as pilot:
+        await pilot.press("colon", *"clock link", "enter")
+        await pilot.pause()
+        assert engine.of(SetClock) == [SetClock("link")]
+        assert app.session.clock_mode == "link"
