@@ -470,6 +470,7 @@ def run(args: argparse.Namespace) -> int:
             log("follower: tempo step 120 -> 140 BPM")
             step = _attempt(lambda: measure_follower(server.name, s, step_to=140.0, bpm=120.0))
             result["follower_periods"] = _follow_periods(server.realtime, s, log)
+            result["link"] = link_in_namespace(s, server.name, log)
             result["follower"] = {
                 "tempo_error_bpm_after_1_beat": plain.get("tempo_error_bpm_after_1_beat"),
                 "tempo_error_bpm_after_4_beats": plain.get("tempo_error_bpm_after_4_beats"),
@@ -515,6 +516,146 @@ def _follow_periods(realtime: bool, seconds: float, log) -> dict:
             "run": r,
         }
     return out
+
+
+# --- Ableton Link ----------------------------------------------------------------------
+
+LINK_BPM = 128.0
+NAMESPACE = "ip link set lo up && ip route add 224.0.0.0/4 dev lo"
+
+
+def link_in_namespace(seconds: float, server: str, log) -> dict:
+    """measure_link in a network namespace of its own with only loopback (never a real
+    interface): ``unshare -rn``, lo up, multicast routed to lo. The JACK server is the
+    one outside (JACK talks through files, not the network): inside a user namespace
+    jackd gets no realtime scheduling, and a dummy driver without it lets its frames
+    slip against the wall clock (0.3 % here), which would be measured as phase."""
+    import shutil
+    import subprocess
+
+    for tool in ("unshare", "ip"):
+        if shutil.which(tool) is None:
+            return {"error": f"{tool} is not installed (util-linux, iproute2)"}
+    log(f"link: a peer at {LINK_BPM:g} BPM and the engine, in a loopback-only namespace")
+    command = f"{NAMESPACE} && exec {sys.executable} -m engine.bench --link-inside {seconds:g}"
+    env = {**os.environ, "JACK_DEFAULT_SERVER": server, "JACK_NO_START_SERVER": "1"}
+    try:
+        out = subprocess.run(["unshare", "-rn", "sh", "-c", command], capture_output=True,
+                             text=True, timeout=120 + 2 * seconds, env=env)
+    except subprocess.TimeoutExpired:
+        return {"error": "the Link run did not finish"}
+    lines = out.stdout.strip().splitlines()
+    if out.returncode != 0 or not lines:
+        return {"error": f"the Link run failed: {out.stderr.strip()[-400:]}"}
+    return json.loads(lines[-1])
+
+
+def measure_link(seconds: float) -> dict:
+    """Inside the namespace, on the JACK server JACK_DEFAULT_SERVER names: a Link peer
+    at 128 BPM (this process) and the
+    engine joining it at 120 and playing 16ths to a JACK input here, which times each
+    note by its frame. Each note's phase is read on the peer's own timeline."""
+    from engine.client import Engine
+    from engine.jackmidi import JackInput
+    from engine.jacktools import PERIOD
+    from engine.link import ClockMap, LinkTimeline, make_link
+
+    notes: list[float] = []
+    now = time.perf_counter
+    receiver = JackInput(None, lambda msg, t: notes.append(t) if msg[0] & 0xF0 == 0x90 else None,
+                         now, "bench-link", "notes in")
+    peer, loop = make_link(LINK_BPM)
+    peer.enabled = True
+    timeline = LinkTimeline(peer)
+    cmap = ClockMap(now, timeline.now)
+    samples: list[tuple[float, object]] = []  # (engine time, the peer's Sample)
+    states: list[tuple[float, float, int]] = []  # (engine time, engine tempo, peers)
+    peer_tempo: list[tuple[float, float]] = []
+
+    def watch(until: float) -> None:
+        while now() < until:
+            t = now()
+            cmap.sample()
+            samples.append((t, timeline.sample()))
+            peer_tempo.append((t, peer.tempo))
+            for r in engine.poll():
+                if isinstance(r, m.EngineState):
+                    states.append((now(), r.tempo, r.clock_info.peers or 0))
+            time.sleep(0.01)
+
+    engine = Engine(out="bench-link", link=True, record=True)
+    try:
+        time.sleep(1.0)  # the peer's session is older: it is the session
+        engine.start()
+        engine.send(m.SetPattern(follow_pattern(), at="now"))
+        engine.send(m.SetTempo(120.0))  # ours before joining: the session's must win
+        engine.send(m.Transport("start"))
+        watch(now() + seconds / 2)
+        t_peer_change = now()
+        peer.tempo = 140.0  # a tempo change there ...
+        watch(now() + seconds / 4)
+        t_our_change = now()
+        engine.send(m.SetTempo(110.0))  # ... and here
+        watch(now() + seconds / 4)
+        engine.send(m.RequestTiming())
+        timing = engine.wait_for(m.TimingReport, 30.0)
+    finally:
+        engine.stop()
+        receiver.close()
+        peer.enabled = False
+        loop.close()
+    if timing is None:
+        raise RuntimeError("no timing report")
+
+    def sample_at(t: float):
+        i = bisect.bisect_right([s[0] for s in samples], t) - 1
+        return samples[max(0, i)][1]
+
+    joined = next((t for t, _, p in states if p >= 1), None)
+    took = next((t for t, bpm, _ in states if abs(bpm - LINK_BPM) < 0.01), None)
+    beat_s = 60.0 / LINK_BPM
+    errors = []  # (engine time, ms)
+    for t in notes:
+        sample = sample_at(t)
+        beat = LinkTimeline.beat_at(sample, cmap.to_link(t))
+        sixteenth = round(beat * 4) / 4
+        errors.append((t, (beat - sixteenth) * 60.0 / sample.tempo * 1000.0))
+
+    def settled_after(t0: float, tempo: float) -> float | None:
+        """Beats from t0 until a beat of the engine's notes (4 16ths) sits, by its
+        median, within 1 ms of the peer's grid (one late note, the OS's, is not a
+        tempo not followed)."""
+        after = [(t, e) for t, e in errors if t >= t0]
+        for i in range(len(after) - 3):
+            window = sorted(abs(e) for _, e in after[i : i + 4])
+            if (window[1] + window[2]) / 2 <= 1.0:
+                return round(max(0.0, after[i][0] - t0) * tempo / 60.0, 3)
+        return None
+
+    signed = [e for t, e in errors
+              if (took is None or t > took + 4 * beat_s)
+              and not t_peer_change <= t < t_peer_change + 4 * beat_s
+              and not t_our_change <= t < t_our_change + 4 * beat_s]
+    steady = [abs(e) for e in signed]
+    if os.environ.get("AUTOBEAT_BENCH_DEBUG"):
+        with open(os.environ["AUTOBEAT_BENCH_DEBUG"], "w") as fh:
+            json.dump({"errors": errors, "t_peer_change": t_peer_change,
+                       "t_our_change": t_our_change, "took": took}, fh)
+    peer_took = next((t for t, bpm in peer_tempo if t >= t_our_change and abs(bpm - 110) < 0.01),
+                     None)
+    return {
+        "jack_period_ms": round(PERIOD * 1000.0 / 48000, 3),
+        "notes": len(notes),
+        "tempo_taken_beats": (None if joined is None or took is None
+                              else round(max(0.0, took - joined) / beat_s, 3)),
+        "phase_error_ms": {"p50": round(_pct(steady, 0.5), 3), "p99": round(_pct(steady, 0.99), 3),
+                           "max": round(max(steady, default=float("nan")), 3),
+                           "mean_signed": round(statistics.fmean(signed), 3) if signed else None},
+        "peer_tempo_change_followed_beats": settled_after(t_peer_change, 140.0),
+        "our_tempo_change_taken_by_peer_beats": (
+            None if peer_took is None else round((peer_took - t_our_change) * 140.0 / 60, 3)),
+        "engine_lateness_ms_p99": round(_pct([x * 1000 for x in timing.lateness], 0.99), 3),
+    }
 
 
 def _worst(runs: list[dict]) -> dict:
@@ -565,6 +706,20 @@ def _summary(r: dict) -> str:
             f"  at {period} frames a period: tempo error after 4 beats "
             f"{p['tempo_error_bpm_after_4_beats']} BPM, onset error p99 "
             f"{p['onset_error_ms_p99']} ms (target {p['onset_target_ms']} ms)")
+    lk = r.get("link")
+    if lk:
+        if "error" in lk:
+            lines.append(f"link: {lk['error']}")
+        else:
+            lines += [
+                f"link (a peer at {LINK_BPM:g} BPM, loopback-only namespace, JACK period "
+                f"{lk['jack_period_ms']} ms):",
+                f"  tempo taken after {lk['tempo_taken_beats']} beats; note phase against the "
+                f"peer's beats p99 {lk['phase_error_ms']['p99']} ms",
+                f"  a tempo change there followed (notes within 1 ms) after "
+                f"{lk['peer_tempo_change_followed_beats']} beats; one here taken by the peer "
+                f"after {lk['our_tempo_change_taken_by_peer_beats']} beats",
+            ]
     missed = [k for k, ok in r["targets_met"].items() if not ok]
     lines.append("targets: all met" if not missed else "targets missed: " + ", ".join(missed))
     return "\n".join(lines)
@@ -588,9 +743,24 @@ def _targets(r: dict) -> dict:
         out["onset_p99_jitter10_le_3ms"] = o3 is not None and o3 <= 3.0
         sb = f["tempo_step_follow_beats"]
         out["tempo_step_within_1_beat"] = sb is not None and sb <= 1.0
+    lk = r.get("link")
+    if lk is not None:
+        ok = "error" not in lk
+        tb, ph = lk.get("tempo_taken_beats"), lk.get("phase_error_ms", {}).get("p99")
+        pc, oc = (lk.get("peer_tempo_change_followed_beats"),
+                  lk.get("our_tempo_change_taken_by_peer_beats"))
+        out["link_tempo_taken_within_1_beat"] = ok and tb is not None and tb <= 1.0
+        out["link_phase_p99_le_1ms"] = ok and ph is not None and ph <= 1.0
+        out["link_tempo_change_either_side_within_1_beat"] = (
+            ok and pc is not None and oc is not None and pc <= 1.0 and oc <= 1.0)
     for period, p in (r.get("follower_periods") or {}).items():
         e4, o = p.get("tempo_error_bpm_after_4_beats"), p.get("onset_error_ms_p99")
         out[f"p{period}_tempo_within_0_1bpm_after_4_beats"] = e4 is not None and abs(e4) <= 0.1
         out[f"p{period}_onset_p99_le_2ms_plus_period"] = (
             o is not None and o <= p["onset_target_ms"])
     return out
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--link-inside"]:
+    # run by link_in_namespace, inside the loopback-only namespace
+    print(json.dumps(measure_link(float(sys.argv[2]))))

@@ -183,3 +183,29 @@ class JackInput:
             self._lib.jack_deactivate(self._client)
             self._lib.jack_client_close(self._client)
 
+
+
+def half_period() -> float | None:
+    """Half a JACK period in seconds, or None without a JACK server.
+
+    rtmidi's JACK output hands every message to the next process cycle, at its first
+    frame: on average half a period after it was sent. Sending that much early puts
+    each note on the cycle start nearest its due time instead of the next one.
+    """
+    try:
+        lib = _lib()
+    except JackMidiError:
+        return None
+    lib.jack_get_buffer_size.argtypes = [ctypes.c_void_p]
+    lib.jack_get_buffer_size.restype = ctypes.c_uint32
+    lib.jack_get_sample_rate.argtypes = [ctypes.c_void_p]
+    lib.jack_get_sample_rate.restype = ctypes.c_uint32
+    status = ctypes.c_int(0)
+    client = lib.jack_client_open(b"AutoBeat probe", NO_START_SERVER, ctypes.byref(status))
+    if not client:
+        return None
+    try:
+        frames, rate = lib.jack_get_buffer_size(client), lib.jack_get_sample_rate(client)
+        return frames / rate / 2.0 if rate else None
+    finally:
+        lib.jack_client_close(client)

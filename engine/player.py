@@ -79,6 +79,7 @@ class Player:
         self.kit = kit or KitMap.general_midi()
         self.latency = 0.0
         self.set_latency(latency_ms)
+        self.output_lead = 0.0  # the output's own delivery delay, made up (engine/process.py)
         self.send_clock = send_clock
         self.mode = "internal"
         self.pattern = Pattern()
@@ -464,7 +465,7 @@ class Player:
         if (self.mode == "external" and not self.freewheel
                 and tick > self.ext_clock_tick + FREEWHEEL_CLOCKS * CLOCK_TICKS):
             return None  # wait for the master's next tick
-        return self.time_of(tick) - self.latency
+        return self.time_of(tick) - self.latency - self.output_lead
 
     def run_due(self, now: float) -> int:
         """Perform every action due at or before `now`; the number of note-ons sent."""

@@ -31,6 +31,7 @@ from engine.ports import (
     RtOutput,
     open_input,
     open_output,
+    quiet_stderr,
 )
 from patterns.kit import KitMap
 
@@ -155,6 +156,7 @@ class EngineLoop:
                 new = NullOutput()
         self.player.out = new
         self.out = new
+        self.player.output_lead = _output_lead(new)
         if old is not new:
             try:
                 old.close()
@@ -433,6 +435,24 @@ class EngineLoop:
             self.out.close()
         except Exception:
             pass
+
+
+def _output_lead(out) -> float:
+    """How early to send to an output to land nearest the due time (JACK: half a period)."""
+    client = getattr(out, "_client", None)
+    if client is None:
+        return 0.0
+    try:
+        import rtmidi
+
+        if client.get_current_api() != rtmidi.API_UNIX_JACK:
+            return 0.0
+    except Exception:
+        return 0.0
+    from engine.jackmidi import half_period
+
+    with quiet_stderr():
+        return half_period() or 0.0
 
 
 def _terminated(signum, frame) -> None:
