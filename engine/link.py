@@ -118,13 +118,18 @@ def make_link(bpm: float):
         import aalink
     except ImportError as exc:
         raise LinkError(f"Ableton Link needs the aalink package: {exc}") from None
-    loop = asyncio.new_event_loop()  # aalink wants one; it is never run
+    try:
+        asyncio.get_running_loop()
+        running = True
+    except RuntimeError:
+        running = False
+    loop = asyncio.new_event_loop()  # aalink wants one; ours is never run
 
     async def make():
         return aalink.Link(bpm)
 
     try:
-        link = loop.run_until_complete(make())
+        link = aalink.Link(bpm) if running else loop.run_until_complete(make())
     except Exception as exc:  # noqa: BLE001 - whatever Link's constructor raised
         raise LinkError(f"Ableton Link did not start: {exc}") from None
     link.quantum = QUANTUM

@@ -74,6 +74,36 @@ async def join_follow_and_lead() -> dict:
     return out
 
 
+async def joins_take_the_sessions_tempo() -> dict:
+    """Six peers join, one after another, each at its own tempo (aalink issue 7)."""
+    from aalink import Link
+
+    from engine.link import LinkDriver
+    from engine.player import Player
+    from engine.ports import NullOutput
+
+    peer = Link(128.0)
+    peer.quantum = 4
+    peer.enabled = True
+    await asyncio.sleep(1.0)
+    seen = []
+    for k in range(6):
+        player = Player(NullOutput(), time.perf_counter)
+        player.set_mode("link", time.perf_counter())
+        driver = LinkDriver(player, time.perf_counter, 100.0 + 7 * k)
+        end = time.perf_counter() + 3.0
+        while time.perf_counter() < end and not (driver.joined and driver.peers):
+            driver.update(time.perf_counter())
+            time.sleep(0.005)
+        for _ in range(20):  # a little longer: a pushed tempo would show now
+            driver.update(time.perf_counter())
+            time.sleep(0.01)
+        seen.append({"peers": driver.peers, "tempo": round(driver.link.tempo, 3),
+                     "player_bpm": round(player.bpm, 3), "session": round(peer.tempo, 3)})
+        driver.close()
+    return {"joins": seen}
+
+
 if __name__ == "__main__":
     name = sys.argv[1]
     print(json.dumps(asyncio.run(globals()[name]())))

@@ -118,3 +118,12 @@ def test_the_engine_joins_follows_leads_and_plays_on_when_the_session_goes():
     assert gone["tempo"] == pytest.approx(140.0, abs=0.01)
     assert gone["reports"] == [
         "the Link session is gone (no peers): playing on at 140.0 BPM"]
+
+
+def test_every_peer_that_joins_takes_the_sessions_tempo():
+    """aalink issue 7: a new peer could push its own tempo over the session's."""
+    joins = in_loopback_namespace("joins_take_the_sessions_tempo")["joins"]
+    assert len(joins) == 6
+    for j in joins:
+        assert j["peers"] == 1, joins
+        assert j["tempo"] == j["player_bpm"] == j["session"] == 128.0, joins
