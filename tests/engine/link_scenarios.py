@@ -104,6 +104,31 @@ async def joins_take_the_sessions_tempo() -> dict:
     return {"joins": seen}
 
 
+async def autobeat_play_joins() -> dict:
+    """`autobeat play --clock link` with a peer at 128 BPM: what it says."""
+    import subprocess
+    import tempfile
+
+    from aalink import Link
+
+    peer = Link(128.0)
+    peer.quantum = 4
+    peer.enabled = True
+    await asyncio.sleep(1.0)
+    with tempfile.TemporaryDirectory() as tmp:
+        beat = os.path.join(tmp, "beat.txt")
+        with open(beat, "w") as fh:
+            fh.write("genre:funk type:beat density:high intensity:mid group:1 "
+                     "step:0 track:1 offset:0 velocity:100 end\n")
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "autobeat_tui.cli", "play", beat, "--clock", "link",
+            "--out", "none", "--bpm", "90", "--seconds", "3", "--json",
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+    return {"rc": proc.returncode, "stderr": err.decode(), "stdout": out.decode(),
+            "session": round(peer.tempo, 3)}
+
+
 if __name__ == "__main__":
     name = sys.argv[1]
     print(json.dumps(asyncio.run(globals()[name]())))

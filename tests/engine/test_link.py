@@ -127,3 +127,12 @@ def test_every_peer_that_joins_takes_the_sessions_tempo():
     for j in joins:
         assert j["peers"] == 1, joins
         assert j["tempo"] == j["player_bpm"] == j["session"] == 128.0, joins
+
+
+def test_autobeat_play_clock_link_joins_and_says_so():
+    seen = in_loopback_namespace("autobeat_play_joins")
+    assert seen["rc"] == 0, seen["stderr"]
+    assert "joining the Link session" in seen["stderr"]
+    assert "link, 1 peer, 128.0 BPM, playing" in seen["stderr"], seen["stderr"]
+    assert '"tempo": 128.0' in seen["stdout"]
+    assert seen["session"] == 128.0  # --bpm 90 did not push over the session's tempo
