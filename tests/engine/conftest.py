@@ -21,6 +21,8 @@ from collections.abc import Iterator
 import pytest
 from engine_fakes import FakeClock, RecordingPort
 
+from engine.jacktools import reclaim_stale_servers, terminate
+
 JACK_ARGS = ["--no-realtime", "-d", "dummy", "-r", "48000", "-p", "64"]
 
 
@@ -52,11 +54,19 @@ def _jackd(period: int = 64) -> Iterator[str]:
     proc = subprocess.Popen([jackd, "-n", name, *args], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, start_new_session=True)
     env = {**os.environ, "JACK_DEFAULT_SERVER": name, "JACK_NO_START_SERVER": "1"}
+    reclaimed = False
     try:
         deadline = time.monotonic() + 15
         while True:
             if proc.poll() is not None:
                 err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+                if "Too many servers" in err and not reclaimed and reclaim_stale_servers():
+                    # servers killed earlier held jack2's registry: freed, once more
+                    reclaimed = True
+                    proc = subprocess.Popen([jackd, "-n", name, *args],
+                                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                            start_new_session=True)
+                    continue
                 pytest.fail(f"jackd exited with {proc.returncode}: {err[-500:]}")
             ok = subprocess.run(["jack_wait", "-c"], capture_output=True, text=True, env=env)
             if "running" in ok.stdout and "not" not in ok.stdout:
@@ -66,12 +76,7 @@ def _jackd(period: int = 64) -> Iterator[str]:
             time.sleep(0.1)
         yield name
     finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        terminate(proc, timeout=15.0)  # killed, jackd would stay in jack2's registry
 
 
 @contextlib.contextmanager

@@ -27,3 +27,27 @@ def test_the_offset_is_exact_when_jack_and_we_share_a_clock():
     t = itertools.count(0, 7)  # microseconds, one clock for both
     offset = clock_offset(lambda: next(t), lambda: next(t) / 1e6)
     assert offset == pytest.approx(0.0, abs=1e-9)
+
+
+def test_stale_servers_are_read_from_jack2s_registry(tmp_path):
+    """Entries whose pid is gone are stale (jack2 frees one only for the same name)."""
+    import os
+
+    from engine.jacktools import stale_servers
+
+    def entry(pid: int, name: str) -> bytes:
+        raw = pid.to_bytes(4, "little", signed=True) + name.encode()
+        return raw + b"\0" * (264 - len(raw))
+
+    uid = os.getuid()
+    data = b"KCAJ" + b"\0" * 20
+    data += entry(os.getpid(), f"jack-{uid}:autobeat-alive:")  # this process: alive
+    data += entry(2**22 + 12345, f"jack-{uid}:autobeat-dead1:")  # no such pid
+    data += entry(0, "")  # free
+    data += entry(2**22 + 12346, f"jack-{uid + 1}:autobeat-other-user:")
+    data += entry(2**22 + 12347, f"jack-{uid}:autobeat-test-dead2:")
+    data += entry(0, "") * 3
+    registry = tmp_path / "jack-shm-registry"
+    registry.write_bytes(data)
+    assert stale_servers(str(registry)) == ["autobeat-dead1", "autobeat-test-dead2"]
+    assert stale_servers(str(tmp_path / "missing")) == []
