@@ -38,9 +38,18 @@ from autobeat_tui.widgets.slot_strip import SlotStrip, SlotView
 from autobeat_tui.widgets.status_line import StatusLine, StatusView
 from codec.errors import CodecError
 from engine.messages import (
+    ClockProblem,
+    EngineState,
+    PatternSwapped,
+    PortError,
+    SetLatency,
+    SetPattern,
+    SetSwing,
+    SetTempo,
+)
+from engine.messages import (
     CommandError as EngineCommandError,
 )
-from engine.messages import EngineState, PatternSwapped, PortError, SetPattern, SetSwing, SetTempo
 from patterns.bank import BankError
 from patterns.grid import GROUPS, STEPS, TRACKS
 from patterns.kit import KitError
@@ -133,6 +142,8 @@ class AutoBeatApp(App):
         list_inputs: Callable[[], list[str]] | None = None,
         poll_hz: float = POLL_HZ,
         start_engine: bool = True,
+        settings: Any = None,
+        latency_ms: float | None = None,
     ) -> None:
         super().__init__()
         self.session = session
@@ -154,6 +165,9 @@ class AutoBeatApp(App):
         self._told_no_output = False
         self.messages: list[str] = []  # every message, whole (:messages)
         self._on_message_line = ""  # the console form of what the message line shows
+        self.settings = settings  # autobeat_tui.settings.Settings, or None (nothing kept)
+        self.latency_ms = latency_ms  # --latency: this run's offset for every output
+        self._latency_sent = (None, 0.0)  # (output, ms) the engine has now
 
     # --- layout ----------------------------------------------------------------------
 
@@ -252,6 +266,8 @@ class AutoBeatApp(App):
             if report.output == "none" and not self._told_no_output:
                 self._told_no_output = True
                 self.say("no MIDI output: the beat plays silently (:out lists the ports)")
+            if report.output != self._latency_sent[0]:
+                self._apply_latency(report.output)
             for line in self.session.on_state(report):
                 self.say(line)
             self.flush()
@@ -263,6 +279,11 @@ class AutoBeatApp(App):
             self.sync()
         elif isinstance(report, EngineCommandError):
             self.report_error(f"engine: {report.message}")
+        elif isinstance(report, ClockProblem):
+            if report.message:
+                self.report_error(report.message)
+            else:
+                self.say("the clock input is fine again")
         elif isinstance(report, PatternSwapped):
             line = self.session.on_swapped(report.bar)
             if line:
@@ -378,11 +399,54 @@ class AutoBeatApp(App):
         if isinstance(cmd, lang.Messages):
             self.push_screen(MessagesScreen(self.messages))
             return None
+        if isinstance(cmd, lang.Clock) and cmd.mode is None:
+            from autobeat_tui.live.clockview import describe_clock
+
+            return describe_clock(self.session.engine, self.session.clock_mode)
+        if isinstance(cmd, lang.Latency):
+            return self.latency(cmd)
         if isinstance(cmd, lang.Out) and cmd.name is None:
             names = self._safe(self._list_outputs)
             found = ", ".join(names) if names else "none found (no MIDI system or device)"
             return f"playing to {self.session.engine.output}; outputs: {found}"
         return self.session.run(cmd)  # BankError, CodecError: reported by run_line
+
+    # --- latency offsets ---------------------------------------------------------------
+
+    def _apply_latency(self, output: str) -> None:
+        """Give the engine the offset kept for `output` (or --latency's)."""
+        ms = self.latency_ms
+        if ms is None:
+            ms = self.settings.latency_for(output) if self.settings is not None else 0.0
+        if ms != self._latency_sent[1]:
+            self.session.outbox.append(SetLatency(ms))
+            self.flush()
+        self._latency_sent = (output, ms)
+
+    def latency(self, cmd: lang.Latency) -> str:
+        """`:latency [PORT] MS`: keep an offset for an output; no MS: list them."""
+        from autobeat_tui.settings import SettingsError
+
+        output = self.session.engine.output
+        if cmd.ms is None:
+            kept = self.settings.latency_ms if self.settings is not None else {}
+            listed = ", ".join(f"{k} {v:+g} ms" for k, v in kept.items()) or "none kept"
+            return f"latency: {output} {self._latency_sent[1]:+g} ms now; {listed}"
+        name = cmd.name or output
+        if name == "none":
+            raise lang.CommandError("latency: no output is playing; name one: "
+                                    + lang.USAGE["latency"])
+        if self.settings is None:
+            raise lang.CommandError("latency: there is no settings file to keep it in")
+        try:
+            self.settings.set_latency(name, cmd.ms)
+        except (SettingsError, ValueError) as exc:
+            raise lang.CommandError(f"latency: {exc}") from None
+        self.latency_ms = None  # a kept offset replaces --latency
+        self._latency_sent = (None, self._latency_sent[1])
+        self._apply_latency(output)
+        where = "earlier" if cmd.ms > 0 else "later"
+        return f"latency {name}: {abs(cmd.ms):g} ms {where} (kept)"
 
     def on_command_line_run(self, message: CommandLine.Run) -> None:
         if not message.line:
@@ -574,8 +638,9 @@ class AutoBeatApp(App):
             bank=self.bank_label,
             read_only=not s.bank_writable,
             slot=s.slot,
-            tempo=state.tempo if s.clock_mode == "follow" else pattern.tempo,
+            tempo=state.tempo if s.clock_mode in ("follow", "link") else pattern.tempo,
             own_tempo=pattern.own_tempo,
+            peers=state.clock_info.peers or 0,
             swing=pattern.swing,
             playing=state.playing,
             clock=s.clock_mode,

@@ -32,13 +32,14 @@ class Engine:
         api: str | None = None,
         *,
         external: bool = False,
+        link: bool = False,
         kit: KitMap | None = None,
         record: bool = False,
         realtime: bool = True,
     ) -> None:
         self.config = EngineConfig(
             out=out, clock_in=clock_in, send_clock=send_clock, latency_ms=latency_ms, api=api,
-            kit=kit, external=external, record=record, realtime=realtime,
+            kit=kit, external=external, link=link, record=record, realtime=realtime,
         )
         self._process = None
         self._conn = None

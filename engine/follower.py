@@ -56,7 +56,6 @@ class ClockFollower:
         self.filtered: float | None = None
         self.predicted: float | None = None
         self.last_arrival: float | None = None
-        self._before_last: float | None = None
         self._fit: list[float] = []  # arrival times while acquiring (one a tick)
         self._errors: list[float] = []  # the latest loop errors (step_run of them)
         self._since_restart = 0
@@ -77,6 +76,11 @@ class ClockFollower:
         return 60.0 / (self.period * TICKS_PER_BEAT)
 
     @property
+    def jitter(self) -> float | None:
+        """The standard deviation of the tick intervals (seconds), None before three."""
+        return math.sqrt(max(0.0, self._d_var)) if self._n_d else None
+
+    @property
     def acquiring(self) -> bool:
         return len(self._fit) < self.config.acquire_ticks
 
@@ -88,21 +92,15 @@ class ClockFollower:
             and self.errors_rms < 0.1 * self.period
         )
 
-    def tick(self, t: float) -> bool:
-        """One clock tick arrived at time t (seconds); False if it was a duplicate.
+    def tick(self, t: float) -> None:
+        """One clock tick arrived at time t (seconds).
 
-        Every tick counts as one, as MIDI says, even when a stalled transport
-        delivers two at once (the first came late, so the two span two periods).
-        One that follows an on-time tick within a third of a period is the same
-        tick delivered twice (a transport that repeats a cycle): it is dropped.
+        Every tick counts as one, as MIDI says: two that arrive together (a stalled
+        transport, or one that stamps a whole period's messages with one time) span
+        two periods all the same, and the clamp in _advance keeps the odd time from
+        dragging the estimate.
         """
-        period, last, before = self.period, self.last_arrival, self._before_last
-        if period is not None and last is not None and before is not None:
-            if t - last < 0.3 * period and 0.7 * period < last - before < 1.3 * period:
-                return False
-        self._before_last = last
         self._advance(t)
-        return True
 
     def _advance(self, t: float) -> None:
         cfg = self.config

@@ -55,20 +55,85 @@ def server_running(server: str) -> bool:
     return out.stdout.strip() == "running"
 
 
-class JackServer:
-    """``jackd -d dummy`` under a unique name; a context manager."""
+REGISTRY = "/dev/shm/jack-shm-registry"
+_SERVERS = 8  # jack2's MAX_SERVERS
+_ENTRY = 264  # pid (4) + name (257), padded
 
-    def __init__(self, realtime: bool = False, name: str | None = None) -> None:
+
+def stale_servers(registry: str = REGISTRY) -> list[str]:
+    """Servers of ours that died without leaving jack2's registry (killed, not stopped).
+
+    jack2 frees a registry entry only when a server of the same name starts again,
+    and it has room for eight: servers under unique names that were killed fill it
+    for good ("Too many servers already active"). Read-only: names whose pid is gone.
+    """
+    try:
+        with open(registry, "rb") as fh:
+            data = fh.read(24 + _SERVERS * _ENTRY)
+    except OSError:
+        return []
+    prefix = f"jack-{os.getuid()}:"
+    names = []
+    for i in range(_SERVERS):
+        off = 24 + i * _ENTRY
+        if off + _ENTRY > len(data):
+            break
+        pid = int.from_bytes(data[off : off + 4], "little", signed=True)
+        name = data[off + 4 : off + 4 + 257].split(b"\0")[0].decode(errors="replace")
+        if pid <= 0 or not name.startswith(prefix) or os.path.exists(f"/proc/{pid}"):
+            continue
+        names.append(name.removeprefix(prefix).removesuffix(":"))
+    return names
+
+
+def reclaim_stale_servers() -> int:
+    """Start and cleanly stop a server under each stale name: jack2 frees the entry."""
+    freed = 0
+    for name in stale_servers():
+        if not name.startswith("autobeat-"):
+            continue  # only ours
+        proc = subprocess.Popen(["jackd", "-n", name, "--no-realtime", "-d", "dummy", "-r",
+                                 str(SAMPLE_RATE), "-p", str(PERIOD)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+        deadline = time.monotonic() + 10
+        while proc.poll() is None and not server_running(name):
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        terminate(proc, timeout=15.0)
+        freed += 1
+    return freed
+
+
+class JackServer:
+    """``jackd -d dummy`` under a unique name (`period` frames a cycle); a context manager."""
+
+    def __init__(self, realtime: bool = False, name: str | None = None,
+                 period: int = PERIOD) -> None:
         if shutil.which("jackd") is None:
             raise JackError("jackd is not installed (Debian package jackd2)")
         self.name = name or f"autobeat-{uuid.uuid4().hex[:8]}"
         self.realtime = realtime
+        self.period = period
         rt = ["-R", "-P", "80"] if realtime else ["--no-realtime"]
+        self._start(rt, period)
+        try:
+            self._wait()
+        except JackError as exc:
+            if "Too many servers" not in str(exc) or not reclaim_stale_servers():
+                raise
+            self._start(rt, period)  # killed servers held the registry: freed, once more
+            self._wait()
+
+    def _start(self, rt: list[str], period: int) -> None:
         self.proc = subprocess.Popen(
             ["jackd", "-n", self.name, *rt, "-d", "dummy", "-r", str(SAMPLE_RATE), "-p",
-             str(PERIOD)],
+             str(period)],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
         )
+
+    def _wait(self) -> None:
         deadline = time.monotonic() + 15
         while not server_running(self.name):
             if self.proc.poll() is not None:
@@ -83,7 +148,7 @@ class JackServer:
         return jack_env(self.name)
 
     def stop(self) -> None:
-        terminate(self.proc)
+        terminate(self.proc, timeout=15.0)  # killed, jackd would stay in the registry
 
     def __enter__(self) -> JackServer:
         return self

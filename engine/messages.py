@@ -62,7 +62,7 @@ class SetSolo:
 
 @dataclass(frozen=True, slots=True)
 class SetClock:
-    mode: str  # "internal" | "external"
+    mode: str  # "internal" | "external" | "link" (Ableton Link)
     clock_in: str | None = None  # input port name fragment, for external
     send_clock: bool = False  # as master: send MIDI clock, Start/Stop/Continue, SPP
 
@@ -71,6 +71,13 @@ class SetClock:
 class SetOutput:
     name: str | None  # output port name fragment; None: the default (virtual or none)
     latency_ms: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class SetLatency:
+    """Send this many ms earlier (gear with its own delay) or later (< 0); -100..100."""
+
+    ms: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,10 +99,26 @@ class Shutdown:
 
 Command = (
     SetPattern | SwapGroup | Transport | SetTempo | SetSwing | SetMute | SetSolo | SetClock
-    | SetOutput | SetKit | RequestTiming | Shutdown
+    | SetOutput | SetLatency | SetKit | RequestTiming | Shutdown
 )
 
 # --- reports ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ClockInfo:
+    """Where the tempo comes from and how well it holds (refreshed once a second)."""
+
+    source: str = "internal"  # "internal" | "midi" | "link"
+    port: str = ""  # the MIDI input followed
+    tempo: float = 120.0  # measured when following
+    jitter_ms: float | None = None  # SD of the incoming tick intervals
+    locked: bool = True
+    locked_for_s: int = 0  # how long the lock has held
+    peers: int | None = None  # Link: the other peers in the session
+    offset_ms: float | None = None  # our beat minus the source's (+: ahead), the last second
+    drift_ms: float | None = None  # how far that offset moved ...
+    drift_span_s: int = 0  # ... over this many seconds (up to a minute)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,14 +129,16 @@ class EngineState:
     step: int = 0  # 0..31, the step now sounding
     bar: int = 0  # bars played since Start
     tempo: float = 120.0  # the tempo in use (the estimate when following)
-    clock: str = "internal"  # "internal" | "external"
+    clock: str = "internal"  # "internal" | "external" | "link"
     locked: bool = True  # following: locked to the incoming clock
-    clock_lost: bool = False  # following: no tick for 250 ms
+    clock_lost: bool = False  # following: no tick for 200 ms
+    clock_problem: str = ""  # following: what is wrong with the clock input ("": nothing)
     output: str = "none"  # the output port's name, or "none"
     pending: bool = False  # a pattern or group waits for the next bar line
     late_events: int = 0  # events sent more than 1 ms after their due time
     mutes: frozenset[int] = field(default_factory=frozenset)
     solos: frozenset[int] = field(default_factory=frozenset)
+    clock_info: ClockInfo = field(default_factory=ClockInfo)
 
     can_replace = True
 
@@ -131,6 +156,14 @@ class PatternSwapped:
     """The pattern (or a group) queued for the bar line is now playing."""
 
     bar: int
+    can_replace = False
+
+
+@dataclass(frozen=True, slots=True)
+class ClockProblem:
+    """What is wrong with the clock being followed ("" once it is fine again)."""
+
+    message: str
     can_replace = False
 
 
@@ -167,4 +200,6 @@ class TimingReport:
     can_replace = False
 
 
-Report = EngineState | PortError | PatternSwapped | CommandError | TimingReport
+Report = (
+    EngineState | PortError | PatternSwapped | ClockProblem | CommandError | TimingReport
+)

@@ -16,20 +16,24 @@ send to measure lateness.
 from __future__ import annotations
 
 import heapq
+import math
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from engine.clockguard import RateGuard, describe, valid_message
+from engine.clockstats import PhaseLog
 from engine.follower import ClockFollower
-from engine.messages import EngineState, PatternSwapped
+from engine.messages import ClockInfo, ClockProblem, EngineState, PatternSwapped
 from engine.schedule import BAR_TICKS, CLOCK_TICKS, EMPTY, GATE, LOOP_TICKS, compile_pattern
 from patterns.grid import TICKS_PER_BEAT, TICKS_PER_STEP
 from patterns.kit import KitMap
 from patterns.pattern import MAX_SWING, MAX_TEMPO, MIN_SWING, MIN_TEMPO, Pattern
 
 START_LEAD = 0.005  # seconds between a Start command and the first downbeat
+MAX_LATENCY_MS = 100.0  # an output may be shifted this far either way
 LATE_S = 0.001  # an event sent later than this after its due time counts as late
-LOST_AFTER_S = 0.25  # following: no tick for this long holds the player
+LOST_AFTER_S = 0.2  # following: no tick for this long: the clock stopped dead
 FREEWHEEL_CLOCKS = 2  # following: play at most this many clock ticks past the last one
 
 CLOCK, START, CONTINUE, STOP, SPP = 0xF8, 0xFA, 0xFB, 0xFC, 0xF2
@@ -73,7 +77,9 @@ class Player:
         self.out = out
         self.clock = clock
         self.kit = kit or KitMap.general_midi()
-        self.latency = latency_ms / 1000.0
+        self.latency = 0.0
+        self.set_latency(latency_ms)
+        self.output_lead = 0.0  # the output's own delivery delay, made up (engine/process.py)
         self.send_clock = send_clock
         self.mode = "internal"
         self.pattern = Pattern()
@@ -107,6 +113,21 @@ class Player:
         self.ext_enabled = True  # the owner's transport while following
         self.clock_lost = False
         self.last_clock_at: float | None = None
+        # a clock that stopped dead or went mad: play on at the last good tempo
+        self.freewheel = False
+        self.clock_problem = ""  # what is wrong with the clock input now ("": nothing)
+        self.guard = RateGuard()
+        self._before_short: tuple | None = None  # the timeline before a run of short ticks
+        # for `:clock`: the phase offset's log, since when the lock holds, the input
+        self.phase_log = PhaseLog()
+        self.locked_since: float | None = None
+        self.clock_port = ""
+        self._info = ClockInfo()
+        self._info_at = -1.0
+        # Ableton Link (engine/link.py drives these): the session's beat of song tick 0
+        self.link_origin = 0.0
+        self.link_peers = 0
+        self._link_anchor: tuple[float, float, float] | None = None  # (time, beat, tempo)
 
     # --- time -------------------------------------------------------------------
 
@@ -156,6 +177,13 @@ class Player:
         if self.mode == "internal":
             self.spt = 60.0 / (self.bpm * TICKS_PER_BEAT)
 
+    def set_latency(self, ms: float) -> None:
+        """Send `ms` earlier (> 0: gear with its own delay) or later (< 0)."""
+        if not -MAX_LATENCY_MS <= ms <= MAX_LATENCY_MS:
+            raise ValueError(f"latency must be in -{MAX_LATENCY_MS:g}..{MAX_LATENCY_MS:g} ms, "
+                             f"got {ms:g}")
+        self.latency = ms / 1000.0
+
     def set_mute(self, track: int, muted: bool) -> None:
         _check_track(track)
         (self.mutes.add if muted else self.mutes.discard)(track)
@@ -165,8 +193,8 @@ class Player:
         (self.solos.add if soloed else self.solos.discard)(track)
 
     def set_mode(self, mode: str, now: float) -> None:
-        if mode not in ("internal", "external"):
-            raise ValueError(f"clock mode must be internal or external, got {mode!r}")
+        if mode not in ("internal", "external", "link"):
+            raise ValueError(f"clock mode must be internal, external or link, got {mode!r}")
         if mode == self.mode:
             return
         self.stop(now)
@@ -175,6 +203,15 @@ class Player:
         self.ext_running = self.ext_armed = False
         self.clock_lost = False
         self.last_clock_at = None
+        self.freewheel = False
+        self.clock_problem = ""
+        self.guard.reset()
+        self._before_short = None
+        self.phase_log.reset()
+        self.locked_since = None
+        self._info_at = -1.0
+        self._link_anchor = None
+        self.link_peers = 0
         self.spt = 60.0 / (self.bpm * TICKS_PER_BEAT)
 
     def transport(self, action: str, now: float) -> None:
@@ -237,12 +274,18 @@ class Player:
 
     def clock_message(self, message: list[int], t: float) -> None:
         """A realtime message from the clock input at time t (ignored unless following)."""
-        if self.mode != "external" or not message:
+        if self.mode != "external":
+            return
+        if not valid_message(message):
+            self._problem(f"clock input sends garbage ({describe(message)}): ignored")
             return
         status = message[0]
         if status == CLOCK:
             self._ext_tick(t)
-        elif status == START:
+            return
+        if status in (START, STOP, CONTINUE):  # the master runs the transport: no freewheel
+            self.freewheel = False
+        if status == START:
             self.ext_position = 0
             self.ext_armed = True
             self.ext_running = False
@@ -262,13 +305,44 @@ class Player:
                 self.ext_position = sixteenths * TICKS_PER_STEP
 
     def _ext_tick(self, t: float) -> None:
-        if not self.follower.tick(t):
-            return  # the same tick delivered twice
+        guard = self.guard
+        short = guard.short(t)
         self.last_clock_at = t
-        if self.timing is not None:
-            self.timing.clock_received.append(t)
         if self.clock_lost:
             self.clock_lost = False
+        if not guard.tick(t):  # far too fast for a clock: keep the beat we had
+            if not self.freewheel:
+                if self._before_short is not None:  # undo the run of short ticks
+                    (self.anchor_time, self.anchor_tick, self.spt, self.bpm,
+                     self.ext_clock_tick) = self._before_short
+                self.freewheel = True
+                self.follower.reset()
+                fast = guard.bpm
+                self._problem(f"clock input runs at {fast:.0f} BPM, beyond 20..300: playing "
+                              f"on at {self.bpm:.1f} BPM" if fast else "clock input runs wild")
+            return
+        if short and self._before_short is None:
+            self._before_short = (self.anchor_time, self.anchor_tick, self.spt, self.bpm,
+                                  self.ext_clock_tick)
+        elif not short:
+            self._before_short = None
+        resumed = False
+        if self.freewheel:  # a clock again: carry on from where the beat has got to
+            self.freewheel = False
+            self._problem("")
+            if self.ext_running and not self.ext_armed:
+                self.ext_clock_tick = round(self.tick_at(t) / CLOCK_TICKS) * CLOCK_TICKS
+                resumed = True
+        f = self.follower
+        if f.predicted is not None and not resumed and not self.ext_armed:
+            self.phase_log.add(t, f.predicted - t)  # where our beat put this tick
+        f.tick(t)
+        if not f.locked():
+            self.locked_since = None
+        elif self.locked_since is None:
+            self.locked_since = t
+        if self.timing is not None:
+            self.timing.clock_received.append(t)
         if self.ext_armed:  # the first tick after Start/Continue is the position itself
             self.ext_armed = False
             self.ext_running = True
@@ -277,7 +351,7 @@ class Player:
                 self._install(self.pending)
             self.position = self.ext_position
             self.playing = True
-        elif self.ext_running:
+        elif self.ext_running and not resumed:
             self.ext_clock_tick += CLOCK_TICKS
         f = self.follower
         if self.timing is not None and self.ext_running and f.bpm is not None:
@@ -291,13 +365,61 @@ class Player:
             self.anchor_time = t
             self.anchor_tick = float(self.ext_clock_tick)
 
+    # --- Ableton Link ----------------------------------------------------------------
+
+    def follow_timeline(self, t: float, beat: float, tempo: float) -> None:
+        """Link: the session is at `beat` at time t (engine clock), at `tempo`."""
+        if self.mode != "link":
+            return
+        last = self._link_anchor
+        self._link_anchor = (t, beat, tempo)
+        if last is not None and last[2] == tempo and self.playing:
+            # where our timeline had this beat, against where the session has it
+            ours = last[0] + (beat - last[1]) * 60.0 / tempo
+            self.phase_log.add(t, t - ours)
+        self.bpm = float(tempo)
+        self.spt = 60.0 / (self.bpm * TICKS_PER_BEAT)
+        self.anchor_time = t
+        self.anchor_tick = (beat - self.link_origin) * TICKS_PER_BEAT
+
+    def start_at_beat(self, origin: float) -> None:
+        """Link: play from the top, the loop's 1 on the session's beat `origin` (a bar)."""
+        if self.playing:
+            self.all_notes_off()
+        if self.pending is not None:
+            self._install(self.pending)
+        self.link_origin = origin
+        self.position = 0
+        self.playing = True
+        if self._link_anchor is not None:
+            t, beat, tempo = self._link_anchor
+            self.anchor_time = t
+            self.anchor_tick = (beat - origin) * TICKS_PER_BEAT
+        if self.timing is not None:
+            self.timing.start_time = self.time_of(0)
+
+    def link_problem(self, text: str) -> None:
+        self._problem(text)
+
     def check_clock(self, now: float) -> None:
-        """Following: hold the player after LOST_AFTER_S without a tick."""
+        """Following: after LOST_AFTER_S without a tick, play on at the last tempo."""
         if self.mode != "external" or self.last_clock_at is None or self.clock_lost:
             return
         if now - self.last_clock_at > LOST_AFTER_S:
             self.clock_lost = True
-            self.all_notes_off()
+            if self.ext_running and self.playing:
+                self.freewheel = True
+                # what was held back waiting for the next tick is past: skip it
+                self.position = max(self.position, math.ceil(self.tick_at(now)))
+                self._problem(f"clock input stopped (no tick for {LOST_AFTER_S * 1000:.0f} "
+                              f"ms): playing on at {self.bpm:.1f} BPM")
+
+    def _problem(self, text: str) -> None:
+        """Report what is wrong with the clock input, once a change ("" when fine)."""
+        if text == self.clock_problem:
+            return
+        self.clock_problem = text
+        self.reports.append(ClockProblem(text))
 
     # --- playing ------------------------------------------------------------------
 
@@ -330,7 +452,7 @@ class Player:
         if not self.playing:
             return False
         if self.mode == "external":
-            return self.ext_running and self.ext_enabled and not self.clock_lost
+            return self.ext_running and self.ext_enabled
         return True
 
     def next_due(self) -> float | None:
@@ -340,9 +462,10 @@ class Player:
         tick = self._next_tick()
         if tick is None:
             return None
-        if self.mode == "external" and tick > self.ext_clock_tick + FREEWHEEL_CLOCKS * CLOCK_TICKS:
+        if (self.mode == "external" and not self.freewheel
+                and tick > self.ext_clock_tick + FREEWHEEL_CLOCKS * CLOCK_TICKS):
             return None  # wait for the master's next tick
-        return self.time_of(tick) - self.latency
+        return self.time_of(tick) - self.latency - self.output_lead
 
     def run_due(self, now: float) -> int:
         """Perform every action due at or before `now`; the number of note-ons sent."""
@@ -414,25 +537,68 @@ class Player:
         playing = self._may_play()
         if playing:
             tick = max(0, int(self.tick_at(now + self.latency)))
-            if self.mode == "external":
+            if self.mode == "external" and not self.freewheel:
                 tick = min(tick, self.ext_clock_tick + CLOCK_TICKS * FREEWHEEL_CLOCKS)
         else:
             tick = self.position
         follower_locked = self.follower.locked()
+        if self.mode == "link":
+            locked = self._link_anchor is not None
+        else:
+            locked = (True if self.mode == "internal"
+                      else follower_locked and not self.clock_lost and not self.freewheel)
         return EngineState(
             playing=playing,
             step=(tick % LOOP_TICKS) // TICKS_PER_STEP,
             bar=tick // BAR_TICKS,
             tempo=round(self.bpm, 2),
             clock=self.mode,
-            locked=True if self.mode == "internal" else follower_locked and not self.clock_lost,
+            locked=locked,
             clock_lost=self.clock_lost,
+            clock_problem=self.clock_problem,
             output=output,
             pending=self.pending is not None,
             late_events=self.late_events,
             mutes=frozenset(self.mutes),
             solos=frozenset(self.solos),
+            clock_info=self.clock_info(now, locked),
         )
+
+    def clock_info(self, now: float, locked: bool) -> ClockInfo:
+        """What `:clock` shows; refreshed once a second or when the lock changes."""
+        if not locked:
+            self.locked_since = None
+        elif self.locked_since is None:
+            self.locked_since = now
+        if now - self._info_at < 1.0 and locked == self._info.locked:
+            return self._info
+        self._info_at = now
+        if self.mode == "internal":
+            self._info = ClockInfo("internal", tempo=round(self.bpm, 2),
+                                   locked_for_s=int(now - self.locked_since))
+            return self._info
+        offset = self.phase_log.offset(now)
+        if self.mode == "link":
+            drift = self.phase_log.drift(now)
+            self._info = ClockInfo(
+                "link", tempo=round(self.bpm, 2), locked=locked,
+                locked_for_s=int(now - self.locked_since) if self.locked_since else 0,
+                peers=self.link_peers,
+                offset_ms=None if offset is None else round(offset * 1000, 3),
+                drift_ms=None if drift is None else round(drift[0] * 1000, 3),
+                drift_span_s=0 if drift is None else int(drift[1]))
+            return self._info
+        jitter = self.follower.jitter
+        drift = self.phase_log.drift(now)
+        self._info = ClockInfo(
+            "midi", port=self.clock_port, tempo=round(self.bpm, 2),
+            jitter_ms=None if jitter is None else round(jitter * 1000, 3), locked=locked,
+            locked_for_s=int(now - self.locked_since) if self.locked_since is not None else 0,
+            offset_ms=None if offset is None else round(offset * 1000, 3),
+            drift_ms=None if drift is None else round(drift[0] * 1000, 3),
+            drift_span_s=0 if drift is None else int(drift[1]),
+        )
+        return self._info
 
 
 def _next_bar(position: int) -> int:

@@ -35,6 +35,14 @@ class PortError(Exception):
     """A port that cannot be found or opened; the message lists what there is."""
 
 
+class InputPort(Protocol):
+    name: str
+
+    def alive(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+
 class OutputPort(Protocol):
     name: str
 
@@ -45,13 +53,18 @@ class OutputPort(Protocol):
 
 @contextlib.contextmanager
 def quiet_stderr() -> Iterator[None]:
-    """Silence C libraries (ALSA, JACK) that print to fd 2 while probing for a server."""
+    """Silence C libraries (ALSA, JACK) that print to fd 2 while probing for a server.
+
+    Only where sys.stderr is a real file: under Textual it is a capture whose
+    fileno() is -1 (failing there made every port list in the app empty), and the
+    screen itself is drawn on fd 2, which must not be closed under it.
+    """
     try:
         fd = sys.stderr.fileno()
+        saved = os.dup(fd)
     except (AttributeError, OSError, ValueError):
         yield
         return
-    saved = os.dup(fd)
     try:
         with open(os.devnull, "w") as null:
             os.dup2(null.fileno(), fd)
@@ -335,25 +348,47 @@ class RtInput:
 
 
 def open_input(name: str | None, deliver: Callable[[list[int], float], None],
-               now: Callable[[], float], api: str | None = None) -> RtInput:
-    """Open the first input containing `name` (or a virtual "AutoBeat clock in")."""
+               now: Callable[[], float], api: str | None = None) -> InputPort:
+    """Open the first input containing `name` (or a virtual "AutoBeat clock in").
+
+    Under JACK the input is engine.jackmidi.JackInput (each message timed by its
+    frame); elsewhere rtmidi's, timed by the MIDI system's timestamps.
+    """
     rtmidi = _rtmidi()
     client = _open_client("in", api)
     if client is None:
         raise PortError("no MIDI system answers, so there is no input to follow")
     try:
         with quiet_stderr():
-            if name:
-                all_ports = list(client.get_ports())
-                ports = [p for p in all_ports if VIRTUAL_OUT not in p and VIRTUAL_IN not in p]
-                index = all_ports.index(ports[find_port(ports, name, "input")])
-                client.open_port(index, VIRTUAL_IN)
-                return RtInput(client, all_ports[index], all_ports[index], deliver, now)
-            client.open_virtual_port(VIRTUAL_IN)
-            return RtInput(client, f"{CLIENT_NAME}:{VIRTUAL_IN}", None, deliver, now)
+            all_ports = list(client.get_ports())
+            ports = [p for p in all_ports if VIRTUAL_OUT not in p and VIRTUAL_IN not in p]
+            target = ports[find_port(ports, name, "input")] if name else None
+            if client.get_current_api() != rtmidi.API_UNIX_JACK:
+                if target is not None:
+                    client.open_port(all_ports.index(target), VIRTUAL_IN)
+                    return RtInput(client, target, target, deliver, now)
+                client.open_virtual_port(VIRTUAL_IN)
+                return RtInput(client, f"{CLIENT_NAME}:{VIRTUAL_IN}", None, deliver, now)
     except PortError:
         client.delete()
         raise
     except (SystemError, RuntimeError, NotImplementedError, rtmidi.RtMidiError) as exc:
         client.delete()
         raise PortError(f"cannot open MIDI input {name or VIRTUAL_IN!r}: {exc}") from None
+    # rtmidi stamps JACK messages with the time of their period, not their own frame:
+    # clock ticks sharing a period would collapse into one (see engine/jackmidi.py)
+    with quiet_stderr():
+        client.delete()
+    return _open_jack_input(target, deliver, now)
+
+
+def _open_jack_input(target: str | None, deliver: Callable[[list[int], float], None],
+                     now: Callable[[], float]):
+    """A JACK input timed by each message's frame (see engine/jackmidi.py)."""
+    from engine.jackmidi import JackInput, JackMidiError
+
+    try:
+        with quiet_stderr():
+            return JackInput(target, deliver, now, CLIENT_NAME, VIRTUAL_IN)
+    except JackMidiError as exc:
+        raise PortError(f"cannot open MIDI input {target or VIRTUAL_IN!r}: {exc}") from None

@@ -31,6 +31,7 @@ from engine.ports import (
     RtOutput,
     open_input,
     open_output,
+    quiet_stderr,
 )
 from engine.report_queue import ReportQueue
 from patterns.kit import KitMap
@@ -52,6 +53,7 @@ class EngineConfig:
     api: str | None = None
     kit: KitMap | None = None
     external: bool = False  # follow the clock from clock_in
+    link: bool = False  # follow the Ableton Link session
     record: bool = False  # keep timing measurements for the benchmark
     realtime: bool = True  # try SCHED_FIFO / nice / mlockall
     parent_pid: int = 0
@@ -104,6 +106,7 @@ class EngineLoop:
         self._outbox = ReportQueue()
         self._out_watch: PortWatch | None = None
         self._in_watch: PortWatch | None = None
+        self.link = None  # engine.link.LinkDriver while the clock is Link
 
     # --- ports ------------------------------------------------------------------
 
@@ -147,6 +150,7 @@ class EngineLoop:
                 new = NullOutput()
         self.player.out = new
         self.out = new
+        self.player.output_lead = _output_lead(new)
         if old is not new:
             try:
                 old.close()
@@ -165,9 +169,33 @@ class EngineLoop:
         self.close_in()
         try:
             self.input = open_input(self.clock_in, self._deliver, self.clock, self.config.api)
+            self.player.clock_port = self.input.name
         except PortError as exc:
             self.input = None
             self.report(m.PortError(str(exc)))
+
+    def open_link(self, now: float) -> None:
+        """Join the Link session (engine/link.py); the player follows its timeline."""
+        if self.link is not None:
+            return
+        from engine.link import LinkDriver, LinkError
+
+        bpm = self.player.bpm
+        was_playing = self.player.playing
+        try:
+            driver = LinkDriver(self.player, self.clock, bpm)
+        except LinkError as exc:
+            self.report(m.CommandError(str(exc)))
+            return
+        self.player.set_mode("link", now)
+        self.link = driver
+        if was_playing:
+            driver.transport("start", now)
+
+    def close_link(self) -> None:
+        if self.link is not None:
+            self.link.close()
+            self.link = None
 
     def close_in(self) -> None:
         if self.input is not None:
@@ -217,6 +245,7 @@ class EngineLoop:
                 try:
                     self.input = open_input(self.clock_in, self._deliver, self.clock,
                                             self.config.api)
+                    self.player.clock_port = self.input.name
                 except PortError:
                     return
                 self._in_watch.close()
@@ -234,29 +263,41 @@ class EngineLoop:
                 case m.SwapGroup(group=group, events=events, at=at):
                     p.swap_group(group, events, at)
                 case m.Transport(action=action):
-                    p.transport(action, now)
+                    if self.link is not None:
+                        self.link.transport(action, now)
+                    else:
+                        p.transport(action, now)
                 case m.SetTempo(bpm=bpm):
                     p.set_tempo(bpm, now)
+                    if self.link is not None:
+                        self.link.set_tempo(bpm)
                 case m.SetSwing(percent=percent):
                     p.set_swing(percent)
                 case m.SetMute(track=track, muted=muted):
                     p.set_mute(track, muted)
                 case m.SetSolo(track=track, soloed=soloed):
                     p.set_solo(track, soloed)
-                case m.SetClock(mode="external", clock_in=clock_in, send_clock=send_clock):
+                case m.SetClock(mode=mode, clock_in=clock_in, send_clock=send_clock):
                     p.send_clock = send_clock
-                    self.clock_in = clock_in
-                    p.set_mode("external", now)
-                    self.open_in()
-                case m.SetClock(mode=mode, send_clock=send_clock):
-                    p.send_clock = send_clock
-                    p.set_mode(mode, now)
-                    self.close_in()
+                    if mode != "link":
+                        self.close_link()
+                    if mode == "external":
+                        self.clock_in = clock_in
+                        p.set_mode("external", now)
+                        self.open_in()
+                    elif mode == "link":
+                        self.close_in()
+                        self.open_link(now)
+                    else:
+                        p.set_mode(mode, now)
+                        self.close_in()
                 case m.SetOutput(name=name, latency_ms=latency_ms):
+                    p.set_latency(latency_ms)
                     p.all_notes_off()
                     self.out_name = name
-                    p.latency = latency_ms / 1000.0
                     self.open_out()
+                case m.SetLatency(ms=ms):
+                    p.set_latency(ms)
                 case m.SetKit(kit=kit):
                     p.set_kit(kit, now)
                 case m.RequestTiming():  # the asker waits for it: send at once
@@ -326,6 +367,9 @@ class EngineLoop:
             self.drain_input()
             now = clock()
             player.check_clock(now)
+            if self.link is not None:
+                self.link.update(now)
+                player.link_peers = self.link.peers
             due = player.next_due()
             if due is not None and due - now <= SPIN_S:
                 player.arrived_at = now
@@ -380,11 +424,30 @@ class EngineLoop:
             self.player.stop(self.clock())
         except Exception:
             pass
+        self.close_link()
         self.close_in()
         try:
             self.out.close()
         except Exception:
             pass
+
+
+def _output_lead(out) -> float:
+    """How early to send to an output to land nearest the due time (JACK: half a period)."""
+    client = getattr(out, "_client", None)
+    if client is None:
+        return 0.0
+    try:
+        import rtmidi
+
+        if client.get_current_api() != rtmidi.API_UNIX_JACK:
+            return 0.0
+    except Exception:
+        return 0.0
+    from engine.jackmidi import half_period
+
+    with quiet_stderr():
+        return half_period() or 0.0
 
 
 def _terminated(signum, frame) -> None:
@@ -405,6 +468,8 @@ def main(conn: Connection, config: EngineConfig) -> None:
         if config.external:
             loop.player.set_mode("external", loop.clock())
             loop.open_in()
+        elif config.link:
+            loop.open_link(loop.clock())
         sys.setswitchinterval(0.0005)  # rtmidi's callback thread gets the GIL at once
         gc.collect()
         gc.freeze()  # what exists now is never scanned again: shorter collections

@@ -14,6 +14,10 @@
    master's ideal grid (frame times of the master's own ticks, both read by
    jack_midi_dump: the tick that carries each 16th), skipping the first beat
    (lock-in, reported as lock_beats), and the beats it took to follow the step.
+   Then plain at 133 BPM again on a JACK server of its own at 256, 1024 and 2048
+   frames a period (the sizes real interfaces and PipeWire run at): tempo error
+   after 4 beats <= 0.1 BPM, onset error p99 <= 2 ms plus one period (the engine's
+   notes go out in the JACK cycle after the one they are due in).
 
 With --runs N the internal-clock run is repeated and each headline figure is the
 worst of the N. Each run also says where any lateness came from (`causes`): the
@@ -43,6 +47,7 @@ from patterns.grid import TICKS_PER_BEAT
 from patterns.pattern import MAX_TEMPO, MIN_TEMPO, Event, Pattern
 
 FOLLOW_BPM = 133.0
+FOLLOW_PERIODS = (256, 1024, 2048)  # JACK buffer sizes users run at (frames a period)
 OS_NOISE_S = 0.0001  # an OS share of a tick's lateness below this is measurement noise
 
 
@@ -259,11 +264,12 @@ def _steal_ms() -> float | None:
 
 
 def measure_follower(server: str, seconds: float, jitter: int = 0, step_to: float | None = None,
-                     bpm: float = FOLLOW_BPM) -> dict:
+                     bpm: float = FOLLOW_BPM, period: int | None = None) -> dict:
     """Follow jack_midi_clock; onset errors from jack_midi_dump's frame times."""
     from engine.client import Engine
     from engine.jacktools import PERIOD, SAMPLE_RATE, ClockMaster, MidiDump, connect
 
+    period = period or PERIOD
     dump = MidiDump(server, f"bench-follow-{jitter}-{int(step_to or 0)}")
     master = ClockMaster(server, bpm, jitter_percent=jitter)
     connect(server, master.port, dump.port)
@@ -339,7 +345,7 @@ def measure_follower(server: str, seconds: float, jitter: int = 0, step_to: floa
             "mean": round(statistics.fmean(errors), 3) if errors else None,
         },
         "onset_error_vs_straight_line_ms_p99": round(_pct([abs(x) for x in line_errors], 0.99), 3),
-        "jack_period_ms": round(PERIOD * ms, 3),
+        "jack_period_ms": round(period * ms, 3),
     }
     if len(trace) > 96:
         result["tempo_error_bpm_after_1_beat"] = round(trace[24] - bpm, 4)
@@ -463,6 +469,9 @@ def run(args: argparse.Namespace) -> int:
             jitter = _attempt(lambda: measure_follower(server.name, s, jitter=10))
             log("follower: tempo step 120 -> 140 BPM")
             step = _attempt(lambda: measure_follower(server.name, s, step_to=140.0, bpm=120.0))
+            result["follower_periods"] = _follow_periods(server.realtime, s, log)
+            # 30 s at least: a p99 wants a few hundred notes (16ths at 128 BPM)
+            result["link"] = link_in_namespace(max(30.0, s), server.name, log)
             result["follower"] = {
                 "tempo_error_bpm_after_1_beat": plain.get("tempo_error_bpm_after_1_beat"),
                 "tempo_error_bpm_after_4_beats": plain.get("tempo_error_bpm_after_4_beats"),
@@ -480,6 +489,184 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(_summary(result))
     return 0
+
+
+def _follow_periods(realtime: bool, seconds: float, log) -> dict:
+    """The follower at 133 BPM on a JACK server of its own at each of FOLLOW_PERIODS."""
+    from engine.jacktools import JackError, JackServer
+
+    out = {}
+    for period in FOLLOW_PERIODS:
+        log(f"follower: jack_midi_clock at {FOLLOW_BPM:g} BPM, JACK period {period} frames")
+        try:
+            server = JackServer(realtime=realtime, period=period)
+        except JackError as exc:
+            out[str(period)] = {"error": str(exc)}
+            continue
+        saved = os.environ["JACK_DEFAULT_SERVER"]
+        os.environ["JACK_DEFAULT_SERVER"] = server.name  # the engine process finds it
+        try:
+            r = _attempt(lambda s=server, p=period: measure_follower(s.name, seconds, period=p))
+        finally:
+            os.environ["JACK_DEFAULT_SERVER"] = saved
+            server.stop()
+        out[str(period)] = {
+            "tempo_error_bpm_after_4_beats": r.get("tempo_error_bpm_after_4_beats"),
+            "onset_error_ms_p99": r.get("onset_error_ms", {}).get("p99"),
+            "onset_target_ms": round(2.0 + period * 1000.0 / 48000, 3),
+            "run": r,
+        }
+    return out
+
+
+# --- Ableton Link ----------------------------------------------------------------------
+
+LINK_BPM = 128.0
+NAMESPACE = "ip link set lo up && ip route add 224.0.0.0/4 dev lo"
+
+
+def link_in_namespace(seconds: float, server: str, log) -> dict:
+    """measure_link in a network namespace of its own with only loopback (never a real
+    interface): ``unshare -rn`` (as root ``unshare -n``), lo up, multicast routed to
+    lo. The JACK server is the one outside (JACK talks through files, not the
+    network): inside a user namespace jackd gets no realtime scheduling, and a dummy
+    driver without it lets its frames slip against the wall clock (0.3 % here),
+    which would be measured as phase."""
+    import shutil
+    import subprocess
+
+    for tool in ("unshare", "ip"):
+        if shutil.which(tool) is None:
+            return {"error": f"{tool} is not installed (util-linux, iproute2)"}
+    log(f"link: a peer at {LINK_BPM:g} BPM and the engine, in a loopback-only namespace")
+    command = f"{NAMESPACE} && exec {sys.executable} -m engine.bench --link-inside {seconds:g}"
+    env = {**os.environ, "JACK_DEFAULT_SERVER": server, "JACK_NO_START_SERVER": "1"}
+    try:
+        out = subprocess.run([*_unshare(), "sh", "-c", command], capture_output=True,
+                             text=True, timeout=120 + 2 * seconds, env=env)
+    except subprocess.TimeoutExpired:
+        return {"error": "the Link run did not finish"}
+    lines = out.stdout.strip().splitlines()
+    if out.returncode != 0 or not lines:
+        return {"error": f"the Link run failed: {out.stderr.strip()[-400:]}"}
+    return json.loads(lines[-1])
+
+
+def _unshare() -> list[str]:
+    """A new network namespace: as root, only that (the engine keeps its right to
+    realtime scheduling); otherwise in a user namespace too (``unshare -rn``)."""
+    return ["unshare", "-n"] if os.geteuid() == 0 else ["unshare", "-rn"]
+
+
+def measure_link(seconds: float) -> dict:
+    """Inside the namespace, on the JACK server JACK_DEFAULT_SERVER names: a Link peer
+    at 128 BPM (this process) and the
+    engine joining it at 120 and playing 16ths to a JACK input here, which times each
+    note by its frame. Each note's phase is read on the peer's own timeline."""
+    from engine.client import Engine
+    from engine.jackmidi import JackInput
+    from engine.jacktools import PERIOD
+    from engine.link import ClockMap, LinkTimeline, make_link
+
+    notes: list[float] = []
+    now = time.perf_counter
+    receiver = JackInput(None, lambda msg, t: notes.append(t) if msg[0] & 0xF0 == 0x90 else None,
+                         now, "bench-link", "notes in")
+    peer, loop = make_link(LINK_BPM)
+    peer.enabled = True
+    timeline = LinkTimeline(peer)
+    cmap = ClockMap(now, timeline.now)
+    samples: list[tuple[float, object]] = []  # (engine time, the peer's Sample)
+    states: list[tuple[float, float, int]] = []  # (engine time, engine tempo, peers)
+    peer_tempo: list[tuple[float, float]] = []
+
+    def watch(until: float) -> None:
+        while now() < until:
+            t = now()
+            cmap.sample()
+            samples.append((t, timeline.sample()))
+            peer_tempo.append((t, peer.tempo))
+            for r in engine.poll():
+                if isinstance(r, m.EngineState):
+                    states.append((now(), r.tempo, r.clock_info.peers or 0))
+            time.sleep(0.01)
+
+    engine = Engine(out="bench-link", link=True, record=True)
+    try:
+        time.sleep(1.0)  # the peer's session is older: it is the session
+        engine.start()
+        engine.send(m.SetPattern(follow_pattern(), at="now"))
+        engine.send(m.SetTempo(120.0))  # ours before joining: the session's must win
+        engine.send(m.Transport("start"))
+        watch(now() + seconds / 2)
+        t_peer_change = now()
+        peer.tempo = 140.0  # a tempo change there ...
+        watch(now() + seconds / 4)
+        t_our_change = now()
+        engine.send(m.SetTempo(110.0))  # ... and here
+        watch(now() + seconds / 4)
+        engine.send(m.RequestTiming())
+        timing = engine.wait_for(m.TimingReport, 30.0)
+    finally:
+        engine.stop()
+        receiver.close()
+        peer.enabled = False
+        loop.close()
+    if timing is None:
+        raise RuntimeError("no timing report")
+
+    def sample_at(t: float):
+        i = bisect.bisect_right([s[0] for s in samples], t) - 1
+        return samples[max(0, i)][1]
+
+    joined = next((t for t, _, p in states if p >= 1), None)
+    took = next((t for t, bpm, _ in states if abs(bpm - LINK_BPM) < 0.01), None)
+    beat_s = 60.0 / LINK_BPM
+    errors = []  # (engine time, ms)
+    for t in notes:
+        sample = sample_at(t)
+        beat = LinkTimeline.beat_at(sample, cmap.to_link(t))
+        sixteenth = round(beat * 4) / 4
+        errors.append((t, (beat - sixteenth) * 60.0 / sample.tempo * 1000.0))
+
+    def settled_after(t0: float, tempo: float) -> float | None:
+        """Beats from t0 until a beat of the engine's notes (4 16ths) sits, by its
+        median, within 1 ms of the peer's grid (one late note, the OS's, is not a
+        tempo not followed)."""
+        after = [(t, e) for t, e in errors if t >= t0]
+        for i in range(len(after) - 3):
+            window = sorted(abs(e) for _, e in after[i : i + 4])
+            if (window[1] + window[2]) / 2 <= 1.0:
+                return round(max(0.0, after[i][0] - t0) * tempo / 60.0, 3)
+        return None
+
+    signed = [e for t, e in errors
+              if (took is None or t > took + 4 * beat_s)
+              and not t_peer_change <= t < t_peer_change + 4 * beat_s
+              and not t_our_change <= t < t_our_change + 4 * beat_s]
+    steady = [abs(e) for e in signed]
+    if os.environ.get("AUTOBEAT_BENCH_DEBUG"):
+        with open(os.environ["AUTOBEAT_BENCH_DEBUG"], "w") as fh:
+            json.dump({"errors": errors, "t_peer_change": t_peer_change,
+                       "t_our_change": t_our_change, "took": took}, fh)
+    peer_took = next((t for t, bpm in peer_tempo if t >= t_our_change and abs(bpm - 110) < 0.01),
+                     None)
+    return {
+        "jack_period_ms": round(PERIOD * 1000.0 / 48000, 3),
+        "notes": len(notes),
+        "tempo_taken_beats": (None if joined is None or took is None
+                              else round(max(0.0, took - joined) / beat_s, 3)),
+        "phase_error_ms": {"p50": round(_pct(steady, 0.5), 3), "p99": round(_pct(steady, 0.99), 3),
+                           "max": round(max(steady, default=float("nan")), 3),
+                           "mean_signed": round(statistics.fmean(signed), 3) if signed else None},
+        "peer_tempo_change_followed_beats": settled_after(t_peer_change, 140.0),
+        "our_tempo_change_taken_by_peer_beats": (
+            None if peer_took is None else round((peer_took - t_our_change) * 140.0 / 60, 3)),
+        # issue 4's figures with Link running: the engine's own lateness
+        "engine_lateness_ms": {
+            "p99": round(_pct([x * 1000 for x in timing.lateness], 0.99), 3),
+            "max": round(max((x * 1000 for x in timing.lateness), default=float("nan")), 3)},
+    }
 
 
 def _worst(runs: list[dict]) -> dict:
@@ -522,6 +709,28 @@ def _summary(r: dict) -> str:
             f"  tempo step 120 -> 140 BPM followed (within 0.5 %) after "
             f"{f['tempo_step_follow_beats']} beats",
         ]
+    for period, p in (r.get("follower_periods") or {}).items():
+        if "error" in p:
+            lines.append(f"  at {period} frames a period: {p['error']}")
+            continue
+        lines.append(
+            f"  at {period} frames a period: tempo error after 4 beats "
+            f"{p['tempo_error_bpm_after_4_beats']} BPM, onset error p99 "
+            f"{p['onset_error_ms_p99']} ms (target {p['onset_target_ms']} ms)")
+    lk = r.get("link")
+    if lk:
+        if "error" in lk:
+            lines.append(f"link: {lk['error']}")
+        else:
+            lines += [
+                f"link (a peer at {LINK_BPM:g} BPM, loopback-only namespace, JACK period "
+                f"{lk['jack_period_ms']} ms):",
+                f"  tempo taken after {lk['tempo_taken_beats']} beats; note phase against the "
+                f"peer's beats p99 {lk['phase_error_ms']['p99']} ms",
+                f"  a tempo change there followed (notes within 1 ms) after "
+                f"{lk['peer_tempo_change_followed_beats']} beats; one here taken by the peer "
+                f"after {lk['our_tempo_change_taken_by_peer_beats']} beats",
+            ]
     missed = [k for k, ok in r["targets_met"].items() if not ok]
     lines.append("targets: all met" if not missed else "targets missed: " + ", ".join(missed))
     return "\n".join(lines)
@@ -545,4 +754,27 @@ def _targets(r: dict) -> dict:
         out["onset_p99_jitter10_le_3ms"] = o3 is not None and o3 <= 3.0
         sb = f["tempo_step_follow_beats"]
         out["tempo_step_within_1_beat"] = sb is not None and sb <= 1.0
+    lk = r.get("link")
+    if lk is not None:
+        ok = "error" not in lk
+        tb, ph = lk.get("tempo_taken_beats"), lk.get("phase_error_ms", {}).get("p99")
+        pc, oc = (lk.get("peer_tempo_change_followed_beats"),
+                  lk.get("our_tempo_change_taken_by_peer_beats"))
+        out["link_tempo_taken_within_1_beat"] = ok and tb is not None and tb <= 1.0
+        out["link_phase_p99_le_1ms"] = ok and ph is not None and ph <= 1.0
+        out["link_tempo_change_either_side_within_1_beat"] = (
+            ok and pc is not None and oc is not None and pc <= 1.0 and oc <= 1.0)
+        late = lk.get("engine_lateness_ms", {})
+        out["link_lateness_p99_le_1ms"] = ok and late.get("p99", 99) <= 1.0
+        out["link_lateness_max_le_3ms"] = ok and late.get("max", 99) <= 3.0
+    for period, p in (r.get("follower_periods") or {}).items():
+        e4, o = p.get("tempo_error_bpm_after_4_beats"), p.get("onset_error_ms_p99")
+        out[f"p{period}_tempo_within_0_1bpm_after_4_beats"] = e4 is not None and abs(e4) <= 0.1
+        out[f"p{period}_onset_p99_le_2ms_plus_period"] = (
+            o is not None and o <= p["onset_target_ms"])
     return out
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--link-inside"]:
+    # run by link_in_namespace, inside the loopback-only namespace
+    print(json.dumps(measure_link(float(sys.argv[2]))))

@@ -25,11 +25,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--clock-in", metavar="NAME", help="MIDI input to follow clock from (starts following it)"
     )
     parser.add_argument(
+        "--clock", choices=("internal", "link"), default="internal",
+        help="link: join the Ableton Link session (tempo, bar, start/stop) from the start",
+    )
+    parser.add_argument(
         "--model", metavar="FILE", help="the GGUF beat model (default: the shipped one)"
     )
     parser.add_argument("--kit", metavar="FILE", help="a kit map (TOML); default General MIDI")
     parser.add_argument(
         "--list-genres", action="store_true", help="list the model's genres and exit"
+    )
+    parser.add_argument(
+        "--latency", type=float, metavar="MS",
+        help="send MS (-100..100) earlier to the output this run (default: the offset "
+        ":latency keeps for it)",
     )
 
 
@@ -54,7 +63,9 @@ def open_session_bank(path: str | None):
 def build_app(args: argparse.Namespace):
     """The app, its engine and the bank lock, from the command line's options."""
     from autobeat_tui.app import AutoBeatApp
+    from autobeat_tui.errors import UserError
     from autobeat_tui.live.session import Session
+    from autobeat_tui.settings import Settings, SettingsError, check_latency, default_path
     from codec.midi import write_midi
     from engine import ports
     from engine.client import Engine
@@ -62,7 +73,18 @@ def build_app(args: argparse.Namespace):
     from patterns.pattern import Pattern
 
     kit = load_kit(args.kit)
+    if args.latency is not None:
+        try:
+            check_latency(args.latency)
+        except ValueError as exc:
+            raise UserError(f"--latency: {exc}") from None
     bank, bank_path, writable, lock, messages = open_session_bank(args.bank)
+    try:
+        settings = Settings.load()
+    except SettingsError as exc:  # said in the app; nothing is kept this run
+        messages.append(f"{exc}; latency offsets are not kept this run")
+        settings = Settings(default_path())
+        settings.save = lambda: None  # never overwrite a file we could not read
     filled = bank.filled()
     slot = filled[0] if filled else "A01"
     session = Session(
@@ -76,9 +98,15 @@ def build_app(args: argparse.Namespace):
         slot=slot,
     )
     session.clock_in = args.clock_in
+    link = args.clock == "link"
+    if link and args.clock_in:
+        raise UserError("--clock link and --clock-in both set the clock: give one")
     if args.clock_in:
         session.clock_mode = "follow"
-    engine = Engine(out=args.out, clock_in=args.clock_in, kit=kit, external=bool(args.clock_in))
+    elif link:
+        session.clock_mode = "link"
+    engine = Engine(out=args.out, clock_in=args.clock_in, kit=kit, external=bool(args.clock_in),
+                    link=link)
     model_path = args.model
 
     def load_model():
@@ -95,6 +123,8 @@ def build_app(args: argparse.Namespace):
         list_outputs=ports.list_outputs,
         list_inputs=ports.list_inputs,
         start_engine=False,
+        settings=settings,
+        latency_ms=args.latency,
     )
     return app, engine, lock
 

@@ -30,16 +30,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"tempo, {MIN_TEMPO:g}..{MAX_TEMPO:g} (default: the pattern's)")
     parser.add_argument("--swing", type=float, metavar="PERCENT",
                         help=f"swing, {MIN_SWING:g}..{MAX_SWING:g}")
-    parser.add_argument("--clock", choices=("internal", "external"), default="internal",
-                        help="internal: our own tempo; external: follow MIDI clock from --clock-in")
+    parser.add_argument("--clock", choices=("internal", "external", "link"), default="internal",
+                        help="internal: our own tempo; external: follow MIDI clock from "
+                             "--clock-in; link: join the Ableton Link session (tempo, bar, "
+                             "start/stop)")
     parser.add_argument("--clock-in", metavar="NAME",
                         help="MIDI input to follow (default: a virtual 'AutoBeat clock in')")
     parser.add_argument("--send-clock", action="store_true",
                         help="send MIDI clock, Start/Stop/Continue and Song Position (internal)")
     parser.add_argument("--seconds", type=float, metavar="N",
                         help="stop after N seconds (default: until Ctrl-C)")
-    parser.add_argument("--latency-ms", type=float, default=0.0, metavar="MS",
-                        help="send this much earlier to make up for the output's latency")
+    parser.add_argument("--latency", "--latency-ms", dest="latency_ms", type=float,
+                        metavar="MS",
+                        help="send MS (-100..100) earlier to make up for the output's own "
+                             "delay, later if negative (default: the offset the app's "
+                             ":latency keeps for the output)")
     parser.add_argument("--kit", metavar="FILE", help="a kit map (TOML); default General MIDI")
     parser.add_argument("--api", metavar="API", help="alsa, jack, coremidi or winmm")
     parser.add_argument("--json", action="store_true", help="print a JSON summary at the end")
@@ -129,6 +134,7 @@ def run(args: argparse.Namespace) -> int:
     if args.seconds is not None and args.seconds <= 0:
         raise UserError(f"--seconds must be above 0, got {args.seconds:g}")
     kit = load_kit(args.kit)
+    latency = _latency(args.latency_ms, args.out)
     try:  # an unknown port is an error listing the ports, before anything starts
         if args.out and args.out != NONE:
             find_port(list_outputs(args.api), args.out, "output")
@@ -137,8 +143,11 @@ def run(args: argparse.Namespace) -> int:
     except PortError as exc:
         raise UserError(str(exc)) from None
     external = args.clock == "external"
+    link = args.clock == "link"
+    if link:
+        _check_link()
     engine = Engine(out=args.out, clock_in=args.clock_in, send_clock=args.send_clock,
-                    latency_ms=args.latency_ms, api=args.api, external=external, kit=kit)
+                    latency_ms=latency, api=args.api, external=external, link=link, kit=kit)
     engine.start()
     state = None
     errors: list[str] = []
@@ -155,7 +164,8 @@ def run(args: argparse.Namespace) -> int:
             raise UserError("the engine did not start")
         state = first
         started = time.monotonic()  # the engine is up: --seconds counts from here
-        where = "following MIDI clock" if external else f"at {bpm:g} BPM"
+        where = ("following MIDI clock" if external else "joining the Link session" if link
+                 else f"at {bpm:g} BPM")
         print(f"autobeat play: {Path(args.file).name}{' ' + args.slot if args.slot else ''} "
               f"{where} to {first.output}", file=sys.stderr)
         if first.output == NONE:
@@ -172,8 +182,10 @@ def run(args: argparse.Namespace) -> int:
                 elif isinstance(report, (m.PortError, m.CommandError)):
                     errors.append(report.message)
                     print(f"autobeat play: {report.message}", file=sys.stderr)
-            if state is not None and external:
-                line = _follow_line(state)
+                elif isinstance(report, m.ClockProblem) and report.message:
+                    errors.append(report.message)  # printed with the state, below
+            if state is not None and (external or link):
+                line = _link_line(state) if link else _follow_line(state)
                 if line != last_line:
                     print(f"autobeat play: {line}", file=sys.stderr)
                     last_line = line
@@ -203,9 +215,48 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _latency(ms: float | None, out: str | None) -> float:
+    """--latency, range-checked; else the offset kept for the --out output (0 if none)."""
+    from autobeat_tui.errors import UserError
+    from autobeat_tui.settings import Settings, SettingsError, check_latency
+
+    if ms is not None:
+        try:
+            return check_latency(ms)
+        except ValueError as exc:
+            raise UserError(f"--latency: {exc}") from None
+    if not out:
+        return 0.0
+    try:
+        return Settings.load().latency_for(out)
+    except SettingsError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _check_link() -> None:
+    from autobeat_tui.errors import UserError
+
+    try:
+        import aalink  # noqa: F401
+    except ImportError as exc:
+        raise UserError("--clock link needs the link extra: pip install 'autobeat-tui[link]' "
+                        f"(aalink, GPL-3) ({exc})") from None
+
+
+def _link_line(state) -> str:
+    info = state.clock_info
+    peers = info.peers or 0
+    said = f"link, {peers} peer{'s' if peers != 1 else ''}, {state.tempo:.1f} BPM"
+    if state.clock_problem:
+        return f"{said}: {state.clock_problem}"
+    return said + (", playing" if state.playing else ", stopped")
+
+
 def _follow_line(state) -> str:
+    if state.clock_problem:
+        return state.clock_problem
     if state.clock_lost:
-        return "clock lost: holding"
+        return "no clock"
     if not state.playing:
         if state.locked:
             return f"waiting for Start (tempo {state.tempo:.1f})"

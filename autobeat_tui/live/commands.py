@@ -119,13 +119,19 @@ class Export:
 
 @dataclass(frozen=True, slots=True)
 class Clock:
-    mode: str  # internal | master | follow
+    mode: str | None  # internal | master | follow; None: show the clock
     port: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Out:
     name: str | None  # None: list the outputs; "none": no output
+
+
+@dataclass(frozen=True, slots=True)
+class Latency:
+    name: str | None = None  # an output name fragment; None: the output playing now
+    ms: float | None = None  # -100..100 (> 0: earlier); None: list the offsets kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +187,7 @@ class Messages:
 Command = (
     Gen
     | Messages
+    | Latency
     | Mutate
     | SetParams
     | Bpm

@@ -26,6 +26,7 @@ from autobeat_tui.live.commands import (
     Gen,
     Help,
     Hit,
+    Latency,
     Load,
     Messages,
     Mutate,
@@ -47,6 +48,7 @@ from autobeat_tui.live.commands import (
     Velocity,
 )
 from autobeat_tui.live.steps import StepLiteralError, parse_track_literal
+from engine.player import MAX_LATENCY_MS
 from models.limits import MAX_SEED, MAX_TEMPERATURE, MIN_TEMPERATURE
 from patterns.bank import BankError, chain_entry, check_slot, looks_like_chain_entry
 from patterns.grid import GROUPS, STEPS, track_by_name
@@ -77,7 +79,7 @@ PARAM_KEYS = ("genre", "type", "density", "intensity")
 # a beat has one genre and one type: without a group they set every group
 PATTERN_KEYS = ("genre", "type")
 MIN_AMOUNT, MAX_AMOUNT = 0.05, 1.0  # the mutate amount a command may set
-CLOCK_MODES = ("internal", "master", "follow")
+CLOCK_MODES = ("internal", "master", "follow", "link")
 
 
 class CommandError(ValueError):
@@ -371,7 +373,7 @@ def _p_export(args: list[str], genres: Sequence[str]) -> Export:
 
 def _p_clock(args: list[str], genres: Sequence[str]) -> Clock:
     if not args:
-        raise CommandError(f"clock: missing mode; usage: {USAGE['clock']}")
+        return Clock(None)  # show the clock
     mode = args[0].lower()
     if mode not in CLOCK_MODES:
         raise CommandError(f"clock: mode must be one of {', '.join(CLOCK_MODES)}, got {args[0]!r}")
@@ -383,6 +385,20 @@ def _p_clock(args: list[str], genres: Sequence[str]) -> Clock:
 
 def _p_out(args: list[str], genres: Sequence[str]) -> Out:
     return Out(" ".join(args) or None)
+
+
+def _p_latency(args: list[str], genres: Sequence[str]) -> Latency:
+    if not args:
+        return Latency()
+    try:
+        ms = float(args[-1])
+    except ValueError:
+        raise CommandError(f"latency: the last word must be milliseconds, got {args[-1]!r}; "
+                           f"usage: {USAGE['latency']}") from None
+    if not -MAX_LATENCY_MS <= ms <= MAX_LATENCY_MS:
+        raise CommandError(f"latency: must be in -{MAX_LATENCY_MS:g}..{MAX_LATENCY_MS:g} ms, "
+                           f"got {args[-1]}")
+    return Latency(" ".join(args[:-1]) or None, ms)
 
 
 def _p_hit(args: list[str], genres: Sequence[str]) -> Hit:
@@ -455,6 +471,7 @@ PARSERS: dict[str, Callable[[list[str], Sequence[str]], Command]] = {
     "export": _p_export,
     "clock": _p_clock,
     "out": _p_out,
+    "latency": _p_latency,
     "hit": _p_hit,
     "clear": _p_clear,
     "vel": _p_vel,
@@ -486,8 +503,11 @@ USAGE: dict[str, str] = {
     "queue": "queue [SLOT] (at the next bar)",
     "chain": "chain SLOT[*TIMES] ... [as NAME] | chain NAME (kept in the bank) | chain off",
     "export": "export [SLOT] FILE.mid",
-    "clock": "clock internal | clock master | clock follow [PORT]",
+    "clock": "clock internal | master | follow [PORT] | link (Ableton Link) | clock (show "
+             "source, tempo, jitter, lock, peers, drift)",
     "out": "out [PORT|none] (no port: list them)",
+    "latency": "latency [PORT] -100..100 (ms earlier for PORT or the output playing; "
+               "no value: list them)",
     "hit": "hit TRACK STEP(1..32) [VELOCITY]",
     "clear": "clear TRACK [STEP] | clear GROUP",
     "vel": "vel TRACK STEP VELOCITY|+N|-N",

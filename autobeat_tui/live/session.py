@@ -106,7 +106,7 @@ class Session:
         self.solos: set[int] = set()
         self.amount = DEFAULT_AMOUNT
         self.playing = False
-        self.clock_mode = "internal"  # internal | master | follow
+        self.clock_mode = "internal"  # internal | master | follow | link
         self.clock_in: str | None = None
         self.lane_state: dict[int, str] = {g.number: IDLE for g in GROUPS}
         self.queued: tuple[str, Pattern] | None = None
@@ -290,7 +290,8 @@ class Session:
         self.history.replace(self.pattern.with_tempo(bpm))
         self.send(SetTempo(bpm))
         note = " (this slot's own)" if own else ""
-        note += " (following the external clock)" if self.clock_mode == "follow" else ""
+        note += " (following the external clock)" if self.clock_mode == "follow" else (
+            " (sent to the Link session)" if self.clock_mode == "link" else "")
         return f"tempo {bpm:g} BPM{note}"
 
     def slot_tempo(self, own: bool) -> str:
@@ -351,6 +352,8 @@ class Session:
             port = port or self.clock_in
             self.send(SetClock("external", clock_in=port))
             self.clock_in = port
+        elif mode == "link":
+            self.send(SetClock("link"))
         else:
             self.send(SetClock("internal", send_clock=mode == "master"))
         self.clock_mode = mode
@@ -634,7 +637,7 @@ class Session:
                 return said + self.set_chain(entries, name)
             case lang.Export(path, slot):
                 return self.export(path, slot)
-            case lang.Clock(mode, port):
+            case lang.Clock(mode, port) if mode is not None:
                 return self.set_clock(mode, port)
             case lang.Out(name) if name is not None:
                 return self.set_output(name)

@@ -18,7 +18,8 @@ class StatusView:
     own_tempo: bool = False  # the slot plays at its own tempo, not the global one
     swing: float = 50.0
     playing: bool = False
-    clock: str = "internal"  # internal | master | follow
+    clock: str = "internal"  # internal | master | follow | link
+    peers: int = 0  # Link: the other peers in the session
     locked: bool = True
     clock_lost: bool = False
     output: str = "none"
@@ -52,6 +53,9 @@ def _parts(v: StatusView, wide: bool, name_size: int, bank_size: int) -> list[tu
         else:
             lock = "lock" if v.locked else "unlocked"
             parts.append((f"{clock} ext {lock}", "" if v.locked else "bold yellow"))
+    elif v.clock == "link":
+        peers = f"{v.peers} peer{'s' if v.peers != 1 else ''}" if wide else f"{v.peers}p"
+        parts.append((f"{clock} link {peers}", "" if v.peers else "bold yellow"))
     else:
         parts.append((f"{clock} int" + (" →out" if v.clock == "master" else ""), ""))
     if v.engine_error:  # no engine: its output does not matter

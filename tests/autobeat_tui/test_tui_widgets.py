@@ -94,3 +94,8 @@ def test_the_key_bar_always_ends_with_quit_and_starts_with_help():
     for width in (40, 80, 120):
         text = key_bar_text(width).plain
         assert text.startswith("? help") and text.endswith("^q quit")
+
+
+def test_the_status_line_shows_link_and_its_peers():
+    assert "clk link 2p" in status_text(StatusView(clock="link", peers=2), 80).plain
+    assert "clock link 1 peer " in status_text(StatusView(clock="link", peers=1), 200).plain

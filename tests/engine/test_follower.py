@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.follower import ClockFollower
+from engine.messages import ClockProblem
 from engine.player import Player
 from patterns.pattern import Event, Pattern
 
@@ -140,20 +141,84 @@ def test_stop_spp_continue(port, fake_clock):
     assert port.note_ons()[-1][0] == pytest.approx(stream[60])
 
 
-def test_clock_lost_after_250_ms_holds_the_player(port, fake_clock):
-    player = follow_player(port, fake_clock)
-    stream = ticks(120.0, 48, start=10.0)
+def _started(port, clock, bpm=120.0, beats=2):
+    player = follow_player(port, clock)
+    stream = ticks(bpm, 24 * beats, start=10.0)
     player.clock_message([0xFA], 9.99)
-    play_ticks(player, fake_clock, stream)
-    fake_clock.t = stream[-1] + 0.2
-    player.check_clock(fake_clock.t)
-    assert not player.clock_lost
-    fake_clock.t = stream[-1] + 0.26
-    player.check_clock(fake_clock.t)
-    assert player.clock_lost and player.next_due() is None
-    assert player.state(fake_clock.t, "out").clock_lost
-    play_ticks(player, fake_clock, [stream[-1] + 0.3])
-    assert not player.clock_lost
+    play_ticks(player, clock, stream)
+    player.reports.clear()
+    return player, stream
+
+
+def _problems(player):
+    return [r.message for r in player.reports if isinstance(r, ClockProblem)]
+
+
+def play_until(player, clock, t):
+    while (due := player.next_due()) is not None and due <= t:
+        clock.t = due
+        player.check_clock(due)
+        player.run_due(due)
+    clock.t = t
+    player.check_clock(t)
+
+
+def test_a_clock_that_stops_dead_is_reported_within_250_ms_and_the_beat_plays_on(
+        port, fake_clock):
+    player, stream = _started(port, fake_clock)
+    sixteenth = 60.0 / 120 / 4
+    play_until(player, fake_clock, stream[-1] + 0.19)
+    assert not player.clock_lost and not _problems(player)
+    play_until(player, fake_clock, stream[-1] + 0.21)
+    assert player.clock_lost and player.freewheel
+    assert _problems(player) == ["clock input stopped (no tick for 200 ms): playing on at "
+                                 "120.0 BPM"]
+    state = player.state(fake_clock.t, "out")
+    assert state.clock_lost and not state.locked and state.playing
+    assert state.clock_problem.startswith("clock input stopped")
+    # the 16ths go on at 120 BPM, in phase with the master's grid (tick 0 at 10.0)
+    n = len(port.note_ons())
+    play_until(player, fake_clock, stream[-1] + 2.0)
+    later = [t for t, _ in port.note_ons()[n:]]
+    assert len(later) >= 14
+    for t in later:
+        assert (t - 10.0) / sixteenth == pytest.approx(round((t - 10.0) / sixteenth), abs=0.01)
+    # the master comes back where its beat would be: followed again, no jump
+    back = ticks(120.0, 24 * 2, start=stream[-1] + 60.0 / 120 / 24 * 160)
+    player.reports.clear()
+    play_ticks(player, fake_clock, back)
+    assert not player.freewheel and _problems(player) == [""]
+    tail = [t for t, _ in port.note_ons()[-8:]]
+    for t in tail:
+        assert (t - 10.0) / sixteenth == pytest.approx(round((t - 10.0) / sixteenth), abs=0.01)
+
+
+def test_a_clock_at_1000_bpm_is_reported_within_250_ms_and_the_beat_kept(port, fake_clock):
+    player, stream = _started(port, fake_clock)
+    sixteenth = 60.0 / 120 / 4
+    mad = [stream[-1] + (k + 1) * 60.0 / 1000 / 24 for k in range(400)]
+    play_ticks(player, fake_clock, mad[:100])  # the first 250 ms of it
+    problems = _problems(player)
+    assert problems and problems[0].startswith("clock input runs at 1000 BPM, beyond 20..300")
+    assert player.bpm == pytest.approx(120.0, abs=0.2)
+    play_ticks(player, fake_clock, mad[100:])
+    ons = [t for t, _ in port.note_ons()]
+    assert all(b - a > 0.5 * sixteenth for a, b in zip(ons, ons[1:], strict=False))
+    for t in ons:  # every 16th still on the master's old grid
+        assert (t - 10.0) / sixteenth == pytest.approx(round((t - 10.0) / sixteenth), abs=0.05)
+
+
+def test_garbage_on_the_clock_input_is_reported_and_the_beat_kept(port, fake_clock):
+    player, stream = _started(port, fake_clock, beats=3)
+    fake_clock.t = stream[-1] + 0.001
+    for junk in ([0x45, 0x12], [0xF4], [0xF8, 0x33], [0x90, 60], [0xF2, 0x80, 0]):
+        player.clock_message(junk, fake_clock.t)
+    assert _problems(player)[0] == "clock input sends garbage (45 12): ignored"
+    assert len(set(_problems(player))) == 5 and player.playing and not player.freewheel
+    more = ticks(120.0, 24, start=stream[-1] + 60.0 / 120 / 24)
+    play_ticks(player, fake_clock, more)
+    assert player.state(fake_clock.t, "out").locked
+    assert player.bpm == pytest.approx(120.0, abs=0.2)
 
 
 def test_malformed_and_odd_input_does_not_crash(port, fake_clock):
@@ -202,3 +267,41 @@ def test_any_stream_of_messages_leaves_a_sensible_state(stream):
     assert 20.0 <= state.tempo <= 400.0
     for _, msg in port.sent:
         assert all(0 <= b <= 255 for b in msg)
+
+
+@pytest.mark.parametrize(("frames", "bpm"), [(1024, 133.0), (1024, 150.0), (2048, 100.0)])
+def test_ticks_stamped_with_their_period_still_count_one_each(frames, bpm):
+    """A transport that stamps a whole period with one time (rtmidi under JACK)
+    delivers two ticks at once now and then: both count, so the tempo holds."""
+    period_s = frames / 48000
+    f = ClockFollower()
+    tick = 60.0 / bpm / 24
+    stamped = [((10.0 + k * tick) // period_s) * period_s for k in range(24 * 16)]
+    assert len(set(stamped)) < len(stamped)  # some ticks share a period
+    for t in stamped:
+        f.tick(t)
+    assert f.bpm == pytest.approx(bpm, abs=0.2)
+
+
+def test_clock_info_tells_source_tempo_jitter_lock_and_drift(port, fake_clock):
+    player = follow_player(port, fake_clock)
+    player.clock_port = "jack_midi_clock:mclk_out"
+    rng = random.Random(3)
+    period = 60.0 / 133 / 24
+    # 70 s of ticks with 0.5 ms of white jitter, the master sliding 0.5 ms a minute
+    stream = [200.0 + k * period * (1 + 0.0005 / 60) + rng.gauss(0, 0.0005)
+              for k in range(int(70 / period))]
+    player.clock_message([0xFA], 199.99)
+    play_ticks(player, fake_clock, stream)
+    info = player.state(fake_clock.t, "out").clock_info
+    assert info.source == "midi" and info.port == "jack_midi_clock:mclk_out"
+    assert info.tempo == pytest.approx(133.0 / (1 + 0.0005 / 60), abs=0.05)
+    # intervals of white jitter sd r have sd r * sqrt(2)
+    assert info.jitter_ms == pytest.approx(0.5 * 2 ** 0.5, rel=0.25)
+    assert info.locked and 60 <= info.locked_for_s <= 70
+    assert abs(info.offset_ms) < 0.5 and abs(info.drift_ms) < 0.3
+    assert info.drift_span_s == 60
+    fake_clock.t += 0.5  # the master stops dead: lost, and said at once
+    player.check_clock(fake_clock.t)
+    info = player.state(fake_clock.t, "out").clock_info
+    assert not info.locked and info.locked_for_s == 0

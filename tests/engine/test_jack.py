@@ -17,7 +17,8 @@ import pytest
 
 from engine import messages as m
 from engine.client import Engine
-from engine.jacktools import ClockMaster, MidiDump, connect
+from engine.jackmidi import JackInput
+from engine.jacktools import ClockMaster, MidiDump, connect, jack_env
 from engine.ports import PortError, list_outputs, open_output
 from patterns.pattern import Event, Pattern
 
@@ -221,33 +222,41 @@ class Unjudgeable(Exception):
     """The --no-realtime jackd missed cycles: its frames stopped being time."""
 
 
-def test_autobeat_play_follows_jack_midi_clock(jack, tmp_path):
+def test_autobeat_play_follows_jack_midi_clock(jack_at_period, tmp_path):
     """`autobeat play` follows jack_midi_clock: Start, tempo, Stop, SPP and Continue.
 
+    At 256 and 1024 frames a period (1024: two ticks at 133 BPM often share one).
     A --no-realtime jackd on a busy machine misses cycles now and then; a run where
-    that happens too early to judge is run again (three tries), never skipped.
+    that happens too early to judge is run again (three tries), never passed.
     """
+    server, period = jack_at_period
     reasons = []
     for attempt in range(3):
         try:
-            _follow_once(jack, tmp_path, f"follower{attempt}")
+            _follow_once(server, period, tmp_path, f"follower{attempt}")
             return
         except Unjudgeable as exc:
             reasons.append(str(exc))
     pytest.fail("three runs could not be judged: " + "; ".join(reasons))
 
 
-def _follow_once(jack, tmp_path, name):
+def _follow_once(jack, period, tmp_path, name):
     beat = tmp_path / "beat.txt"
     events = " ".join(f"step:{s} track:5 offset:0 velocity:{60 + s}" for s in range(32))
     beat.write_text(f"genre:funk type:beat density:high intensity:mid group:2 {events} end\n")
     dump = MidiDump(jack, name)  # a new name a try: the last try's client may linger
     master = ClockMaster(jack, 133.0)
     connect(jack, master.port, dump.port)
+    # the master's ticks in wall-clock time: a --no-realtime jackd's frames can slip
+    # behind the wall clock (1 % on a busy machine), and then the master's tempo in
+    # real time, which the engine follows, is not 133
+    wall: list[float] = []
+    listener = JackInput(master.port, lambda msg, t: wall.append(t) if msg == [0xF8] else None,
+                         time.perf_counter, f"wall{name}", "in")
     play = subprocess.Popen(
         [sys.executable, "-m", "autobeat_tui.cli", "play", str(beat), "--clock", "external",
          "--clock-in", "jack_midi_clock", "--out", name, "--seconds", "9", "--json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=jack_env(jack),
     )
     try:
         time.sleep(2.0)  # the engine starts and connects
@@ -264,10 +273,10 @@ def _follow_once(jack, tmp_path, name):
     finally:
         if play.poll() is None:
             play.kill()
+        listener.close()
         master.close()
         dump.stop()
     assert play.returncode == 0, err
-    assert re.search(r"following at 13[234]\.\d BPM", err), err
     events = dump.snapshot()
     starts = [e.frame for e in events if e.data == (0xFA,)]
     if not starts or not any(e.data == (0xFC,) and e.frame > starts[0] for e in events):
@@ -276,24 +285,35 @@ def _follow_once(jack, tmp_path, name):
     stop = next(e.frame for e in events if e.data == (0xFC,) and e.frame > start)
     ticks = [e.frame for e in events if e.data == (0xF8,) and start <= e.frame <= stop]
     first = [e for e in events if e.data[0] == 0x99 and start <= e.frame <= stop]
-    assert len(first) >= 20  # 3 s at 133 BPM: 26 16ths
-    # the n-th 16th after Start (velocity 60 + n) lands on tick 6n. A --no-realtime
-    # jackd on a busy machine misses cycles: then its frame count stops being time
-    # (jack_midi_clock's tick intervals jump) and events can be lost or delivered
-    # late, so only the ticks before that are judged, and the bounds are loose. The
-    # targets are measured by `autobeat bench timing`, on a realtime jackd.
+    # A --no-realtime jackd on a busy machine misses cycles: then its frame count
+    # stops being time (jack_midi_clock's tick intervals jump) and events can be lost
+    # or delivered late, so only the ticks before that are judged. The targets are
+    # measured by `autobeat bench timing`, on a realtime jackd.
     nominal = 48000 * 60 / 133 / 24
     regular = next((i for i in range(1, len(ticks))
                     if abs(ticks[i] - ticks[i - 1] - nominal) > 0.05 * nominal), len(ticks))
     judged = [(n, e) for n, e in enumerate(first) if 6 * n < regular - 6]
     if len(judged) < 6:
         raise Unjudgeable(f"jackd missed cycles {regular} ticks after Start")
+    # the tempo: read from the master's ticks, whichever period they shared
+    following = re.findall(r"following at (\d+\.\d) BPM", err)
+    if regular < 24 * 6 and not any(abs(float(b) - 133.0) <= 0.15 for b in following):
+        raise Unjudgeable(f"jackd missed cycles {regular} ticks after Start, before the lock")
+    intervals = sorted(b - a for a, b in zip(wall, wall[1:], strict=False))
+    real = 60.0 / (24 * intervals[len(intervals) // 2]) if intervals else 0.0
+    if abs(real - 133.0) > 0.1 and not any(abs(float(b) - 133.0) <= 0.15 for b in following):
+        raise Unjudgeable(f"jackd's frames slipped: the master ran at {real:.2f} BPM in real time")
+    assert any(abs(float(b) - 133.0) <= 0.15 for b in following), err
+    assert len(first) >= 20  # 3 s at 133 BPM: 26 16ths
+    # the n-th 16th after Start (velocity 60 + n) lands on tick 6n, up to one period
+    # after it: the output goes out in the JACK cycle after the one it is due in
     assert [e.data[2] for _, e in judged] == [60 + n % 32 for n, _ in judged]
     signed = [((e.frame - ticks[6 * n]) / FRAMES_PER_MS, n) for n, e in judged[2:]]
+    period_ms = period / FRAMES_PER_MS
     errors = sorted(abs(x) for x, _ in signed)
-    detail = " ".join(f"{n}:{x:.1f}" for x, n in signed)
-    assert errors[len(errors) // 2] < 2.0, detail
-    assert sum(x < 4.0 for x in errors) >= 0.8 * len(errors), detail
+    detail = f"period {period}: " + " ".join(f"{n}:{x:.1f}" for x, n in signed)
+    assert errors[len(errors) // 2] < 2.0 + period_ms, detail
+    assert sum(x < 4.0 + period_ms for x in errors) >= 0.8 * len(errors), detail
     # nothing between Stop and the Continue
     cont = next(e for e in events if e.data == (0xFB,))
     assert not [e for e in events if e.data[0] == 0x99 and stop < e.frame < cont.frame]
@@ -302,3 +322,27 @@ def _follow_once(jack, tmp_path, name):
     position = spp.data[1] | spp.data[2] << 7
     resumed = [e for e in events if e.data[0] == 0x99 and e.frame > cont.frame]
     assert resumed and resumed[0].data[2] == 60 + position % 32
+
+
+async def test_out_in_the_app_lists_and_completes_what_autobeat_ports_lists(jack, tmp_path):
+    """Under Textual sys.stderr has no file descriptor: the port lists must still work."""
+    from autobeat_tui.live.completion import complete
+    from autobeat_tui.widgets.command_line import MessageLine
+    from engine import ports
+    from tests.autobeat_tui.conftest import make_app
+
+    dump = MidiDump(jack, "appports")
+    try:
+        listed = subprocess.run([sys.executable, "-m", "autobeat_tui.cli", "ports"],
+                                capture_output=True, text=True, timeout=30).stdout
+        assert "appports:input" in listed
+        app, _, _ = make_app(tmp_path, list_outputs=ports.list_outputs,
+                             list_inputs=ports.list_inputs)
+        async with app.run_test(size=(100, 24)) as pilot:
+            await pilot.press("colon", *"out", "enter")
+            await pilot.pause(0.2)
+            said = app.query_one(MessageLine).message
+            assert "appports:input" in said, said
+            assert "appports:input" in complete("out app", app.completion_context()).candidates
+    finally:
+        dump.stop()

@@ -228,6 +228,19 @@ def test_latency_offset_sends_earlier(port, fake_clock):
     assert times[1] == pytest.approx(t0 + 4 * STEP - 0.010)
 
 
+def test_a_negative_latency_sends_later_and_beyond_100_ms_is_refused(port, fake_clock):
+    player = make(port, fake_clock)
+    player.set_latency(-20.0)
+    player.set_pattern(Pattern(events=(Event(4, 1),)))
+    player.transport("start", fake_clock())
+    t0 = player.anchor_time
+    run_until(player, fake_clock, t0 + 6 * STEP)
+    assert on_times(port) == [pytest.approx(t0 + 4 * STEP + 0.020)]
+    with pytest.raises(ValueError, match=r"latency must be in -100\.\.100 ms, got 100.5"):
+        player.set_latency(100.5)
+    assert player.latency == pytest.approx(-0.020)
+
+
 def test_bad_values_raise_precise_errors(port, fake_clock):
     player = make(port, fake_clock)
     with pytest.raises(ValueError, match="tempo must be in 20..300 BPM, got 400"):
