@@ -16,7 +16,9 @@ that keep the sequence well formed (``codec.tokens``' grammar):
   (a drummer repeats a bar, never to the tick), and the rest of bar 2 (the end
   of the phrase) freely. The runner calls ``wants_echo`` with each sampled step
   token and, where it answers yes, ``start_echo`` and samples again;
-- ``budget``: tokens left in the model's context; ``end`` is forced in time.
+- ``budget``: tokens left in the model's context; ``end`` is forced in time;
+- ``prefix``: events already written (the runner puts their tokens in the prompt):
+  the model goes on after the last of them (a fill after the bar before it).
 
 Every sequence sampled under the mask decodes with ``codec.tokens.decode``
 (strict). The mask is never empty: ``end`` is the fallback.
@@ -78,6 +80,7 @@ class GroupGrammar:
         keep: Sequence[Event] = (),
         budget: int | None = None,
         echo: Echo | None = None,
+        prefix: Sequence[Event] = (),
     ):
         if not 1 <= group <= len(GROUPS):
             raise CodecError(f"group must be in 1..{len(GROUPS)}, got {group}")
@@ -103,6 +106,17 @@ class GroupGrammar:
         self._allowed: np.ndarray | None = None  # cache of allowed_ids() for this state
         self._relaxed = False  # no step left room for min_events: order alone rules
         self.echo = echo
+        prefix = sorted(prefix, key=lambda e: (e.step, e.track))
+        for e in prefix:
+            if e.group != group:
+                raise CodecError(f"prefix event on track {e.track} is not in group {group}")
+        if prefix and self.keep and (self.keep[0].step, self.keep[0].track) <= (
+                prefix[-1].step, prefix[-1].track):
+            raise CodecError("kept events must come after the prefix")
+        self.events = list(prefix)
+        if prefix:
+            self._last = (prefix[-1].step, prefix[-1].track)
+            self.max_events = max(self.max_events, len(prefix) + len(self.keep))
         self._loose: set[tuple[int, int]] = set()  # kept cells whose offset/velocity are free
 
     # --- reading the state --------------------------------------------------------

@@ -47,6 +47,7 @@ from codec.grammar import (
     TokenIds,
 )
 from codec.levels import GroupLevel, LevelTable, group_level
+from codec.tokens import event_tokens
 from codec.vocab import Vocabulary
 from models.ggufmeta import GGUFFormatError, check_complete, read_header
 from models.limits import DEFAULT_TEMPERATURE, MAX_SEED, MAX_TEMPERATURE, MIN_TEMPERATURE
@@ -67,7 +68,8 @@ DECODE_ORDER = (1, 2, 3, 4)  # a new beat: drums, hats, toms, cymbals, each hear
 ECHO_GROUPS = (1,)  # in a "repeat" beat the drums' bar 2 echoes bar 1 (the hats follow them)
 FILL_ORDER = (1, 3, 2, 4)  # a fill: drums and toms carry it, then the hats and cymbals answer
 FILL_CANDIDATES = 4  # fills written side by side (one batch); the one that builds to the 1 wins
-FILL_MIN_HITS = 3  # a fill adds at least this many drum and tom hits to the bar before it
+FILL_MIN_HITS = 3  # a fill has at least this many drum (or tom) hits
+FILL_MAX_HITS = 24  # ... and at most this many a group
 DEFAULT_MUTATE_AMOUNT = 0.25  # `r` in the app: a quarter of the group's hits rewritten
 MUTATE_ANCHOR = 4.0  # how much likelier a hit on the beat (and a loud one) is kept by mutate
 # one right hand: where the hats (closed, open) play a pattern, a new ride drops its hits
@@ -284,14 +286,21 @@ class BeatModel:
 
     def _job(self, pattern: Pattern, group: int, params: GroupParams, rng: np.random.Generator,
              include: Sequence[int] | None, keep: Sequence[Event] = (),
-             count: tuple[int, int | None] | None = None, echo: bool = False) -> _Job:
-        prompt = self.vocab.ids(prompt_tokens(pattern, group, params, include))
+             count: tuple[int, int | None] | None = None, echo: bool = False,
+             prefix: Sequence[Event] = ()) -> _Job:
+        """One sequence to decode; ``prefix``: the group's first events, given (their tokens
+        end the prompt, and the model goes on after them)."""
+        head = prompt_tokens(pattern, group, params, include)
+        head += [t for e in sorted(prefix, key=lambda e: (e.step, e.track))
+                 for t in event_tokens(e)]
+        prompt = self.vocab.ids(head)
         if count is None:
             count = density_range(self.bins, group, params.density) if self.enforce_density \
                 else (0, None)
         grammar = GroupGrammar(self._ids, group, min_events=count[0], max_events=count[1],
                                keep=keep, budget=self.block_size - len(prompt),
-                               echo=Echo(rng) if echo and group in ECHO_GROUPS else None)
+                               echo=Echo(rng) if echo and group in ECHO_GROUPS else None,
+                               prefix=prefix)
         return _Job(prompt, grammar, rng)
 
     def _plan(self, pattern: Pattern, asked: Mapping[int, GroupParams], seed: int,
@@ -484,7 +493,7 @@ class BeatModel:
         """The groove with bar ``bar`` (0 or 1) played as a fill that leads into the next 1.
 
         The model writes the fill as bar 2 of a window whose bar 1 is the bar the
-        groove plays before it (kept as it is), with the fill header (type fill,
+        groove plays before it (in the prompt, as written), with the fill header (type fill,
         drums and toms dense), so it hears what leads into it. Drums and toms are
         written first, FILL_CANDIDATES fills side by side; the one whose busiest
         snare-and-tom beat comes latest (a fill builds to the 1) is kept, and the
@@ -509,15 +518,15 @@ class BeatModel:
             carries = g in (1, 3)
             params = replace(groove.group_params(g), type="fill", auto=frozenset(),
                              **({"density": "high"} if carries else {}))
-            keep = lead.group_events(g)
-            count = (len(keep) + FILL_MIN_HITS, None) if carries else (len(keep), None)
-            n = len(candidates)
+            before = lead.group_events(g)
+            n = len(before)
+            count = (n + FILL_MIN_HITS if carries else n, n + FILL_MAX_HITS)
             jobs = [self._job(c, g, params, np.random.default_rng([seed, g, k]), None,
-                              keep=keep, count=count) for k, c in enumerate(candidates)]
+                              count=count, prefix=before) for k, c in enumerate(candidates)]
             self._run(jobs, temperature, top_p)
             candidates = [c.with_group(g, j.grammar.events)
                           for c, j in zip(candidates, jobs, strict=True)]
-            if g == 3 and n > 1:  # drums and toms written: keep the fill that builds most
+            if g == 3 and len(candidates) > 1:  # drums and toms: keep the one that builds most
                 def build(c: Pattern) -> tuple:
                     b = busiest_beat(c, 1)
                     hits = fill_hits(c, 1)
