@@ -69,7 +69,8 @@ class SetClock:
 
 @dataclass(frozen=True, slots=True)
 class SetOutput:
-    name: str | None  # output port name fragment; None: the default (virtual or none)
+    name: str | None  # output port name fragment; None: the default (virtual or none);
+    # "audio" (the sound card), "audio+NAME" (both)
     latency_ms: float = 0.0
 
 
@@ -86,13 +87,18 @@ class RequestTiming:
 
 
 @dataclass(frozen=True, slots=True)
+class RequestAudioStats:
+    """Ask for the audio output's engine.audio.AudioStats (or a CommandError if none)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Shutdown:
     pass
 
 
 Command = (
     SetPattern | SwapGroup | Transport | SetTempo | SetSwing | SetMute | SetSolo | SetClock
-    | SetOutput | SetKit | RequestTiming | Shutdown
+    | SetOutput | SetKit | RequestTiming | RequestAudioStats | Shutdown
 )
 
 # --- reports ----------------------------------------------------------------------

@@ -74,6 +74,7 @@ class Player:
         self.clock = clock
         self.kit = kit or KitMap.general_midi()
         self.latency = latency_ms / 1000.0
+        self.start_lead = START_LEAD  # the audio output asks for more (its buffer)
         self.send_clock = send_clock
         self.mode = "internal"
         self.pattern = Pattern()
@@ -201,7 +202,7 @@ class Player:
         position = _ceil_to(position, TICKS_PER_STEP)
         self.position = position
         self.anchor_tick = float(position)
-        self.anchor_time = now + START_LEAD + max(0.0, self.latency)
+        self.anchor_time = now + self.start_lead + max(0.0, self.latency)
         self.playing = True
         if self.timing is not None and position == 0:
             self.timing.start_time = self.anchor_time

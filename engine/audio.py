@@ -1,0 +1,289 @@
+"""The sound card output: the built-in kit (or a kit folder) played in the engine process.
+
+Why miniaudio: it has wheels for Linux, macOS and Windows with the C library
+inside (no system PortAudio or JACK needed), covers ALSA, PulseAudio, JACK,
+CoreAudio and WASAPI, and has a null backend that runs the same callback on a
+timer with no sound card, so tests and ``autobeat bench audio`` run real time
+anywhere.
+
+How a hit gets to its sample: the device's callback (miniaudio's thread, in the
+engine process, never the app) asks for the next block. The output keeps a
+*shadow* engine.player.Player that gets every command the engine's player gets,
+at the same times, so mute, solo, swing, offsets, tempo and bar-quantised swaps
+are the player's own. For each block it runs the shadow player up to the time the
+block's last sample will sound and hands its note-ons to the mixer at the sample
+their due time maps to. Sample s sounds at ``origin + s / rate``: origin is the
+first callback's time plus the device's buffer, slowly corrected toward the
+callbacks' times so the sound card's clock may drift from ours. Starting asks the
+players for a lead (``lead_s``) so the first downbeat lies beyond what the device
+already holds.
+
+Measured (``stats()``): callbacks, dropouts (the device pulled later than its
+buffer lasts: it ran dry), hits that came too late for their sample, the time a
+callback took, and with ``record`` the rendered stream for onset detection.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine import messages as m
+from engine.drumsynth import DEFAULT_RATE, Sound
+from engine.hits import SHADOW_KIT, FakeClock, HitCollector, advance
+from engine.mixer import Mixer
+from engine.player import START_LEAD, Player
+
+AUDIO = "audio"
+PERIOD_MS = 10  # the smallest buffer supported: 2 periods of 10 ms (the null backend
+PERIODS = 2  # itself pulls in bursts of about 10 ms)
+CHANNELS = 2
+DRIFT_GAIN = 0.002  # how fast origin follows the callbacks' times
+MAX_RECORD_S = 330.0  # record: keep at most this much of the stream
+BACKEND_NAMES = ("alsa", "pulseaudio", "jack", "coreaudio", "wasapi", "dsound", "winmm",
+                 "sndio", "audio4", "oss", "null")
+
+
+class AudioError(Exception):
+    """No audio device, or one that failed: one line for the user."""
+
+
+@dataclass(frozen=True)
+class AudioStats:
+    """What `autobeat bench audio` reads from a running output."""
+
+    backend: str
+    rate: int
+    period_frames: int
+    periods: int
+    latency_s: float  # the device's buffer: how long after its callback a sample sounds
+    callbacks: int
+    dropouts: int  # callbacks later than the buffer lasts
+    late_hits: int  # hits that started after their sample
+    late_by_s: tuple[float, ...]
+    callback_s: tuple[float, ...]  # how long each callback took (the last 100000)
+    lag_s: tuple[float, ...]  # how far behind the device's clock each callback came
+    hits: tuple[tuple[float, int, int], ...]  # (due time, asked sample, track) while recording
+    onsets: tuple[int, ...]  # onsets detected in the recorded stream (samples)
+    origin: float  # the time of sample 0 (the mapping at the end)
+
+
+def backend_list(name: str | None):
+    """The miniaudio backends to try: the named one, or every one but null."""
+    import miniaudio
+
+    if name is None or name == "auto":
+        return [b for b in miniaudio.Backend if b.name.lower() not in ("null", "custom")]
+    key = name.lower()
+    if key == "pulse":
+        key = "pulseaudio"
+    if key not in BACKEND_NAMES:
+        raise AudioError(f"unknown audio backend {name!r}: use one of {', '.join(BACKEND_NAMES)}")
+    return [miniaudio.Backend[key.upper()]]
+
+
+class AudioOutput:
+    """The kit on a sound card; see the module docstring."""
+
+    def __init__(self, sounds: Sequence[Sound], latency_ms: float = 0.0,
+                 backend: str | None = None, rate: int = DEFAULT_RATE,
+                 clock: Callable[[], float] = time.perf_counter, record: bool = False) -> None:
+        self.rate = rate
+        self.clock = clock
+        self.record = record
+        self.period = rate * PERIOD_MS // 1000
+        self.latency_s = PERIODS * self.period / rate
+        # the first downbeat after Start must lie beyond the buffer and the next callback
+        self.lead_s = self.latency_s + 2 * PERIOD_MS / 1000.0
+        self.mixer = Mixer(sounds, rate)
+        self.mixer.keep_started = record
+        self._shadow_clock = FakeClock(clock())
+        self.player = Player(None, self._shadow_clock, SHADOW_KIT, latency_ms)
+        self.collector = HitCollector(self._shadow_clock, lambda: self.player.latency)
+        self.player.out = self.collector
+        self.player.start_lead = max(START_LEAD, self.lead_s)
+        self.lock = threading.Lock()
+        self.origin: float | None = None
+        self.frames = 0
+        self.callbacks = 0
+        self.dropouts = 0
+        self.errors = 0
+        self.last_error = ""
+        self._min_err = 0.0
+        self.callback_s: list[float] = []
+        self.lag_s: list[float] = []
+        self.recorded_hits: list[tuple[float, int, int]] = []
+        self._blocks: list[np.ndarray] = []
+        self._device = None
+        self.backend = ""
+        self._open(backend)
+
+    # --- the device -------------------------------------------------------------------
+
+    def _open(self, backend: str | None) -> None:
+        try:
+            import miniaudio
+        except ImportError as exc:  # a broken install: say so, MIDI plays on
+            raise AudioError(f"no audio: the miniaudio library is missing ({exc})") from None
+        from engine.ports import quiet_stderr
+
+        backends = backend_list(backend)
+        try:
+            with quiet_stderr():
+                device = miniaudio.PlaybackDevice(
+                    output_format=miniaudio.SampleFormat.FLOAT32, nchannels=CHANNELS,
+                    sample_rate=self.rate, buffersize_msec=PERIOD_MS, callback_periods=PERIODS,
+                    backends=backends, app_name="AutoBeat",
+                )
+        except miniaudio.MiniaudioError as exc:
+            tried = backend or "any"
+            raise AudioError(f"no audio device ({tried} backend: {exc.args[0]})") from None
+        if device.backend.lower() == "null" and (backend or "").lower() != "null":
+            device.close()
+            raise AudioError("no audio device (only the null backend answered)")
+        self.backend = device.backend
+        generator = self._generator()
+        next(generator)
+        try:
+            device.start(generator)
+        except miniaudio.MiniaudioError as exc:
+            device.close()
+            raise AudioError(f"the audio device did not start: {exc.args[0]}") from None
+        self._device = device
+
+    def close(self) -> None:
+        device, self._device = self._device, None
+        if device is not None:
+            try:
+                device.close()
+            except Exception:  # noqa: BLE001 - closing a failed device: nothing to tell
+                pass
+
+    @property
+    def name(self) -> str:
+        return AUDIO
+
+    # --- the callback (miniaudio's thread) --------------------------------------------------
+
+    def _generator(self):
+        frames = yield b""
+        while True:
+            try:
+                block = self.fill(frames, self.clock())
+            except Exception as exc:  # noqa: BLE001 - never kill the stream: silence, count
+                self.errors += 1
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                block = np.zeros(frames * CHANNELS, dtype=np.float32)
+            frames = yield block.tobytes()
+
+    def fill(self, frames: int, now: float) -> np.ndarray:
+        """The next `frames` frames (interleaved float32), asked for at time `now`."""
+        started = self.clock()
+        latency = self.latency_s
+        if self.origin is None:
+            self.origin = now + latency
+        # when the device pulled against when its clock says it would (negative: ahead,
+        # as it fills its buffer); origin follows the average slowly (clock drift)
+        err = now - (self.origin - latency + self.frames / self.rate)
+        self._min_err = min(self._min_err, err)
+        lag = err - self._min_err
+        if lag > latency:
+            self.dropouts += 1
+        self.origin += DRIFT_GAIN * err
+        origin, rate, start = self.origin, self.rate, self.frames
+        with self.lock:
+            advance(self.player, self._shadow_clock, origin + (start + frames) / rate)
+            for t, track, velocity in self.collector.take():
+                sample = round((t - origin) * rate)
+                self.mixer.add(sample, track, velocity)
+                if self.record:
+                    self.recorded_hits.append((t, sample, track))
+            mono = self.mixer.render(frames)
+        self.frames += frames
+        self.callbacks += 1
+        if self.record and self.frames <= MAX_RECORD_S * rate:
+            self._blocks.append(mono)
+        if len(self.callback_s) < 100_000:
+            self.callback_s.append(self.clock() - started)
+            self.lag_s.append(lag)
+        return np.repeat(mono, CHANNELS)
+
+    # --- commands (the engine's thread) -------------------------------------------------------
+
+    def mirror(self, cmd, now: float) -> None:
+        """Apply an engine command to the shadow player (as the engine's player got it)."""
+        p = self.player
+        with self.lock:
+            self._shadow_clock.t = now
+            if isinstance(cmd, m.SetPattern):
+                p.set_pattern(cmd.pattern, cmd.at)
+            elif isinstance(cmd, m.SwapGroup):
+                p.swap_group(cmd.group, cmd.events, cmd.at)
+            elif isinstance(cmd, m.Transport):
+                p.transport(cmd.action, now)
+            elif isinstance(cmd, m.SetTempo):
+                p.set_tempo(cmd.bpm, now)
+            elif isinstance(cmd, m.SetSwing):
+                p.set_swing(cmd.percent)
+            elif isinstance(cmd, m.SetMute):
+                p.set_mute(cmd.track, cmd.muted)
+            elif isinstance(cmd, m.SetSolo):
+                p.set_solo(cmd.track, cmd.soloed)
+            elif isinstance(cmd, m.SetClock):
+                p.set_mode(cmd.mode, now)
+            elif isinstance(cmd, m.SetOutput):
+                p.latency = cmd.latency_ms / 1000.0
+
+    def clock_message(self, message: list[int], t: float) -> None:
+        """Following: the incoming clock, as the engine's player gets it."""
+        with self.lock:
+            self._shadow_clock.t = t
+            self.player.clock_message(message, t)
+
+    # --- measurements -------------------------------------------------------------------------
+
+    def stats(self) -> AudioStats:
+        from engine.render import detect_onsets
+
+        with self.lock:
+            blocks = list(self._blocks)
+            hits = tuple(self.recorded_hits)
+            origin = self.origin or 0.0
+        onsets = detect_onsets(np.concatenate(blocks), self.rate) if blocks else np.zeros(0)
+        return AudioStats(
+            backend=self.backend, rate=self.rate, period_frames=self.period, periods=PERIODS,
+            latency_s=self.latency_s, callbacks=self.callbacks, dropouts=self.dropouts,
+            late_hits=self.mixer.late, late_by_s=tuple(s / self.rate for s in self.mixer.late_by),
+            callback_s=tuple(self.callback_s), lag_s=tuple(self.lag_s), hits=hits,
+            onsets=tuple(int(i) for i in onsets), origin=origin,
+        )
+
+
+def open_audio(kit_dir: str | None, latency_ms: float, backend: str | None = None,
+               record: bool = False) -> tuple[AudioOutput, list[str]]:
+    """An AudioOutput with the kit of `kit_dir` (None: built-in), and the kit's problems.
+
+    The AUTOBEAT_AUDIO_BACKEND environment variable picks a backend when none is given
+    (``null`` runs the callback with no sound card, for tests).
+    """
+    from engine.drumkit import load_sounds
+
+    backend = backend or os.environ.get("AUTOBEAT_AUDIO_BACKEND") or None
+    sounds, problems = load_sounds(kit_dir, DEFAULT_RATE)
+    return AudioOutput(sounds, latency_ms, backend, record=record), problems
+
+
+def split_out(name: str | None) -> tuple[bool, str | None]:
+    """(audio wanted, MIDI output name) of an output choice: ``audio``, ``audio+TR-8S``,
+    ``TR-8S``, ``none`` or None (the default MIDI output, no audio)."""
+    if name is None:
+        return False, None
+    parts = [p.strip() for p in name.split("+")]
+    audio = any(p.lower() == AUDIO for p in parts)
+    midi = "+".join(p for p in parts if p and p.lower() != AUDIO) or None
+    return audio, midi
