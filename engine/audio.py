@@ -43,7 +43,8 @@ AUDIO = "audio"
 PERIOD_MS = 10  # the smallest buffer supported: 2 periods of 10 ms (the null backend
 PERIODS = 2  # itself pulls in bursts of about 10 ms)
 CHANNELS = 2
-DRIFT_GAIN = 0.002  # how fast origin follows the callbacks' times
+DRIFT_WINDOW = 200  # callbacks (2 s): the earliest pull in each tells the device's clock
+DRIFT_GAIN = 0.1  # how much of the device's drift origin follows each window
 MAX_RECORD_S = 330.0  # record: keep at most this much of the stream
 BACKEND_NAMES = ("alsa", "pulseaudio", "jack", "coreaudio", "wasapi", "dsound", "winmm",
                  "sndio", "audio4", "oss", "null")
@@ -98,8 +99,10 @@ class AudioOutput:
         self.record = record
         self.period = rate * PERIOD_MS // 1000
         self.latency_s = PERIODS * self.period / rate
-        # the first downbeat after Start must lie beyond the buffer and the next callback
-        self.lead_s = self.latency_s + 2 * PERIOD_MS / 1000.0
+        # the first downbeat after Start must lie beyond what the device may already hold:
+        # its buffer, as much again when it pulls early (the null backend's bursts, a
+        # device filling its buffer), the block being rendered, and a little slack
+        self.lead_s = 2 * self.latency_s + PERIOD_MS / 1000.0 + 0.005
         self.mixer = Mixer(sounds, rate)
         self.mixer.keep_started = record
         self._shadow_clock = FakeClock(clock())
@@ -114,7 +117,10 @@ class AudioOutput:
         self.dropouts = 0
         self.errors = 0
         self.last_error = ""
-        self._min_err = 0.0
+        self._min_err: float | None = None
+        self._window_min = float("inf")
+        self._window_count = 0
+        self._reference: float | None = None
         self.callback_s: list[float] = []
         self.lag_s: list[float] = []
         self.recorded_hits: list[tuple[float, int, int]] = []
@@ -187,14 +193,23 @@ class AudioOutput:
         latency = self.latency_s
         if self.origin is None:
             self.origin = now + latency
-        # when the device pulled against when its clock says it would (negative: ahead,
-        # as it fills its buffer); origin follows the average slowly (clock drift)
+        # when the device pulled against when its clock says it would: never much
+        # earlier than a full buffer ahead; later than a buffer behind that, it ran dry
         err = now - (self.origin - latency + self.frames / self.rate)
-        self._min_err = min(self._min_err, err)
+        self._window_min = min(self._window_min, err)
+        self._min_err = err if self._min_err is None else min(self._min_err, err)
         lag = err - self._min_err
         if lag > latency:
             self.dropouts += 1
-        self.origin += DRIFT_GAIN * err
+        self._window_count += 1
+        if self._window_count == DRIFT_WINDOW:  # the sound card's clock may drift from ours
+            if self._reference is None:
+                self._reference = self._window_min
+            else:
+                step = DRIFT_GAIN * (self._window_min - self._reference)
+                self.origin += step
+                self._min_err -= step
+            self._window_min, self._window_count = float("inf"), 0
         origin, rate, start = self.origin, self.rate, self.frames
         with self.lock:
             advance(self.player, self._shadow_clock, origin + (start + frames) / rate)

@@ -117,7 +117,8 @@ def write_file(path: str | os.PathLike[str], data: bytes) -> Path:
     if target.is_dir():
         raise RenderError(f"{path}: is a folder; give a file name such as beat.wav")
     if not target.parent.is_dir():
-        raise RenderError(f"{path}: the folder {str(target.parent)!r} does not exist")
+        what = "is not a folder" if target.parent.exists() else "does not exist"
+        raise RenderError(f"{path}: {str(target.parent)!r} {what}")
     try:
         return write_atomic(target, data, keep_backup=False)
     except BankError as exc:
