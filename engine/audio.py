@@ -25,6 +25,7 @@ callback took, and with ``record`` the rendered stream for onset detection.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -43,6 +44,7 @@ AUDIO = "audio"
 PERIOD_MS = 10  # the smallest buffer supported: 2 periods of 10 ms (the null backend
 PERIODS = 2  # itself pulls in bursts of about 10 ms)
 CHANNELS = 2
+AUDIO_PRIORITY = 60  # SCHED_FIFO priority of the device's thread (the engine's loop: 70)
 DRIFT_WINDOW = 200  # callbacks (2 s): the earliest pull in each tells the device's clock
 DRIFT_GAIN = 0.1  # how much of the device's drift origin follows each window
 MAX_RECORD_S = 330.0  # record: keep at most this much of the stream
@@ -72,6 +74,7 @@ class AudioStats:
     hits: tuple[tuple[float, int, int], ...]  # (due time, asked sample, track) while recording
     onsets: tuple[int, ...]  # onsets detected in the recorded stream (samples)
     origin: float  # the time of sample 0 (the mapping at the end)
+    priority: str = ""  # how the device's thread is scheduled
 
 
 def backend_list(name: str | None):
@@ -93,8 +96,11 @@ class AudioOutput:
 
     def __init__(self, sounds: Sequence[Sound], latency_ms: float = 0.0,
                  backend: str | None = None, rate: int = DEFAULT_RATE,
-                 clock: Callable[[], float] = time.perf_counter, record: bool = False) -> None:
+                 clock: Callable[[], float] = time.perf_counter, record: bool = False,
+                 realtime: bool = False) -> None:
         self.rate = rate
+        self.realtime = realtime  # raise the callback thread to SCHED_FIFO where allowed
+        self.thread_priority = ""
         self.clock = clock
         self.record = record
         self.period = rate * PERIOD_MS // 1000
@@ -193,6 +199,8 @@ class AudioOutput:
         latency = self.latency_s
         if self.origin is None:
             self.origin = now + latency
+            if self.realtime:
+                self.thread_priority = _raise_thread_priority()
         # when the device pulled against when its clock says it would: never much
         # earlier than a full buffer ahead; later than a buffer behind that, it ran dry
         err = now - (self.origin - latency + self.frames / self.rate)
@@ -254,6 +262,24 @@ class AudioOutput:
             elif isinstance(cmd, m.SetOutput):
                 p.latency = cmd.latency_ms / 1000.0
 
+    def follow(self, player: Player, now: float) -> None:
+        """Take over the state of the engine's player (opening while it plays): the same
+        pattern, timeline and flags; hits from `lead_s` on."""
+        p = self.player
+        with self.lock:
+            self._shadow_clock.t = now
+            p.mode, p.swing, p.bpm, p.spt = player.mode, player.swing, player.bpm, player.spt
+            p._install(player.pattern)
+            p.pending, p.pending_tick = player.pending, player.pending_tick
+            p.mutes, p.solos = set(player.mutes), set(player.solos)
+            p.anchor_time, p.anchor_tick = player.anchor_time, player.anchor_tick
+            p.latency = player.latency
+            p.playing = player.playing and player.mode == "internal"
+            if p.playing:
+                p.position = max(player.position, math.ceil(player.tick_at(now + self.lead_s)))
+            else:
+                p.position = player.position
+
     def clock_message(self, message: list[int], t: float) -> None:
         """Following: the incoming clock, as the engine's player gets it."""
         with self.lock:
@@ -276,11 +302,22 @@ class AudioOutput:
             late_hits=self.mixer.late, late_by_s=tuple(s / self.rate for s in self.mixer.late_by),
             callback_s=tuple(self.callback_s), lag_s=tuple(self.lag_s), hits=hits,
             onsets=tuple(int(i) for i in onsets), origin=origin,
+            priority=self.thread_priority or "normal",
         )
 
 
+def _raise_thread_priority() -> str:
+    """The calling thread (the device's) to SCHED_FIFO below the engine's loop, where
+    allowed: a busy machine then cannot keep it from filling the buffer in time."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(AUDIO_PRIORITY))
+        return f"SCHED_FIFO {AUDIO_PRIORITY}"
+    except (AttributeError, OSError, PermissionError):
+        return "normal"
+
+
 def open_audio(kit_dir: str | None, latency_ms: float, backend: str | None = None,
-               record: bool = False) -> tuple[AudioOutput, list[str]]:
+               record: bool = False, realtime: bool = False) -> tuple[AudioOutput, list[str]]:
     """An AudioOutput with the kit of `kit_dir` (None: built-in), and the kit's problems.
 
     The AUTOBEAT_AUDIO_BACKEND environment variable picks a backend when none is given
@@ -290,7 +327,7 @@ def open_audio(kit_dir: str | None, latency_ms: float, backend: str | None = Non
 
     backend = backend or os.environ.get("AUTOBEAT_AUDIO_BACKEND") or None
     sounds, problems = load_sounds(kit_dir, DEFAULT_RATE)
-    return AudioOutput(sounds, latency_ms, backend, record=record), problems
+    return AudioOutput(sounds, latency_ms, backend, record=record, realtime=realtime), problems
 
 
 def split_out(name: str | None) -> tuple[bool, str | None]:

@@ -175,6 +175,7 @@ def measure_realtime(seconds: float, backend: str, load: bool) -> dict:
         "load": pressure.model if pressure is not None else (load_note if load else "none"),
         "buffer": f"{stats.periods} periods of {stats.period_frames} frames at {rate} Hz",
         "device_latency_ms": round(stats.latency_s * 1000.0, 2),
+        "callback_thread": stats.priority,
         "callbacks": stats.callbacks,
         "dropouts": stats.dropouts,
         "hits": len(asked),

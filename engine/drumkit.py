@@ -96,21 +96,34 @@ def load_sound(path: Path, rate: int) -> Sound:
     return Sound(samples, None, str(path))
 
 
+def kit_problems(kit_dir: str | Path | None, rate: int = DEFAULT_RATE) -> list[str]:
+    """The problems load_sounds would find (reading the files, making no sounds)."""
+    return _load_files(kit_dir, rate)[1]
+
+
+def _load_files(kit_dir: str | Path | None, rate: int
+                ) -> tuple[dict[int, Sound], list[str]]:
+    if kit_dir is None:
+        return {}, []
+    folder = Path(kit_dir)
+    if not folder.is_dir():
+        what = "does not exist" if not folder.exists() else "is not a folder"
+        return {}, [f"{folder}: kit folder {what}; the built-in kit plays"]
+    found, problems = {}, []
+    for i, name in enumerate(FILE_NAMES):
+        path = folder / name
+        try:
+            found[i] = load_sound(path, rate)
+        except WavError as exc:
+            problems.append(f"{path}: {exc}; the built-in {TRACKS[i].name} plays")
+    return found, problems
+
+
 def load_sounds(kit_dir: str | Path | None, rate: int = DEFAULT_RATE
                 ) -> tuple[tuple[Sound, ...], list[str]]:
     """The twelve sounds (built-in where the folder has none usable) and the problems."""
     sounds = list(builtin_sounds(rate))
-    if kit_dir is None:
-        return tuple(sounds), []
-    folder = Path(kit_dir)
-    if not folder.is_dir():
-        what = "does not exist" if not folder.exists() else "is not a folder"
-        return tuple(sounds), [f"{folder}: kit folder {what}; the built-in kit plays"]
-    problems = []
-    for i, name in enumerate(FILE_NAMES):
-        path = folder / name
-        try:
-            sounds[i] = load_sound(path, rate)
-        except WavError as exc:
-            problems.append(f"{path}: {exc}; the built-in {TRACKS[i].name} plays")
+    found, problems = _load_files(kit_dir, rate)
+    for i, sound in found.items():
+        sounds[i] = sound
     return tuple(sounds), problems

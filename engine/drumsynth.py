@@ -99,10 +99,11 @@ def _sweep(t: np.ndarray, rate: int, start: float, end: float, tau: float) -> np
     return np.cos(phase - phase[0])
 
 
-def _click(rate: int, rng: np.random.Generator, seconds: float = 0.004) -> np.ndarray:
+def _click(rate: int, rng: np.random.Generator, seconds: float = 0.004,
+           low: float = 2500.0) -> np.ndarray:
     """A short bright click: high-passed noise under a fast decay, starting at its peak."""
     t = _t(seconds, rate)
-    noise = _band(rng.standard_normal(len(t) * 4), rate, 2500, 16000)[: len(t)]
+    noise = _band(rng.standard_normal(len(t) * 4), rate, low, min(20000.0, rate / 2.2))[: len(t)]
     noise[0] = 1.0
     return noise * _decay(t, seconds / 5)
 
@@ -114,6 +115,14 @@ def _metal(t: np.ndarray, base: float) -> np.ndarray:
     for r in ratios:
         out += np.sign(np.cos(2 * np.pi * base * r * t) + 1e-9)
     return out / len(ratios)
+
+
+def _sizzle(metal: np.ndarray, t: np.ndarray, rate: int, tau: float) -> np.ndarray:
+    """The metal's top octave over its first 30 ms: what a harder stick adds to a hat or
+    cymbal."""
+    n = min(len(t), int(0.03 * rate))
+    top = _highpass(metal[:n], rate, min(11000.0, rate / 4))
+    return _finish(top * _decay(t[:n], min(tau, 0.01)), 0.002, rate)
 
 
 def _highpass(x: np.ndarray, rate: int, cutoff: float) -> np.ndarray:
@@ -183,8 +192,7 @@ def _hat(rate: int, rng: np.random.Generator, seconds: float, tau: float) -> Sou
     t = _t(seconds, rate)
     metal = _highpass(_metal(t, 310.0) + 0.3 * rng.standard_normal(len(t)), rate, 6500)
     body = _attack(metal * _decay(t, tau), rate)
-    return Sound(_finish(body, min(0.01, seconds / 4), rate),
-                 _finish(_click(rate, rng, 0.002), 0.0005, rate))
+    return Sound(_finish(body, min(0.01, seconds / 4), rate), _sizzle(metal, t, rate, tau))
 
 
 def _tom(rate: int, rng: np.random.Generator, pitch: float) -> Sound:
@@ -203,8 +211,7 @@ def _cymbal(rate: int, rng: np.random.Generator, seconds: float, tau: float,
     body = metal * _decay(t, tau)
     if ping:  # the ride's bell
         body += 0.5 * np.cos(2 * np.pi * ping * t) * _decay(t, tau / 2)
-    return Sound(_finish(_attack(body, rate), 0.05, rate),
-                 _finish(_click(rate, rng, 0.003), 0.0005, rate))
+    return Sound(_finish(_attack(body, rate), 0.05, rate), _sizzle(metal, t, rate, tau))
 
 
 def builtin_sounds(rate: int = DEFAULT_RATE) -> tuple[Sound, ...]:

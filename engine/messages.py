@@ -133,6 +133,14 @@ class PortError:
 
 
 @dataclass(frozen=True, slots=True)
+class AudioProblem:
+    """The sound card output could not open (no device) or failed; MIDI plays on."""
+
+    message: str
+    can_replace = False
+
+
+@dataclass(frozen=True, slots=True)
 class PatternSwapped:
     """The pattern (or a group) queued for the bar line is now playing."""
 
@@ -173,4 +181,6 @@ class TimingReport:
     can_replace = False
 
 
-Report = EngineState | PortError | PatternSwapped | CommandError | TimingReport
+Report = (
+    EngineState | PortError | AudioProblem | PatternSwapped | CommandError | TimingReport
+)

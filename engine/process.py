@@ -179,19 +179,13 @@ class EngineLoop:
         if self.audio is None:
             try:
                 audio, _ = open_audio(self.config.kit_dir, self.player.latency * 1000.0,
-                                      self.config.audio_backend, self.config.record)
+                                      self.config.audio_backend, self.config.record,
+                                      self.config.realtime and self.realtime != "normal")
             except AudioError as exc:
                 if mode == "on":
-                    self.report(m.PortError(f"{exc}; MIDI plays on"))
+                    self.report(m.AudioProblem(f"{exc}; MIDI plays on"))
                 return
-            p = self.player
-            audio.mirror(m.SetPattern(p.pending or p.pattern, at="now"), self.clock())
-            audio.mirror(m.SetTempo(p.bpm), self.clock())
-            audio.mirror(m.SetSwing(p.swing), self.clock())
-            for track in p.mutes:
-                audio.mirror(m.SetMute(track, True), self.clock())
-            for track in p.solos:
-                audio.mirror(m.SetSolo(track, True), self.clock())
+            audio.follow(self.player, self.clock())
             self.audio = audio
         self.player.start_lead = self.audio.player.start_lead
 

@@ -161,3 +161,23 @@ def detect_onsets(samples: np.ndarray, rate: int, threshold: float = 0.002,
             onsets.append(i)
             last = i
     return np.asarray(onsets, dtype=np.int64)
+
+
+def _render_job(pattern: Pattern, path: str, bars: int, kit_dir: str | None,
+                mutes: Iterable[int], solos: Iterable[int]) -> tuple[str, list[str]]:
+    result, problems = render_to_file(pattern, path, bars, DEFAULT_RATE, kit_dir, mutes, solos)
+    seconds = len(result.samples) / result.rate
+    return f"rendered {bars} bars ({seconds:.1f} s, {len(result.hits)} hits) to {path}", problems
+
+
+def render_elsewhere(pattern: Pattern, path: str, bars: int = 8, kit_dir: str | None = None,
+                     mutes: Iterable[int] = (), solos: Iterable[int] = ()
+                     ) -> tuple[str, list[str]]:
+    """render_to_file in a process of its own (for the app: no mixing in its process);
+    (a line saying what was written, the kit's problems). RenderError if it failed."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(_render_job, pattern, path, bars, kit_dir, tuple(mutes),
+                           tuple(solos)).result()

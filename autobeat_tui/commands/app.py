@@ -19,8 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out",
         metavar="NAME",
-        help="MIDI output: the first whose name contains NAME (default: a virtual "
-        "'AutoBeat out'; 'none' for no output)",
+        help="MIDI output: the first whose name contains NAME; 'audio' for the sound card "
+        "(built-in kit), 'audio+NAME' for both, 'none' for no output (default: the sound "
+        "card where there is one, and a virtual MIDI output 'AutoBeat out')",
     )
     parser.add_argument(
         "--clock-in", metavar="NAME", help="MIDI input to follow clock from (starts following it)"
@@ -29,6 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--model", metavar="FILE", help="the GGUF beat model (default: the shipped one)"
     )
     parser.add_argument("--kit", metavar="FILE", help="a kit map (TOML); default General MIDI")
+    parser.add_argument("--kit-dir", metavar="DIR",
+                        help="WAV files replacing the built-in kit's sounds (kick.wav ...)")
 
 
 def open_session_bank(path: str | None):
@@ -86,7 +89,12 @@ def build_app(args: argparse.Namespace):
     session.clock_in = args.clock_in
     if args.clock_in:
         session.clock_mode = "follow"
-    engine = Engine(out=args.out, clock_in=args.clock_in, kit=kit, external=bool(args.clock_in))
+    from engine.drumkit import kit_problems
+
+    messages += kit_problems(args.kit_dir)
+    # no MIDI output chosen: the sound card too, where there is one
+    engine = Engine(out=args.out, clock_in=args.clock_in, kit=kit, external=bool(args.clock_in),
+                    audio="auto" if args.out is None else "off", kit_dir=args.kit_dir)
     model_path = args.model
 
     def load_model():
@@ -103,6 +111,7 @@ def build_app(args: argparse.Namespace):
         list_outputs=ports.list_outputs,
         list_inputs=ports.list_inputs,
         start_engine=False,
+        kit_dir=args.kit_dir,
     )
     return app, engine, lock
 

@@ -110,6 +110,13 @@ class Export:
 
 
 @dataclass(frozen=True, slots=True)
+class Render:
+    path: str  # a .wav file
+    slot: str | None = None  # None: the pattern on screen (as it plays: mutes, solos)
+    bars: int = 8
+
+
+@dataclass(frozen=True, slots=True)
 class Clock:
     mode: str  # internal | master | follow
     port: str | None = None
@@ -183,6 +190,7 @@ Command = (
     | Queue
     | Chain
     | Export
+    | Render
     | Clock
     | Out
     | StepLiteral
