@@ -97,7 +97,7 @@ class AudioOutput:
     def __init__(self, sounds: Sequence[Sound], latency_ms: float = 0.0,
                  backend: str | None = None, rate: int = DEFAULT_RATE,
                  clock: Callable[[], float] = time.perf_counter, record: bool = False,
-                 realtime: bool = False) -> None:
+                 realtime: bool = False, open_device: bool = True) -> None:
         self.rate = rate
         self.realtime = realtime  # raise the callback thread to SCHED_FIFO where allowed
         self.thread_priority = ""
@@ -133,7 +133,8 @@ class AudioOutput:
         self._blocks: list[np.ndarray] = []
         self._device = None
         self.backend = ""
-        self._open(backend)
+        if open_device:  # (tests drive fill() themselves without one)
+            self._open(backend)
 
     # --- the device -------------------------------------------------------------------
 

@@ -174,10 +174,42 @@ def render_elsewhere(pattern: Pattern, path: str, bars: int = 8, kit_dir: str | 
                      mutes: Iterable[int] = (), solos: Iterable[int] = ()
                      ) -> tuple[str, list[str]]:
     """render_to_file in a process of its own (for the app: no mixing in its process);
-    (a line saying what was written, the kit's problems). RenderError if it failed."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    (a line saying what was written, the kit's problems). RenderError if it failed.
 
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(_render_job, pattern, path, bars, kit_dir, tuple(mutes),
-                           tuple(solos)).result()
+    A plain subprocess with pipes (the job pickled on stdin, the answer on stdout):
+    inside a running Textual app, whose stdio is not the terminal's, multiprocessing
+    cannot start a child.
+    """
+    import pickle
+    import subprocess
+    import sys
+
+    job = pickle.dumps((pattern, str(path), bars, kit_dir, tuple(mutes), tuple(solos)))
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", "from engine.render import _job_main; _job_main()"],
+            input=job, capture_output=True, timeout=600, check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise RenderError(f"the render process failed: {exc}") from None
+    try:
+        ok, *answer = pickle.loads(done.stdout)
+    except Exception:  # noqa: BLE001 - it died before answering: its last line says why
+        last = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+        raise RenderError(f"the render process failed: {last[0]}") from None
+    if not ok:
+        raise RenderError(answer[0])
+    return answer[0], answer[1]
+
+
+def _job_main() -> None:
+    """The render process: a pickled job on stdin, a pickled answer on stdout."""
+    import pickle
+    import sys
+
+    job = pickle.loads(sys.stdin.buffer.read())
+    try:
+        answer = (True, *_render_job(*job))
+    except RenderError as exc:
+        answer = (False, str(exc))
+    sys.stdout.buffer.write(pickle.dumps(answer))
