@@ -44,6 +44,7 @@ AUDIO = "audio"
 PERIOD_MS = 10  # the smallest buffer supported: 2 periods of 10 ms (the null backend
 PERIODS = 2  # itself pulls in bursts of about 10 ms)
 CHANNELS = 2
+FREEWHEEL_AUDIO = 8  # clock ticks past the master's last the shadow player may run
 AUDIO_PRIORITY = 60  # SCHED_FIFO priority of the device's thread (the engine's loop: 70)
 DRIFT_WINDOW = 200  # callbacks (2 s): the earliest pull in each tells the device's clock
 DRIFT_GAIN = 0.1  # how much of the device's drift origin follows each window
@@ -116,6 +117,9 @@ class AudioOutput:
         self.collector = HitCollector(self._shadow_clock, lambda: self.player.latency)
         self.player.out = self.collector
         self.player.start_lead = max(START_LEAD, self.lead_s)
+        # following a master: compute hits as far ahead as the device may ask for them,
+        # on the follower's predicted timeline (what is rendered ahead is at most lead_s)
+        self.player.freewheel = FREEWHEEL_AUDIO
         self.lock = threading.Lock()
         self.origin: float | None = None
         self.frames = 0

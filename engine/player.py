@@ -75,6 +75,7 @@ class Player:
         self.kit = kit or KitMap.general_midi()
         self.latency = latency_ms / 1000.0
         self.start_lead = START_LEAD  # the audio output asks for more (its buffer)
+        self.freewheel = FREEWHEEL_CLOCKS  # ... and to run further ahead of the master
         self.send_clock = send_clock
         self.mode = "internal"
         self.pattern = Pattern()
@@ -341,7 +342,7 @@ class Player:
         tick = self._next_tick()
         if tick is None:
             return None
-        if self.mode == "external" and tick > self.ext_clock_tick + FREEWHEEL_CLOCKS * CLOCK_TICKS:
+        if self.mode == "external" and tick > self.ext_clock_tick + self.freewheel * CLOCK_TICKS:
             return None  # wait for the master's next tick
         return self.time_of(tick) - self.latency
 

@@ -168,7 +168,7 @@ def test_completion_of_slots_ports_and_literals():
     )
     assert complete("load ", ctx).candidates == ("A01", "B03")
     assert complete("save A1", ctx).candidates == tuple(f"A{n}" for n in range(10, 17))
-    assert complete("out ", ctx).candidates == ("TR-8S", "none")
+    assert complete("out ", ctx).candidates == ("TR-8S", "audio", "none")
     assert complete("kick ", ctx).candidates == ("x... x...",)
     assert complete("clock ").candidates == ("internal", "master", "follow")
     assert complete("mute all ").candidates == ("on", "off")
