@@ -67,7 +67,7 @@ class AudioStats:
     periods: int
     latency_s: float  # the device's buffer: how long after its callback a sample sounds
     callbacks: int
-    dropouts: int  # callbacks later than the buffer lasts
+    dropouts: int  # times the device ran dry (a run of callbacks later than the buffer lasts)
     late_hits: int  # hits that started after their sample
     late_by_s: tuple[float, ...]
     callback_s: tuple[float, ...]  # how long each callback took (the last 100000)
@@ -76,6 +76,7 @@ class AudioStats:
     onsets: tuple[int, ...]  # onsets detected in the recorded stream (samples)
     origin: float  # the time of sample 0 (the mapping at the end)
     priority: str = ""  # how the device's thread is scheduled
+    dropout_events: tuple[tuple[float, float], ...] = ()  # (seconds into the run, worst lag)
 
 
 def backend_list(name: str | None):
@@ -131,6 +132,8 @@ class AudioOutput:
         self._window_min = float("inf")
         self._window_count = 0
         self._reference: float | None = None
+        self._dry = False
+        self.dropout_events: list[list[float]] = []
         self.callback_s: list[float] = []
         self.lag_s: list[float] = []
         self.recorded_hits: list[tuple[float, int, int]] = []
@@ -213,7 +216,13 @@ class AudioOutput:
         self._min_err = err if self._min_err is None else min(self._min_err, err)
         lag = err - self._min_err
         if lag > latency:
-            self.dropouts += 1
+            if not self._dry:
+                self.dropouts += 1
+                self.dropout_events.append([now - (self.origin - latency), lag])
+            self._dry = True
+            self.dropout_events[-1][1] = max(self.dropout_events[-1][1], lag)
+        else:
+            self._dry = False
         self._window_count += 1
         if self._window_count == DRIFT_WINDOW:  # the sound card's clock may drift from ours
             if self._reference is None:
@@ -308,6 +317,7 @@ class AudioOutput:
             callback_s=tuple(self.callback_s), lag_s=tuple(self.lag_s), hits=hits,
             onsets=tuple(int(i) for i in onsets), origin=origin,
             priority=self.thread_priority or "normal",
+            dropout_events=tuple((round(a, 3), round(b, 4)) for a, b in self.dropout_events),
         )
 
 

@@ -141,6 +141,7 @@ def measure_realtime(seconds: float, backend: str, load: bool) -> dict:
             pressure = None
             load_note = f"no load: {exc}"
     engine = Engine(out="audio", audio_backend=backend, record=True)
+    steal_before = _steal_ms()
     engine.start()
     try:
         engine.send(m.SetPattern(onset_pattern(), at="now"))
@@ -156,6 +157,7 @@ def measure_realtime(seconds: float, backend: str, load: bool) -> dict:
         engine.send(m.RequestTiming())
         timing = engine.wait_for(m.TimingReport, 30.0)
     finally:
+        steal = _steal_ms()
         engine.stop()
         if pressure is not None:
             pressure.close()
@@ -178,6 +180,12 @@ def measure_realtime(seconds: float, backend: str, load: bool) -> dict:
         "callback_thread": stats.priority,
         "callbacks": stats.callbacks,
         "dropouts": stats.dropouts,
+        # when and how far behind the device fell; the MIDI lateness and the CPU time the
+        # hypervisor took meanwhile tell a machine that stopped the whole engine process
+        "dropout_events": [{"at_s": at, "lag_ms": round(lag * 1000.0, 1)}
+                           for at, lag in stats.dropout_events[:20]],
+        "steal_ms": None if steal is None or steal_before is None
+        else round(steal - steal_before, 1),
         "hits": len(asked),
         "late_hits": stats.late_hits,
         "onsets_unmatched": extra,
@@ -188,6 +196,18 @@ def measure_realtime(seconds: float, backend: str, load: bool) -> dict:
         "midi_lateness_ms": {"count": len(late), "p99": _q(late, 99), "max": _q(late, 100)},
     }
     return result
+
+
+def _steal_ms() -> float | None:
+    """CPU time the hypervisor took from this VM's CPUs so far (ms), where Linux says."""
+    try:
+        with open("/proc/stat") as fh:
+            fields = fh.readline().split()
+        import os
+
+        return int(fields[8]) * 1000.0 / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def _q(values: np.ndarray, q: float) -> float:
@@ -236,7 +256,8 @@ def _print(result: dict) -> None:
     rt = result.get("realtime")
     if rt:
         print(f"real time ({rt['backend']}, {rt['seconds']:g} s, {rt['buffer']}, latency "
-              f"{rt['device_latency_ms']} ms, load: {rt['load']}): {rt['dropouts']} dropouts, "
+              f"{rt['device_latency_ms']} ms, load: {rt['load']}): {rt['dropouts']} dropouts "
+              f"(device lag max {rt['device_lag_ms']['max']} ms), "
               f"{rt['late_hits']} late hits, onset error p99 {rt['onset_error_ms']['p99']} ms, "
               f"callback p99 {rt['callback_ms']['p99']} ms, MIDI lateness p99 "
               f"{rt['midi_lateness_ms']['p99']} ms")

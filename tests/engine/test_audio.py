@@ -192,3 +192,23 @@ def test_no_audio_device_is_one_line_and_the_engine_plays_on():
         assert state is not None and not state.output.startswith("audio")
     finally:
         engine.stop()
+
+
+def test_a_stall_longer_than_the_buffer_is_one_dropout():
+    out = _output()
+    block = 480
+    t = 0.0
+    for _ in range(20):  # steady pulls, a block each 10 ms
+        out.fill(block, t)
+        t += block / RATE
+    assert out.dropouts == 0
+    t += 0.05  # the machine stops the process for 50 ms: the 20 ms buffer runs dry
+    for _ in range(5):  # the device catches up in a burst
+        out.fill(block, t)
+    for _ in range(20):
+        t += block / RATE
+        out.fill(block, t)
+    assert out.dropouts == 1
+    [(at, lag)] = out.dropout_events
+    assert at == pytest.approx(0.2 + 0.05, abs=1e-6)
+    assert lag == pytest.approx(0.05, abs=1e-6)
