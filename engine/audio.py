@@ -209,29 +209,7 @@ class AudioOutput:
             self.origin = now + latency
             if self.realtime:
                 self.thread_priority = _raise_thread_priority()
-        # when the device pulled against when its clock says it would: never much
-        # earlier than a full buffer ahead; later than a buffer behind that, it ran dry
-        err = now - (self.origin - latency + self.frames / self.rate)
-        self._window_min = min(self._window_min, err)
-        self._min_err = err if self._min_err is None else min(self._min_err, err)
-        lag = err - self._min_err
-        if lag > latency:
-            if not self._dry:
-                self.dropouts += 1
-                self.dropout_events.append([now - (self.origin - latency), lag])
-            self._dry = True
-            self.dropout_events[-1][1] = max(self.dropout_events[-1][1], lag)
-        else:
-            self._dry = False
-        self._window_count += 1
-        if self._window_count == DRIFT_WINDOW:  # the sound card's clock may drift from ours
-            if self._reference is None:
-                self._reference = self._window_min
-            else:
-                step = DRIFT_GAIN * (self._window_min - self._reference)
-                self.origin += step
-                self._min_err -= step
-            self._window_min, self._window_count = float("inf"), 0
+        self._track_device(now, latency)
         origin, rate, start = self.origin, self.rate, self.frames
         with self.lock:
             advance(self.player, self._shadow_clock, origin + (start + frames) / rate)
@@ -247,8 +225,44 @@ class AudioOutput:
             self._blocks.append(mono)
         if len(self.callback_s) < 100_000:
             self.callback_s.append(self.clock() - started)
-            self.lag_s.append(lag)
         return np.repeat(mono, CHANNELS)
+
+    def _track_device(self, now: float, latency: float) -> None:
+        """Dropouts, and the device's clock against ours.
+
+        err: when the device pulled against when the mapping says it would. The
+        earliest pulls of the first window (the device holding a full buffer) are the
+        reference; a pull later than the reference by more than the buffer means the
+        device ran dry (one dropout per run of such pulls). Every window the mapping
+        follows the device's drift a little; a shift larger than the buffer that stays
+        a whole window (the device restarted after running dry) is taken at once.
+        """
+        err = now - (self.origin - latency + self.frames / self.rate)
+        self._window_min = min(self._window_min, err)
+        if self._reference is None:
+            self._min_err = err if self._min_err is None else min(self._min_err, err)
+            base = self._min_err
+        else:
+            base = self._reference
+        lag = err - base
+        if lag > latency:
+            if not self._dry:
+                self.dropouts += 1
+                self.dropout_events.append([now - (self.origin - latency), lag])
+            self._dry = True
+            self.dropout_events[-1][1] = max(self.dropout_events[-1][1], lag)
+        else:
+            self._dry = False
+        self._window_count += 1
+        if self._window_count == DRIFT_WINDOW:
+            if self._reference is None:
+                self._reference = self._window_min
+            else:
+                shift = self._window_min - self._reference
+                self.origin += shift if abs(shift) > latency else DRIFT_GAIN * shift
+            self._window_min, self._window_count = float("inf"), 0
+        if len(self.lag_s) < 100_000:
+            self.lag_s.append(lag)
 
     # --- commands (the engine's thread) -------------------------------------------------------
 

@@ -212,3 +212,20 @@ def test_a_stall_longer_than_the_buffer_is_one_dropout():
     [(at, lag)] = out.dropout_events
     assert at == pytest.approx(0.2 + 0.05, abs=1e-6)
     assert lag == pytest.approx(0.05, abs=1e-6)
+
+
+def test_a_device_that_restarts_late_is_one_dropout_and_the_mapping_follows():
+    out = _output()
+    block = 480
+    t = 0.0
+    for _ in range(250):  # past the first window: the reference is known
+        out.fill(block, t)
+        t += block / RATE
+    origin = out.origin
+    t += 0.06  # ran dry and restarted 60 ms late: it does not catch up
+    for _ in range(600):
+        out.fill(block, t)
+        t += block / RATE
+    assert out.dropouts == 1
+    assert out.origin == pytest.approx(origin + 0.06, abs=0.002)  # taken at once
+    assert max(out.lag_s[-200:]) < out.latency_s  # and the pulls are on time again
