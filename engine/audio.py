@@ -25,6 +25,7 @@ callback took, and with ``record`` the rendered stream for onset detection.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import threading
@@ -42,7 +43,8 @@ from engine.player import START_LEAD, Player
 
 AUDIO = "audio"
 PERIOD_MS = 10  # the smallest buffer supported: 2 periods of 10 ms (the null backend
-PERIODS = 2  # itself pulls in bursts of about 10 ms)
+PERIODS = 2  # itself pulls in bursts of about 10 ms); AUTOBEAT_AUDIO_PERIODS asks for more
+MAX_PERIODS = 8
 CHANNELS = 2
 FREEWHEEL_AUDIO = 8  # clock ticks past the master's last the shadow player may run
 AUDIO_PRIORITY = 60  # SCHED_FIFO priority of the device's thread (the engine's loop: 70)
@@ -99,14 +101,19 @@ class AudioOutput:
     def __init__(self, sounds: Sequence[Sound], latency_ms: float = 0.0,
                  backend: str | None = None, rate: int = DEFAULT_RATE,
                  clock: Callable[[], float] = time.perf_counter, record: bool = False,
-                 realtime: bool = False, open_device: bool = True) -> None:
+                 realtime: bool = False, open_device: bool = True,
+                 periods: int = PERIODS) -> None:
+        if not PERIODS <= periods <= MAX_PERIODS:
+            raise AudioError(f"the audio buffer must be {PERIODS}..{MAX_PERIODS} periods of "
+                             f"{PERIOD_MS} ms, got {periods}")
         self.rate = rate
+        self.periods = periods
         self.realtime = realtime  # raise the callback thread to SCHED_FIFO where allowed
         self.thread_priority = ""
         self.clock = clock
         self.record = record
         self.period = rate * PERIOD_MS // 1000
-        self.latency_s = PERIODS * self.period / rate
+        self.latency_s = periods * self.period / rate
         # the first downbeat after Start must lie beyond what the device may already hold:
         # its buffer, as much again when it pulls early (the null backend's bursts, a
         # device filling its buffer), the block being rendered, and a little slack
@@ -157,7 +164,7 @@ class AudioOutput:
             with quiet_stderr():
                 device = miniaudio.PlaybackDevice(
                     output_format=miniaudio.SampleFormat.FLOAT32, nchannels=CHANNELS,
-                    sample_rate=self.rate, buffersize_msec=PERIOD_MS, callback_periods=PERIODS,
+                    sample_rate=self.rate, buffersize_msec=PERIOD_MS, callback_periods=self.periods,
                     backends=backends, app_name="AutoBeat",
                 )
         except miniaudio.MiniaudioError as exc:
@@ -317,22 +324,24 @@ class AudioOutput:
     # --- measurements -------------------------------------------------------------------------
 
     def stats(self) -> AudioStats:
+        """The measurements so far (counted up to this call: the onset detection that
+        follows takes the engine's time and is not itself measured)."""
         from engine.render import detect_onsets
 
         with self.lock:
+            counts = AudioStats(
+                backend=self.backend, rate=self.rate, period_frames=self.period,
+                periods=self.periods, latency_s=self.latency_s, callbacks=self.callbacks,
+                dropouts=self.dropouts, late_hits=self.mixer.late,
+                late_by_s=tuple(s / self.rate for s in self.mixer.late_by),
+                callback_s=tuple(self.callback_s), lag_s=tuple(self.lag_s),
+                hits=tuple(self.recorded_hits), onsets=(), origin=self.origin or 0.0,
+                priority=self.thread_priority or "normal",
+                dropout_events=tuple((round(a, 3), round(b, 4)) for a, b in self.dropout_events),
+            )
             blocks = list(self._blocks)
-            hits = tuple(self.recorded_hits)
-            origin = self.origin or 0.0
-        onsets = detect_onsets(np.concatenate(blocks), self.rate) if blocks else np.zeros(0)
-        return AudioStats(
-            backend=self.backend, rate=self.rate, period_frames=self.period, periods=PERIODS,
-            latency_s=self.latency_s, callbacks=self.callbacks, dropouts=self.dropouts,
-            late_hits=self.mixer.late, late_by_s=tuple(s / self.rate for s in self.mixer.late_by),
-            callback_s=tuple(self.callback_s), lag_s=tuple(self.lag_s), hits=hits,
-            onsets=tuple(int(i) for i in onsets), origin=origin,
-            priority=self.thread_priority or "normal",
-            dropout_events=tuple((round(a, 3), round(b, 4)) for a, b in self.dropout_events),
-        )
+        onsets = detect_onsets(np.concatenate(blocks), self.rate) if blocks else ()
+        return dataclasses.replace(counts, onsets=tuple(int(i) for i in onsets))
 
 
 def _raise_thread_priority() -> str:
@@ -350,13 +359,19 @@ def open_audio(kit_dir: str | None, latency_ms: float, backend: str | None = Non
     """An AudioOutput with the kit of `kit_dir` (None: built-in), and the kit's problems.
 
     The AUTOBEAT_AUDIO_BACKEND environment variable picks a backend when none is given
-    (``null`` runs the callback with no sound card, for tests).
+    (``null`` runs the callback with no sound card, for tests); AUTOBEAT_AUDIO_PERIODS
+    a longer buffer (periods of PERIOD_MS, default PERIODS).
     """
     from engine.drumkit import load_sounds
 
     backend = backend or os.environ.get("AUTOBEAT_AUDIO_BACKEND") or None
+    try:
+        periods = int(os.environ.get("AUTOBEAT_AUDIO_PERIODS") or PERIODS)
+    except ValueError:
+        periods = -1
     sounds, problems = load_sounds(kit_dir, DEFAULT_RATE)
-    return AudioOutput(sounds, latency_ms, backend, record=record, realtime=realtime), problems
+    return AudioOutput(sounds, latency_ms, backend, record=record, realtime=realtime,
+                       periods=periods), problems
 
 
 def split_out(name: str | None) -> tuple[bool, str | None]:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -45,6 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="miniaudio backend for the real-time run (default null)")
     parser.add_argument("--no-load", action="store_true",
                         help="no app and model load during the real-time run")
+    parser.add_argument("--periods", type=int, default=2,
+                        help="the audio buffer in periods of 10 ms (default 2, the smallest)")
     parser.add_argument("--skip-realtime", action="store_true", help="the render checks only")
 
 
@@ -125,7 +128,7 @@ def measure_render() -> dict:
     }
 
 
-def measure_realtime(seconds: float, backend: str, load: bool) -> dict:
+def measure_realtime(seconds: float, backend: str, load: bool, periods: int = 2) -> dict:
     from engine import messages as m
     from engine.audio import AudioStats
     from engine.client import Engine
@@ -140,6 +143,7 @@ def measure_realtime(seconds: float, backend: str, load: bool) -> dict:
         except Exception as exc:  # noqa: BLE001 - no load: say so in the result
             pressure = None
             load_note = f"no load: {exc}"
+    os.environ["AUTOBEAT_AUDIO_PERIODS"] = str(periods)  # the engine process reads it
     engine = Engine(out="audio", audio_backend=backend, record=True)
     steal_before = _steal_ms()
     engine.start()
@@ -152,6 +156,7 @@ def measure_realtime(seconds: float, backend: str, load: bool) -> dict:
             errors = [r.message for r in engine.poll() if hasattr(r, "message")]
             raise RuntimeError(f"no audio output ({'; '.join(errors) or 'no state'})")
         time.sleep(seconds)
+        engine.send(m.Transport("stop"))  # nothing plays while the engine looks for onsets
         engine.send(m.RequestAudioStats())
         stats = engine.wait_for(AudioStats, 60.0)
         engine.send(m.RequestTiming())
@@ -203,8 +208,6 @@ def _steal_ms() -> float | None:
     try:
         with open("/proc/stat") as fh:
             fields = fh.readline().split()
-        import os
-
         return int(fields[8]) * 1000.0 / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
         return None
@@ -237,7 +240,8 @@ def run(args: argparse.Namespace) -> int:
     result: dict = {"render": measure_render()}
     if not args.skip_realtime:
         try:
-            result["realtime"] = measure_realtime(args.seconds, args.backend, not args.no_load)
+            result["realtime"] = measure_realtime(args.seconds, args.backend, not args.no_load,
+                                                  args.periods)
         except RuntimeError as exc:
             raise UserError(f"real-time run: {exc}") from None
     result["targets_met"] = targets(result)
