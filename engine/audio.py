@@ -42,9 +42,12 @@ from engine.mixer import Mixer
 from engine.player import START_LEAD, Player
 
 AUDIO = "audio"
-PERIOD_MS = 10  # the smallest buffer supported: 2 periods of 10 ms (the null backend
-PERIODS = 2  # itself pulls in bursts of about 10 ms); AUTOBEAT_AUDIO_PERIODS asks for more
-MAX_PERIODS = 8
+PERIOD_MS = 10
+# the buffer: 3 periods of 10 ms, the smallest that ran 5 minutes on the null backend
+# (which itself pulls in bursts of about 10 ms) without running dry on a shared 2-core
+# VM; 2 dropped out once in 5 minutes there. AUTOBEAT_AUDIO_PERIODS picks 2..8.
+PERIODS = 3
+MIN_PERIODS, MAX_PERIODS = 2, 8
 CHANNELS = 2
 FREEWHEEL_AUDIO = 8  # clock ticks past the master's last the shadow player may run
 AUDIO_PRIORITY = 60  # SCHED_FIFO priority of the device's thread (the engine's loop: 70)
@@ -103,8 +106,8 @@ class AudioOutput:
                  clock: Callable[[], float] = time.perf_counter, record: bool = False,
                  realtime: bool = False, open_device: bool = True,
                  periods: int = PERIODS) -> None:
-        if not PERIODS <= periods <= MAX_PERIODS:
-            raise AudioError(f"the audio buffer must be {PERIODS}..{MAX_PERIODS} periods of "
+        if not MIN_PERIODS <= periods <= MAX_PERIODS:
+            raise AudioError(f"the audio buffer must be {MIN_PERIODS}..{MAX_PERIODS} periods of "
                              f"{PERIOD_MS} ms, got {periods}")
         self.rate = rate
         self.periods = periods
@@ -164,7 +167,8 @@ class AudioOutput:
             with quiet_stderr():
                 device = miniaudio.PlaybackDevice(
                     output_format=miniaudio.SampleFormat.FLOAT32, nchannels=CHANNELS,
-                    sample_rate=self.rate, buffersize_msec=PERIOD_MS, callback_periods=self.periods,
+                    sample_rate=self.rate, buffersize_msec=PERIOD_MS,
+                    callback_periods=self.periods,
                     backends=backends, app_name="AutoBeat",
                 )
         except miniaudio.MiniaudioError as exc:

@@ -46,8 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="miniaudio backend for the real-time run (default null)")
     parser.add_argument("--no-load", action="store_true",
                         help="no app and model load during the real-time run")
-    parser.add_argument("--periods", type=int, default=2,
-                        help="the audio buffer in periods of 10 ms (default 2, the smallest)")
+    parser.add_argument("--periods", type=int, default=3,
+                        help="the audio buffer in periods of 10 ms (default 3, as played; 2..8)")
     parser.add_argument("--skip-realtime", action="store_true", help="the render checks only")
 
 
@@ -128,7 +128,7 @@ def measure_render() -> dict:
     }
 
 
-def measure_realtime(seconds: float, backend: str, load: bool, periods: int = 2) -> dict:
+def measure_realtime(seconds: float, backend: str, load: bool, periods: int = 3) -> dict:
     from engine import messages as m
     from engine.audio import AudioStats
     from engine.client import Engine
