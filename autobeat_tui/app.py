@@ -38,6 +38,7 @@ from autobeat_tui.widgets.slot_strip import SlotStrip, SlotView
 from autobeat_tui.widgets.status_line import StatusLine, StatusView
 from codec.errors import CodecError
 from engine.messages import (
+    AudioProblem,
     ClockProblem,
     EngineState,
     PatternSwapped,
@@ -144,6 +145,7 @@ class AutoBeatApp(App):
         start_engine: bool = True,
         settings: Any = None,
         latency_ms: float | None = None,
+        kit_dir: str | None = None,
     ) -> None:
         super().__init__()
         self.session = session
@@ -158,6 +160,7 @@ class AutoBeatApp(App):
         self._list_inputs = list_inputs or (lambda: [])
         self._poll_hz = poll_hz
         self._start_engine = start_engine
+        self.kit_dir = kit_dir  # the sounds `render` uses (None: the built-in kit)
         self.engine_ready = False
         self.engine_error = ""
         self.output_error = False
@@ -277,6 +280,8 @@ class AutoBeatApp(App):
             self.output_error = True
             self.report_error(f"MIDI: {report.message}")
             self.sync()
+        elif isinstance(report, AudioProblem):
+            self.report_error(f"audio: {report.message}")
         elif isinstance(report, EngineCommandError):
             self.report_error(f"engine: {report.message}")
         elif isinstance(report, ClockProblem):
@@ -364,6 +369,28 @@ class AutoBeatApp(App):
             )
         self.sync()
 
+    # --- rendering --------------------------------------------------------------------------
+
+    def render(self, cmd: lang.Render) -> str:
+        """Render to a WAV file in a process of its own (the app never mixes audio)."""
+        pattern, mutes, solos = self.session.render_source(cmd.slot)
+        path = str(Path(cmd.path).expanduser())
+        self._render_worker(pattern, path, cmd.bars, mutes, solos)
+        return f"rendering {cmd.slot or 'the pattern'} ({cmd.bars} bars) to {path}…"
+
+    @work(thread=True, exit_on_error=False, group="render")
+    def _render_worker(self, pattern, path: str, bars: int, mutes, solos) -> None:
+        from engine.render import render_elsewhere
+
+        try:
+            said, problems = render_elsewhere(pattern, path, bars, self.kit_dir, mutes, solos)
+        except Exception as exc:  # noqa: BLE001 - RenderError, or the process failed
+            self.call_from_thread(self.say, f"render: {exc}", True)
+            return
+        for line in problems:
+            self.call_from_thread(self.say, f"render: {line}", True)
+        self.call_from_thread(self.say, said)
+
     # --- commands -----------------------------------------------------------------------
 
     def run_line(self, line: str, typed: bool = False) -> bool:
@@ -405,6 +432,8 @@ class AutoBeatApp(App):
             return describe_clock(self.session.engine, self.session.clock_mode)
         if isinstance(cmd, lang.Latency):
             return self.latency(cmd)
+        if isinstance(cmd, lang.Render):
+            return self.render(cmd)
         if isinstance(cmd, lang.Out) and cmd.name is None:
             names = self._safe(self._list_outputs)
             found = ", ".join(names) if names else "none found (no MIDI system or device)"

@@ -12,6 +12,10 @@ engine/messages.py:
 - schedule.py: a pattern compiled to note-ons at grid ticks (offsets, swing, kit).
 - ports.py: python-rtmidi outputs and inputs (ALSA, JACK, CoreMIDI, WinMM), the
   virtual "AutoBeat out", the ``none`` output.
-- bench.py: ``autobeat bench timing``; jacktools.py drives jackd, jack_midi_dump,
-  jack_midi_clock and jack_transport for it and for the tests.
+- audio.py: the sound card output (miniaudio): a shadow player's note-ons mixed at
+  their due samples in the device's callback; drumsynth.py the built-in kit,
+  drumkit.py kit folders of WAV files, mixer.py the mixer (choke, retrigger),
+  hits.py a player's note-ons as sounds, render.py the offline WAV render.
+- jacktools.py drives jackd, jack_midi_dump, jack_midi_clock and jack_transport for
+  the benchmarks (autobeat_tui/bench/) and the tests.
 """

@@ -36,10 +36,14 @@ class Engine:
         kit: KitMap | None = None,
         record: bool = False,
         realtime: bool = True,
+        audio: str = "off",
+        kit_dir: str | None = None,
+        audio_backend: str | None = None,
     ) -> None:
         self.config = EngineConfig(
             out=out, clock_in=clock_in, send_clock=send_clock, latency_ms=latency_ms, api=api,
-            kit=kit, external=external, link=link, record=record, realtime=realtime,
+            kit=kit, external=external, link=link, record=record, realtime=realtime, audio=audio,
+            kit_dir=kit_dir, audio_backend=audio_backend,
         )
         self._process = None
         self._conn = None

@@ -69,7 +69,8 @@ class SetClock:
 
 @dataclass(frozen=True, slots=True)
 class SetOutput:
-    name: str | None  # output port name fragment; None: the default (virtual or none)
+    name: str | None  # output port name fragment; None: the default (virtual or none);
+    # "audio" (the sound card), "audio+NAME" (both)
     latency_ms: float = 0.0
 
 
@@ -93,13 +94,18 @@ class RequestTiming:
 
 
 @dataclass(frozen=True, slots=True)
+class RequestAudioStats:
+    """Ask for the audio output's engine.audio.AudioStats (or a CommandError if none)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Shutdown:
     pass
 
 
 Command = (
     SetPattern | SwapGroup | Transport | SetTempo | SetSwing | SetMute | SetSolo | SetClock
-    | SetOutput | SetLatency | SetKit | RequestTiming | Shutdown
+    | SetOutput | SetLatency | SetKit | RequestTiming | RequestAudioStats | Shutdown
 )
 
 # --- reports ----------------------------------------------------------------------
@@ -146,6 +152,14 @@ class EngineState:
 @dataclass(frozen=True, slots=True)
 class PortError:
     """A port could not be opened, or went away (the engine keeps time and retries)."""
+
+    message: str
+    can_replace = False
+
+
+@dataclass(frozen=True, slots=True)
+class AudioProblem:
+    """The sound card output could not open (no device) or failed; MIDI plays on."""
 
     message: str
     can_replace = False
@@ -201,5 +215,6 @@ class TimingReport:
 
 
 Report = (
-    EngineState | PortError | PatternSwapped | ClockProblem | CommandError | TimingReport
+    EngineState | PortError | AudioProblem | PatternSwapped | ClockProblem | CommandError
+    | TimingReport
 )

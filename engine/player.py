@@ -80,6 +80,8 @@ class Player:
         self.latency = 0.0
         self.set_latency(latency_ms)
         self.output_lead = 0.0  # the output's own delivery delay, made up (engine/process.py)
+        self.start_lead = START_LEAD  # the audio output asks for more (its buffer)
+        self.freewheel_clocks = FREEWHEEL_CLOCKS  # ... and to run further ahead of the master
         self.send_clock = send_clock
         self.mode = "internal"
         self.pattern = Pattern()
@@ -238,7 +240,7 @@ class Player:
         position = _ceil_to(position, TICKS_PER_STEP)
         self.position = position
         self.anchor_tick = float(position)
-        self.anchor_time = now + START_LEAD + max(0.0, self.latency)
+        self.anchor_time = now + self.start_lead + max(0.0, self.latency)
         self.playing = True
         if self.timing is not None and position == 0:
             self.timing.start_time = self.anchor_time
@@ -463,7 +465,7 @@ class Player:
         if tick is None:
             return None
         if (self.mode == "external" and not self.freewheel
-                and tick > self.ext_clock_tick + FREEWHEEL_CLOCKS * CLOCK_TICKS):
+                and tick > self.ext_clock_tick + self.freewheel_clocks * CLOCK_TICKS):
             return None  # wait for the master's next tick
         return self.time_of(tick) - self.latency - self.output_lead
 

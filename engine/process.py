@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
 from engine import messages as m
-from engine.player import LOST_AFTER_S, Player
+from engine.audio import AUDIO, AudioError, AudioOutput, open_audio, split_out
+from engine.player import LOST_AFTER_S, START_LEAD, Player
 from engine.ports import (
     NONE,
     NullOutput,
@@ -57,6 +58,11 @@ class EngineConfig:
     record: bool = False  # keep timing measurements for the benchmark
     realtime: bool = True  # try SCHED_FIFO / nice / mlockall
     parent_pid: int = 0
+    # the sound card (engine/audio.py): "on" (say so when there is none), "auto" (only
+    # where a device answers) or "off"; out may also ask for it ("audio", "audio+NAME")
+    audio: str = "off"
+    kit_dir: str | None = None  # WAV files replacing the built-in kit
+    audio_backend: str | None = None  # a miniaudio backend (None: any; "null": no card)
 
 
 def make_realtime() -> str:
@@ -86,7 +92,9 @@ class EngineLoop:
         self.config = config
         self.clock = time.perf_counter
         self.realtime = "normal"
-        self.out_name = config.out
+        wants_audio, self.out_name = split_out(config.out)
+        self.audio_mode = "on" if wants_audio else config.audio
+        self.audio: AudioOutput | None = None
         self.latency_ms = config.latency_ms
         self.out = NullOutput()
         self.out_ok = True
@@ -156,6 +164,37 @@ class EngineLoop:
                 old.close()
             except Exception:
                 pass
+
+    def set_audio(self, mode: str) -> None:
+        """Open ("on", "auto") or close ("off") the sound card output; the players then
+        start with the lead the audio needs (its buffer), or the usual one."""
+        if mode == "off":
+            if self.audio is not None:
+                self.audio.close()
+                self.audio = None
+            self.player.start_lead = START_LEAD
+            return
+        if self.audio is None:
+            try:
+                audio, _ = open_audio(self.config.kit_dir, self.player.latency * 1000.0,
+                                      self.config.audio_backend, self.config.record,
+                                      self.config.realtime and self.realtime != "normal")
+            except AudioError as exc:
+                if mode == "on":
+                    self.report(m.AudioProblem(f"{exc}; MIDI plays on"))
+                return
+            audio.follow(self.player, self.clock())
+            self.audio = audio
+        self.player.start_lead = self.audio.player.start_lead
+
+    def output_name(self) -> str:
+        """What the status line shows: "audio", "audio+PORT", the MIDI port, or none."""
+        midi = self.out.name if self.out_ok else NONE
+        if self.audio is None:
+            return midi
+        if self.out_name is None or midi == NONE:
+            return AUDIO
+        return f"{AUDIO}+{midi}"
 
     def _deliver(self, message: list[int], t: float) -> None:
         """Called from rtmidi's thread: queue the message and wake the loop."""
@@ -294,8 +333,10 @@ class EngineLoop:
                 case m.SetOutput(name=name, latency_ms=latency_ms):
                     p.set_latency(latency_ms)
                     p.all_notes_off()
-                    self.out_name = name
+                    wants_audio, self.out_name = split_out(name)
                     self.open_out()
+                    self.set_audio("on" if wants_audio else "off")
+                    return
                 case m.SetLatency(ms=ms):
                     p.set_latency(ms)
                 case m.SetKit(kit=kit):
@@ -306,10 +347,21 @@ class EngineLoop:
                         self.conn.send(self.timing_report())
                     except (BrokenPipeError, OSError):
                         self.running = False
+                case m.RequestAudioStats():
+                    self.flush_reports()
+                    try:
+                        self.conn.send(self.audio.stats() if self.audio is not None
+                                       else m.CommandError("there is no audio output"))
+                    except (BrokenPipeError, OSError):
+                        self.running = False
+                    return
                 case m.Shutdown():
                     self.running = False
                 case _:
                     self.report(m.CommandError(f"unknown command {type(cmd).__name__}"))
+                    return
+            if self.audio is not None:
+                self.audio.mirror(cmd, now)  # the sound card plays what the player plays
         except (ValueError, TypeError) as exc:
             self.report(m.CommandError(str(exc)))
 
@@ -335,6 +387,8 @@ class EngineLoop:
         while inbox:
             message, t = inbox.popleft()
             self.player.clock_message(message, t)
+            if self.audio is not None:
+                self.audio.clock_message(message, t)
 
     # --- the loop -------------------------------------------------------------------
 
@@ -347,7 +401,7 @@ class EngineLoop:
             for r in self.player.reports:
                 self.report(r)
             self.player.reports.clear()
-            state = self.player.state(now, self.out.name if self.out_ok else NONE)
+            state = self.player.state(now, self.output_name())
             if state != self.last_state:
                 self.last_state = state
                 self.report(state)
@@ -426,6 +480,7 @@ class EngineLoop:
             pass
         self.close_link()
         self.close_in()
+        self.set_audio("off")
         try:
             self.out.close()
         except Exception:
@@ -465,6 +520,7 @@ def main(conn: Connection, config: EngineConfig) -> None:
         if config.realtime:
             loop.realtime = make_realtime()
         loop.open_out()
+        loop.set_audio(loop.audio_mode)
         if config.external:
             loop.player.set_mode("external", loop.clock())
             loop.open_in()

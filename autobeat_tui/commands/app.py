@@ -18,8 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out",
         metavar="NAME",
-        help="MIDI output: the first whose name contains NAME (default: a virtual "
-        "'AutoBeat out'; 'none' for no output)",
+        help="MIDI output: the first whose name contains NAME; 'audio' for the sound card "
+        "(built-in kit), 'audio+NAME' for both, 'none' for no output (default: the sound "
+        "card where there is one, and a virtual MIDI output 'AutoBeat out')",
     )
     parser.add_argument(
         "--clock-in", metavar="NAME", help="MIDI input to follow clock from (starts following it)"
@@ -40,6 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="send MS (-100..100) earlier to the output this run (default: the offset "
         ":latency keeps for it)",
     )
+    parser.add_argument("--kit-dir", metavar="DIR",
+                        help="WAV files replacing the built-in kit's sounds (kick.wav ...)")
 
 
 def open_session_bank(path: str | None):
@@ -105,8 +108,12 @@ def build_app(args: argparse.Namespace):
         session.clock_mode = "follow"
     elif link:
         session.clock_mode = "link"
+    from engine.drumkit import kit_problems
+
+    messages += kit_problems(args.kit_dir)
+    # no MIDI output chosen: the sound card too, where there is one
     engine = Engine(out=args.out, clock_in=args.clock_in, kit=kit, external=bool(args.clock_in),
-                    link=link)
+                    link=link, audio="auto" if args.out is None else "off", kit_dir=args.kit_dir)
     model_path = args.model
 
     def load_model():
@@ -125,6 +132,7 @@ def build_app(args: argparse.Namespace):
         start_engine=False,
         settings=settings,
         latency_ms=args.latency,
+        kit_dir=args.kit_dir,
     )
     return app, engine, lock
 

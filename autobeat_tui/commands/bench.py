@@ -11,13 +11,16 @@ import argparse
 import importlib
 
 NAME = "bench"
-HELP = "run a benchmark: timing (engine), generate (model), bank (files), app (screen)"
+HELP = (
+    "run a benchmark: timing (engine), generate (model), bank (files), app (screen), audio (kit)"
+)
 
 BENCHMARKS = {
     "timing": ("autobeat_tui.bench.timing", "player lateness, drift, clock master and follower"),
     "generate": ("autobeat_tui.bench.generate", "model latency: a group, a full beat; vs PyTorch"),
     "bank": ("autobeat_tui.bench.bank", "saving and loading a full bank of 128 slots"),
     "app": ("autobeat_tui.bench.app", "first frame and key-to-screen latency of the app"),
+    "audio": ("autobeat_tui.bench.audio", "the built-in kit: render onsets, velocity, speed"),
 }
 
 

@@ -25,7 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--slot", metavar="A01", help="the slot to play from a bank file")
     parser.add_argument("--out", metavar="NAME",
                         help="MIDI output: the first whose name contains NAME (default: a virtual "
-                             "'AutoBeat out'; 'none' for no output)")
+                             "'AutoBeat out'; 'none' for no output); 'audio' for the sound card "
+                             "(the built-in kit), 'audio+NAME' for both")
     parser.add_argument("--bpm", type=float, metavar="BPM",
                         help=f"tempo, {MIN_TEMPO:g}..{MAX_TEMPO:g} (default: the pattern's)")
     parser.add_argument("--swing", type=float, metavar="PERCENT",
@@ -46,6 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "delay, later if negative (default: the offset the app's "
                              ":latency keeps for the output)")
     parser.add_argument("--kit", metavar="FILE", help="a kit map (TOML); default General MIDI")
+    parser.add_argument("--kit-dir", metavar="DIR",
+                        help="WAV files replacing the built-in kit's sounds (kick.wav ...)")
     parser.add_argument("--api", metavar="API", help="alsa, jack, coremidi or winmm")
     parser.add_argument("--json", action="store_true", help="print a JSON summary at the end")
 
@@ -122,7 +125,9 @@ def load_pattern(path: str | Path, slot: str | None = None):
 def run(args: argparse.Namespace) -> int:
     from autobeat_tui.errors import UserError
     from engine import messages as m
+    from engine.audio import split_out
     from engine.client import Engine
+    from engine.drumkit import kit_problems
     from engine.ports import NONE, PortError, find_port, list_inputs, list_outputs
 
     pattern = load_pattern(args.file, args.slot)
@@ -135,9 +140,12 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--seconds must be above 0, got {args.seconds:g}")
     kit = load_kit(args.kit)
     latency = _latency(args.latency_ms, args.out)
+    audio, midi_out = split_out(args.out)
+    for line in kit_problems(args.kit_dir) if audio else ():
+        print(f"autobeat play: {line}", file=sys.stderr)
     try:  # an unknown port is an error listing the ports, before anything starts
-        if args.out and args.out != NONE:
-            find_port(list_outputs(args.api), args.out, "output")
+        if midi_out and midi_out != NONE:
+            find_port(list_outputs(args.api), midi_out, "output")
         if args.clock == "external" and args.clock_in:
             find_port(list_inputs(args.api), args.clock_in, "input")
     except PortError as exc:
@@ -147,7 +155,8 @@ def run(args: argparse.Namespace) -> int:
     if link:
         _check_link()
     engine = Engine(out=args.out, clock_in=args.clock_in, send_clock=args.send_clock,
-                    latency_ms=latency, api=args.api, external=external, link=link, kit=kit)
+                    latency_ms=latency, api=args.api, external=external, link=link, kit=kit,
+                    kit_dir=args.kit_dir)
     engine.start()
     state = None
     errors: list[str] = []
@@ -168,6 +177,9 @@ def run(args: argparse.Namespace) -> int:
                  else f"at {bpm:g} BPM")
         print(f"autobeat play: {Path(args.file).name}{' ' + args.slot if args.slot else ''} "
               f"{where} to {first.output}", file=sys.stderr)
+        if audio and not first.output.startswith("audio"):
+            print("autobeat play: no audio device answers: no sound card output",
+                  file=sys.stderr)
         if first.output == NONE:
             print("autobeat play: no MIDI output (no MIDI system answers): playing silently",
                   file=sys.stderr)
@@ -179,7 +191,7 @@ def run(args: argparse.Namespace) -> int:
             for report in engine.poll():
                 if isinstance(report, m.EngineState):
                     state = report
-                elif isinstance(report, (m.PortError, m.CommandError)):
+                elif isinstance(report, (m.PortError, m.CommandError, m.AudioProblem)):
                     errors.append(report.message)
                     print(f"autobeat play: {report.message}", file=sys.stderr)
                 elif isinstance(report, m.ClockProblem) and report.message:

@@ -118,6 +118,13 @@ class Export:
 
 
 @dataclass(frozen=True, slots=True)
+class Render:
+    path: str  # a .wav file
+    slot: str | None = None  # None: the pattern on screen (as it plays: mutes, solos)
+    bars: int = 8
+
+
+@dataclass(frozen=True, slots=True)
 class Clock:
     mode: str | None  # internal | master | follow; None: show the clock
     port: str | None = None
@@ -205,6 +212,7 @@ Command = (
     | Queue
     | Chain
     | Export
+    | Render
     | Clock
     | Out
     | StepLiteral

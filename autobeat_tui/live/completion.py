@@ -88,7 +88,7 @@ def _candidates(words: list[str], ctx: CompletionContext) -> tuple[str, ...]:
     if head == "clock":
         return CLOCK_MODES if n == 1 else tuple(ctx.inputs) if words[1] == "follow" else ()
     if head == "out" and n == 1:
-        return tuple(ctx.outputs) + ("none",)
+        return tuple(ctx.outputs) + ("audio", "none")
     if head == "latency" and n == 1:
         return tuple(ctx.outputs)
     if head in ("hit", "vel") and n == 1:

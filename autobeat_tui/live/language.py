@@ -36,6 +36,7 @@ from autobeat_tui.live.commands import (
     Queue,
     Quit,
     Redo,
+    Render,
     Save,
     Select,
     SetParams,
@@ -371,6 +372,30 @@ def _p_export(args: list[str], genres: Sequence[str]) -> Export:
     return Export(path, slot)
 
 
+RENDER_MAX_BARS = 1024
+
+
+def _p_render(args: list[str], genres: Sequence[str]) -> Render:
+    bars = 8
+    rest = []
+    for arg in args:
+        key, sep, value = arg.partition("=")
+        if sep and key.lower() == "bars":
+            bars = _int(value, "render", "bars", 1, RENDER_MAX_BARS)
+        else:
+            rest.append(arg)
+    if not rest:
+        raise CommandError(f"render: missing file; usage: {USAGE['render']}")
+    slot = None
+    if len(rest) >= 2:
+        slot = _slot(rest[0], "render")
+        rest = rest[1:]
+    path = _one(rest, "render")
+    if not path.lower().endswith(".wav"):
+        raise CommandError(f"render: the file must end in .wav, got {path!r}")
+    return Render(path, slot, bars)
+
+
 def _p_clock(args: list[str], genres: Sequence[str]) -> Clock:
     if not args:
         return Clock(None)  # show the clock
@@ -469,6 +494,7 @@ PARSERS: dict[str, Callable[[list[str], Sequence[str]], Command]] = {
     "queue": _p_queue,
     "chain": _p_chain,
     "export": _p_export,
+    "render": _p_render,
     "clock": _p_clock,
     "out": _p_out,
     "latency": _p_latency,
@@ -503,9 +529,10 @@ USAGE: dict[str, str] = {
     "queue": "queue [SLOT] (at the next bar)",
     "chain": "chain SLOT[*TIMES] ... [as NAME] | chain NAME (kept in the bank) | chain off",
     "export": "export [SLOT] FILE.mid",
+    "render": "render [SLOT] FILE.wav [bars=N] (through the built-in kit or --kit-dir)",
     "clock": "clock internal | master | follow [PORT] | link (Ableton Link) | clock (show "
              "source, tempo, jitter, lock, peers, drift)",
-    "out": "out [PORT|none] (no port: list them)",
+    "out": "out [PORT|audio|audio+PORT|none] (no port: list them)",
     "latency": "latency [PORT] -100..100 (ms earlier for PORT or the output playing; "
                "no value: list them)",
     "hit": "hit TRACK STEP(1..32) [VELOCITY]",

@@ -477,6 +477,12 @@ class Session:
         self.slot = slot
         return self.move_slot(0)
 
+    def render_source(self, slot: str | None) -> tuple[Pattern, frozenset, frozenset]:
+        """What `render` renders: a stored slot, or the pattern as it plays (mutes, solos)."""
+        if slot:
+            return self._stored(slot, "render"), frozenset(), frozenset()
+        return self.pattern, frozenset(self.mutes), frozenset(self.solos)
+
     def _stored(self, slot: str, cmd: str) -> Pattern:
         if self.bank is None:
             raise CommandError(f"{cmd}: no bank is open")

@@ -13,7 +13,8 @@ from autobeat_tui.cli import build_parser, main
 from autobeat_tui.commands import _options
 from autobeat_tui.live.language import DEFAULT_GENRES
 
-COMMANDS = {"app", "bank", "bench", "dataset", "eval", "generate", "play", "ports", "train"}
+COMMANDS = {"app", "bank", "bench", "dataset", "eval", "generate", "play", "ports", "render",
+            "train"}
 
 
 def test_every_command_is_listed_with_its_help_and_answers_help(capsys):

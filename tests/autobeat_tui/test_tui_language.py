@@ -56,6 +56,9 @@ from autobeat_tui.live.language import CommandError, parse
         ("chain A01*4 A02 as verse", lang.Chain((("A01", 4), ("A02", 1)), save_as="verse")),
         ("export A01 beat.mid", lang.Export("beat.mid", "A01")),
         ("export 'my beat.mid'", lang.Export("my beat.mid", None)),
+        ("render beat.wav", lang.Render("beat.wav")),
+        ("render a03 beat.wav bars=16", lang.Render("beat.wav", "A03", 16)),
+        ("out audio", lang.Out("audio")),
         ("clock follow", lang.Clock("follow")),
         ("clock follow TR-8S MIDI", lang.Clock("follow", "TR-8S MIDI")),
         ("clock master", lang.Clock("master")),
@@ -115,6 +118,10 @@ def test_a_step_literal_is_a_command():
         ("chain as verse", "chain: 'as' takes one name after the slots"),
         ("chain A01 as B02", "chain: a chain name must not look like a slot, got 'B02'"),
         ("export A01 beat.wav", "export: the file must end in .mid or .midi"),
+        ("render beat.mid", "render: the file must end in .wav, got 'beat.mid'"),
+        ("render", "render: missing file"),
+        ("render beat.wav bars=0", "render: bars must be in 1..1024, got 0"),
+        ("render Z99 beat.wav", "render: "),
         ("clock slave", "clock: mode must be one of internal, master, follow"),
         ("clock internal port", "clock: only follow takes a port"),
         ("hit kick 33", "hit: step must be in 1..32, got '33'"),
@@ -163,7 +170,7 @@ def test_completion_of_slots_ports_and_literals():
     )
     assert complete("load ", ctx).candidates == ("A01", "B03")
     assert complete("save A1", ctx).candidates == tuple(f"A{n}" for n in range(10, 17))
-    assert complete("out ", ctx).candidates == ("TR-8S", "none")
+    assert complete("out ", ctx).candidates == ("TR-8S", "audio", "none")
     assert complete("kick ", ctx).candidates == ("x... x...",)
     assert complete("clock ").candidates == ("internal", "master", "follow", "link")
     assert complete("mute all ").candidates == ("on", "off")
