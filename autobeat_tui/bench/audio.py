@@ -31,6 +31,7 @@ import time
 
 import numpy as np
 
+from autobeat_tui.bench.timing import hypervisor_steal_ms
 from engine.drumsynth import DEFAULT_RATE
 from patterns.grid import TRACKS
 from patterns.pattern import Event, Pattern
@@ -145,7 +146,7 @@ def measure_realtime(seconds: float, backend: str, load: bool, periods: int = 3)
             load_note = f"no load: {exc}"
     os.environ["AUTOBEAT_AUDIO_PERIODS"] = str(periods)  # the engine process reads it
     engine = Engine(out="audio", audio_backend=backend, record=True)
-    steal_before = _steal_ms()
+    steal_before = hypervisor_steal_ms()
     engine.start()
     try:
         engine.send(m.SetPattern(onset_pattern(), at="now"))
@@ -162,7 +163,7 @@ def measure_realtime(seconds: float, backend: str, load: bool, periods: int = 3)
         engine.send(m.RequestTiming())
         timing = engine.wait_for(m.TimingReport, 30.0)
     finally:
-        steal = _steal_ms()
+        steal = hypervisor_steal_ms()
         engine.stop()
         if pressure is not None:
             pressure.close()
@@ -201,16 +202,6 @@ def measure_realtime(seconds: float, backend: str, load: bool, periods: int = 3)
         "midi_lateness_ms": {"count": len(late), "p99": _q(late, 99), "max": _q(late, 100)},
     }
     return result
-
-
-def _steal_ms() -> float | None:
-    """CPU time the hypervisor took from this VM's CPUs so far (ms), where Linux says."""
-    try:
-        with open("/proc/stat") as fh:
-            fields = fh.readline().split()
-        return int(fields[8]) * 1000.0 / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return None
 
 
 def _q(values: np.ndarray, q: float) -> float:

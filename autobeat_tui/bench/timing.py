@@ -176,7 +176,7 @@ def measure_internal(server: str, seconds: float, bpm: float) -> dict:
     dump = MidiDump(server, "bench-internal")
     engine = Engine(out=dump.name, send_clock=True, record=True)
     engine.start()
-    steal_before = _steal_ms()
+    steal_before = hypervisor_steal_ms()
     try:
         _check_output(engine, dump.port)
         engine.send(m.SetPattern(bench_pattern(), at="now"))
@@ -193,7 +193,7 @@ def measure_internal(server: str, seconds: float, bpm: float) -> dict:
     if timing is None or not timing.lateness:
         raise RuntimeError("the engine sent no timing report")
     late_ms = [x * 1000 for x in timing.lateness]
-    steal_ms = (_steal_ms() - steal_before) if steal_before is not None else None
+    steal_ms = (hypervisor_steal_ms() - steal_before) if steal_before is not None else None
     spt = 60.0 / (bpm * TICKS_PER_BEAT)
     due_from_scratch = timing.start_time + timing.last_tick * spt
     intervals = [b - a for a, b in zip(timing.clock_sent, timing.clock_sent[1:], strict=False)]
@@ -253,7 +253,7 @@ def _causes(timing: m.TimingReport, late_ms: list[float], steal_ms: float | None
     }
 
 
-def _steal_ms() -> float | None:
+def hypervisor_steal_ms() -> float | None:
     """CPU time the hypervisor took from this VM's CPUs so far (ms), where Linux says."""
     try:
         with open("/proc/stat") as fh:
