@@ -359,17 +359,22 @@ def _looks_like_slot(word: str) -> bool:
     return len(word) in (2, 3) and word[0].upper() in "ABCDEFGH" and word[1:].isdigit()
 
 
-def _p_export(args: list[str], genres: Sequence[str]) -> Export:
+def _slot_and_file(args: list[str], cmd: str, suffixes: tuple[str, ...]) -> tuple[str, str | None]:
+    """`[SLOT] FILE` of export and render: the file, with one of its suffixes, and the slot."""
     if not args:
-        raise CommandError(f"export: missing file; usage: {USAGE['export']}")
+        raise CommandError(f"{cmd}: missing file; usage: {USAGE[cmd]}")
     slot = None
     if len(args) >= 2:
-        slot = _slot(args[0], "export")
+        slot = _slot(args[0], cmd)
         args = args[1:]
-    path = _one(args, "export")
-    if not path.lower().endswith((".mid", ".midi")):
-        raise CommandError(f"export: the file must end in .mid or .midi, got {path!r}")
-    return Export(path, slot)
+    path = _one(args, cmd)
+    if not path.lower().endswith(suffixes):
+        raise CommandError(f"{cmd}: the file must end in {' or '.join(suffixes)}, got {path!r}")
+    return path, slot
+
+
+def _p_export(args: list[str], genres: Sequence[str]) -> Export:
+    return Export(*_slot_and_file(args, "export", (".mid", ".midi")))
 
 
 RENDER_MAX_BARS = 1024
@@ -384,15 +389,7 @@ def _p_render(args: list[str], genres: Sequence[str]) -> Render:
             bars = _int(value, "render", "bars", 1, RENDER_MAX_BARS)
         else:
             rest.append(arg)
-    if not rest:
-        raise CommandError(f"render: missing file; usage: {USAGE['render']}")
-    slot = None
-    if len(rest) >= 2:
-        slot = _slot(rest[0], "render")
-        rest = rest[1:]
-    path = _one(rest, "render")
-    if not path.lower().endswith(".wav"):
-        raise CommandError(f"render: the file must end in .wav, got {path!r}")
+    path, slot = _slot_and_file(rest, "render", (".wav",))
     return Render(path, slot, bars)
 
 
