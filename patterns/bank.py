@@ -34,6 +34,7 @@ from patterns.bank_model import (
     check_slot,
 )
 from patterns.bank_write import bak_path, write_atomic
+from patterns.files import FileError, read_user_file
 from patterns.grid import STEPS_PER_BEAT
 from patterns.pattern import Event, GroupParams, Pattern
 
@@ -99,14 +100,12 @@ def load_bank(path: str | os.PathLike[str]) -> LoadResult:
             Slots and chains that cannot be read are skipped and listed in
             ``LoadResult.warnings`` instead.
     """
+    if not os.path.lexists(path):
+        raise BankError(f"{path}: no bank file there")
     try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise BankError(f"{path}: no bank file there") from None
-    except IsADirectoryError:
-        raise BankError(f"{path}: is a folder, not a bank file") from None
-    except OSError as exc:
-        raise BankError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        data = read_user_file(path, "bank")
+    except FileError as exc:
+        raise BankError(str(exc)) from None
     result = loads(data, str(path))
     _remember(path)
     return result
@@ -136,14 +135,13 @@ def _refuse_unreadable(path: str | os.PathLike[str]) -> None:
     stamp = _stamp(path)
     if stamp is None or _KNOWN.get(os.path.realpath(path)) == stamp:
         return
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
+    if not os.path.lexists(path):
         return
-    except OSError as exc:
+    try:
+        data = read_user_file(path, "bank")
+    except FileError as exc:
         raise BankError(
-            f"{path}: cannot read the file there ({exc.strerror or exc}), so it is not "
-            "replaced; save to another file"
+            f"not saved: {exc}; so it is not replaced. Save to another file (--bank FILE)"
         ) from None
     try:
         check_bytes(data, str(path))

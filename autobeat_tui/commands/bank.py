@@ -427,7 +427,7 @@ def _import(args: argparse.Namespace) -> int:
     span = slots[0] if len(slots) == 1 else f"{slots[0]}..{slots[-1]}"
     print(f"imported {len(slots)} pattern{'s' if len(slots) != 1 else ''} into {span}")
     if result.dropped:
-        _err(f"note: {result.dropped} more 2-bar windows did not fit before H16")
+        _err("note: the file goes on past H16; the rest was not imported")
     return 0
 
 
