@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from autobeat_tui import __version__, commands
+from autobeat_tui.commands._numbers import guard_parser
 from autobeat_tui.errors import UserError
 
 
@@ -43,6 +44,7 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
         if selected is None or selected == module.NAME:
             module.add_arguments(p)
         p.set_defaults(_run=module.run, _parser=p)
+    guard_parser(parser)  # every number: finite and in range, named in the error
     return parser
 
 

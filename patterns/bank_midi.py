@@ -42,36 +42,45 @@ def export_patterns(
     patterns: Sequence[Pattern],
     kit: KitMap | None = None,
     name: str = "AutoBeat",
+    force: bool = False,
 ) -> Path:
-    """Write patterns one after another as a type-1 MIDI file (raises BankError)."""
+    """Write patterns one after another as a type-1 MIDI file (raises BankError).
+
+    Never over the open bank, its .bak or lock; over an existing file that is not a
+    MIDI file only with ``force``."""
     if not patterns:
         raise BankError(f"{path}: nothing to export (no patterns)")
     try:
-        return write_midi(path, patterns, kit, name=name)
+        return write_midi(path, patterns, kit, force=force, name=name)
     except CodecError as exc:
         raise BankError(str(exc)) from None
 
 
 def export_slot(
-    bank: Bank, slot: str, path: str | os.PathLike[str], kit: KitMap | None = None
+    bank: Bank, slot: str, path: str | os.PathLike[str], kit: KitMap | None = None,
+    force: bool = False,
 ) -> Path:
     pattern = slot_patterns(bank, [slot])[0]
-    return export_patterns(path, [pattern], kit, name=pattern.name or check_slot(slot))
+    return export_patterns(path, [pattern], kit, name=pattern.name or check_slot(slot),
+                           force=force)
 
 
 def export_chain(
-    bank: Bank, chain: str, path: str | os.PathLike[str], kit: KitMap | None = None
+    bank: Bank, chain: str, path: str | os.PathLike[str], kit: KitMap | None = None,
+    force: bool = False,
 ) -> Path:
     items = bank.chain_patterns(chain)
     if not items:
         raise BankError(f"chain {chain!r} is empty: nothing to export")
-    return export_patterns(path, [p for _, p in items], kit, name=chain)
+    return export_patterns(path, [p for _, p in items], kit, name=chain, force=force)
 
 
-def export_all(bank: Bank, path: str | os.PathLike[str], kit: KitMap | None = None) -> Path:
+def export_all(bank: Bank, path: str | os.PathLike[str], kit: KitMap | None = None,
+               force: bool = False) -> Path:
     if not bank.slots:
         raise BankError("the bank has no filled slots: nothing to export")
-    return export_patterns(path, list(bank.slots.values()), kit, name=bank.name or "AutoBeat")
+    return export_patterns(path, list(bank.slots.values()), kit, name=bank.name or "AutoBeat",
+                           force=force)
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ LIMITS = {
     "model": 16 * GB,
     "info.csv": 64 * MB,
     "token text": 16 * MB,
+    "pattern file": 128 * MB,  # autobeat play FILE: MIDI, bank or token text
     "checkpoint": 16 * GB,
     "file": 256 * MB,
 }

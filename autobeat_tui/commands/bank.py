@@ -70,6 +70,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     what.add_argument("--chain", metavar="NAME", help="a chain, repeats spelled out")
     what.add_argument("--all", action="store_true", help="every filled slot in slot order")
     p.add_argument("--kit", metavar="FILE", help="a kit map (TOML) for notes and channels")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing file that is not a MIDI file")
 
     p = sub.add_parser("import", parents=[common], help="read a .mid into a slot (or slots)")
     p.add_argument("midi", metavar="IN.mid")
@@ -91,9 +93,15 @@ def _err(line: str) -> None:
 
 
 def _path(args: argparse.Namespace) -> Path:
-    from patterns.bank import default_bank_path
+    """The bank file; it, its .bak and its lock are never written over by an export."""
+    from patterns.bank import bak_path, default_bank_path, lock_path
+    from patterns.files import protect
 
-    return Path(args.bank) if args.bank else default_bank_path()
+    path = Path(args.bank) if args.bank else default_bank_path()
+    protect(path, "the bank")
+    protect(bak_path(path), "the bank's backup")
+    protect(lock_path(path), "the bank's lock file")
+    return path
 
 
 def _read(args: argparse.Namespace):
@@ -388,15 +396,15 @@ def _export(args: argparse.Namespace) -> int:
     bank = _read(args)
     try:
         if args.all:
-            export_all(bank, args.out, kit)
+            export_all(bank, args.out, kit, force=args.force)
             what = f"{len(bank.slots)} slots ({len(bank.slots) * 2} bars)"
         elif args.chain:
-            export_chain(bank, args.chain, args.out, kit)
+            export_chain(bank, args.chain, args.out, kit, force=args.force)
             chain = bank.chain(args.chain)
             what = f"chain {args.chain!r} ({chain.bars} bars)"
         else:
             slot = _slot(args.slot)
-            export_slot(bank, slot, args.out, kit)
+            export_slot(bank, slot, args.out, kit, force=args.force)
             what = f"slot {slot} (2 bars)"
     except BankError as exc:
         raise _user(exc) from None

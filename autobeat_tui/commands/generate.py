@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import secrets
 
+from autobeat_tui.commands._numbers import BPM, SEED, THREADS, number
 from autobeat_tui.commands._options import load_model
 
 NAME = "generate"
@@ -22,15 +23,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--intensity", default="mid", choices=("low", "mid", "high"))
     parser.add_argument("--group", default="all", metavar="1..4|all",
                         help="the group to generate, or all four (default)")
-    parser.add_argument("--seed", type=int, help="random seed 0..4294967295 (default: drawn)")
-    parser.add_argument("--temperature", type=float, default=DEFAULT_TEMPERATURE,
+    parser.add_argument("--seed", type=SEED, help="random seed 0..4294967295 (default: drawn)")
+    parser.add_argument("--temperature", type=number(0.05, 3), default=DEFAULT_TEMPERATURE,
                         help=f"0.05..3 (default {DEFAULT_TEMPERATURE}; higher: wilder)")
-    parser.add_argument("--top-p", type=float, default=0.95, help="nucleus sampling 0..1")
+    parser.add_argument("--top-p", type=number(0, 1, above=True), default=0.95, help="nucleus sampling 0..1")
     parser.add_argument("--context", metavar="FILE.mid",
                         help="a MIDI file whose first 2 bars are the other groups' context")
-    parser.add_argument("--tempo", type=float, default=None, help="tempo of the MIDI file, BPM")
+    parser.add_argument("--tempo", type=BPM, default=None, help="tempo of the MIDI file, BPM")
     parser.add_argument("--out", metavar="FILE.mid", help="write the pattern as a MIDI file")
-    parser.add_argument("--threads", type=int, default=None, help="llama.cpp threads")
+    parser.add_argument("--force", action="store_true",
+                        help="let --out replace an existing file that is not a MIDI file")
+    parser.add_argument("--threads", type=THREADS, default=None, help="llama.cpp threads")
     parser.add_argument("--grid", action="store_true", help="also print the pattern as a grid")
     parser.add_argument("--list-genres", action="store_true", help="list the model's genres")
 
@@ -109,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
             print(grid_text(pattern))
         if args.out:
             try:
-                write_midi(args.out, [pattern])
+                write_midi(args.out, [pattern], force=args.force)
             except CodecError as exc:
                 raise UserError(str(exc)) from None
             print(f"# wrote {args.out}")

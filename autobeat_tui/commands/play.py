@@ -12,7 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from autobeat_tui.commands._options import load_kit
+from autobeat_tui.commands._numbers import BPM, number
+from autobeat_tui.commands._options import API_CHOICES, load_kit
 
 NAME = "play"
 HELP = "play a pattern (.mid, bank slot or token text) to a MIDI output, headless"
@@ -25,21 +26,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", metavar="NAME",
                         help="MIDI output: the first whose name contains NAME (default: a virtual "
                              "'AutoBeat out'; 'none' for no output)")
-    parser.add_argument("--bpm", type=float, metavar="BPM",
+    parser.add_argument("--bpm", type=BPM, metavar="BPM",
                         help="tempo, 20..300 (default: the pattern's)")
-    parser.add_argument("--swing", type=float, metavar="PERCENT", help="swing, 50..75")
+    parser.add_argument("--swing", type=number(50, 75), metavar="PERCENT", help="swing, 50..75")
     parser.add_argument("--clock", choices=("internal", "external"), default="internal",
                         help="internal: our own tempo; external: follow MIDI clock from --clock-in")
     parser.add_argument("--clock-in", metavar="NAME",
                         help="MIDI input to follow (default: a virtual 'AutoBeat clock in')")
     parser.add_argument("--send-clock", action="store_true",
                         help="send MIDI clock, Start/Stop/Continue and Song Position (internal)")
-    parser.add_argument("--seconds", type=float, metavar="N",
+    parser.add_argument("--seconds", type=number(0, 1e6, above=True), metavar="N",
                         help="stop after N seconds (default: until Ctrl-C)")
-    parser.add_argument("--latency-ms", type=float, default=0.0, metavar="MS",
+    parser.add_argument("--latency-ms", type=number(0, 1000), default=0.0, metavar="MS",
                         help="send this much earlier to make up for the output's latency")
     parser.add_argument("--kit", metavar="FILE", help="a kit map (TOML); default General MIDI")
-    parser.add_argument("--api", metavar="API", help="alsa, jack, coremidi or winmm")
+    parser.add_argument("--api", choices=API_CHOICES,
+                        help="the MIDI system (default: the first that runs)")
     parser.add_argument("--json", action="store_true", help="print a JSON summary at the end")
 
 
@@ -49,13 +51,23 @@ def load_pattern(path: str | Path, slot: str | None = None):
     from codec.errors import CodecError
     from patterns.pattern import Pattern, PatternError
 
+    from patterns.files import FileError, read_user_file
+
     path = Path(path)
+    if slot is not None:
+        from patterns.bank_model import BankError, check_slot
+
+        try:
+            slot = check_slot(slot)
+        except BankError as exc:
+            raise UserError(f"--slot: {exc}") from None
     try:
-        head = path.read_bytes()[:4096]
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        data = read_user_file(path, "pattern file")
+    except FileError as exc:
+        raise UserError(str(exc)) from None
+    head = data[:4096]
     if head[:4] == b"MThd" or path.suffix.lower() in (".mid", ".midi"):
-        if slot:
+        if slot is not None:
             raise UserError("--slot is for bank files, not MIDI files")
         from codec.midi import midi_to_pattern
 
@@ -72,7 +84,7 @@ def load_pattern(path: str | Path, slot: str | None = None):
             bank = load_bank(path).bank
         except BankError as exc:
             raise UserError(str(exc)) from None
-        if slot:
+        if slot is not None:
             try:
                 pattern = bank.get(slot)
             except BankError as exc:
@@ -83,14 +95,15 @@ def load_pattern(path: str | Path, slot: str | None = None):
         if not bank.slots:
             raise UserError(f"{path}: the bank has no patterns")
         return next(iter(bank.slots.values()))
-    if slot:
+    if slot is not None:
         raise UserError("--slot is for bank files, not token text")
     from codec.tokens import decode
 
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: cannot read as text: {exc}") from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: not a MIDI file, a bank or UTF-8 token text "
+                        f"(byte {exc.start})") from None
     pattern = Pattern()
     seen = set()
     for number, line in enumerate(text.splitlines(), 1):
@@ -124,8 +137,6 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--bpm must be in 20..300, got {bpm:g}")
     if args.swing is not None and not 50 <= args.swing <= 75:
         raise UserError(f"--swing must be in 50..75, got {args.swing:g}")
-    if args.seconds is not None and args.seconds <= 0:
-        raise UserError(f"--seconds must be above 0, got {args.seconds:g}")
     kit = load_kit(args.kit)
     try:  # an unknown port is an error listing the ports, before anything starts
         if args.out and args.out != NONE:
@@ -154,7 +165,7 @@ def run(args: argparse.Namespace) -> int:
         state = first
         started = time.monotonic()  # the engine is up: --seconds counts from here
         where = "following MIDI clock" if external else f"at {bpm:g} BPM"
-        print(f"autobeat play: {Path(args.file).name}{' ' + args.slot if args.slot else ''} "
+        print(f"autobeat play: {Path(args.file).name}{' ' + args.slot if args.slot is not None else ''} "
               f"{where} to {first.output}", file=sys.stderr)
         if first.output == NONE:
             print("autobeat play: no MIDI output (no MIDI system answers): playing silently",
