@@ -16,7 +16,9 @@ measured and binned with the train split's tertiles (``codec.features``).
 from __future__ import annotations
 
 import csv
+import io
 import json
+import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -35,6 +37,7 @@ from codec.midi import (
     windows,
 )
 from codec.tokens import decode, encode
+from patterns.files import FileError, describe, read_user_text, write_atomic_text
 from patterns.grid import GROUPS
 from patterns.pattern import GroupParams, Pattern
 
@@ -106,22 +109,29 @@ def find_sources(data_dir: str | Path) -> list[Source]:
     if not root.is_dir():
         raise CodecError(f"{root}: not a folder")
     info = root / "info.csv"
-    if info.exists():
+    if os.path.lexists(info):
         try:
-            with info.open(newline="", encoding="utf-8") as f:
-                rows = list(csv.DictReader(f))
-        except (OSError, UnicodeDecodeError, csv.Error) as exc:
-            raise CodecError(f"{info}: cannot read: {exc}") from None
+            text = read_user_text(info, "info.csv")
+            rows = list(csv.DictReader(io.StringIO(text, newline="")))
+        except FileError as exc:
+            raise CodecError(str(exc)) from None
+        except csv.Error as exc:
+            raise CodecError(f"{info}: not a CSV file: {exc}") from None
         needed = {"style", "beat_type", "midi_filename"}
         if rows and not needed <= set(rows[0]):
             missing = ", ".join(sorted(needed - set(rows[0])))
             raise CodecError(f"{info}: missing columns {missing}")
         sources = []
-        for row in rows:
+        for line, row in enumerate(rows, 2):
+            if any(not isinstance(row.get(k), str) or not row[k].strip()
+                   for k in ("style", "midi_filename")):
+                raise CodecError(
+                    f"{info}: line {line}: a short row (style and midi_filename are needed)"
+                )
             kind = (row.get("beat_type") or "beat").strip().lower()
             sources.append(
                 Source(
-                    path=root / row["midi_filename"],
+                    path=root / row["midi_filename"].strip(),
                     genre=genre_name(row["style"]),
                     type=kind if kind in ("beat", "fill") else "beat",
                     split=(row.get("split") or "all").strip() or "all",
@@ -211,9 +221,20 @@ def build_corpus(
     data_dir: str | Path, out_dir: str | Path, log: Callable[[str], None] | None = None
 ) -> dict:
     """Write DIR/<split>.txt and DIR/stats.json; return the stats."""
-    corpus = collect(data_dir, log)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    if os.path.lexists(out) and not out.is_dir():
+        raise CodecError(f"{out}: is a file, not a folder for the corpus; pick another --out")
+    corpus = collect(data_dir, log)
+    if not corpus.windows:
+        why = ", ".join(f"{n} {reason}" for reason, n in sorted(corpus.skipped.items()))
+        raise CodecError(
+            f"{data_dir}: no usable MIDI file (no 4/4 drum windows"
+            + (f"; skipped: {why})" if why else "; no .mid files found)")
+        )
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CodecError(f"{out}: cannot make the corpus folder: {describe(exc)}") from None
     sequences = 0
     tokens = 0
     genres: Counter = Counter()
@@ -225,7 +246,7 @@ def build_corpus(
             lines.append(" ".join(toks))
             tokens += len(toks)
         sequences += len(lines)
-        (out / f"{split}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        _write(out / f"{split}.txt", "\n".join(lines) + "\n")
     assert corpus.bins is not None
     stats = {
         "windows": {s: len(ws) for s, ws in sorted(corpus.windows.items())},
@@ -239,5 +260,12 @@ def build_corpus(
         "skipped": dict(sorted(corpus.skipped.items())),
         "roundtrip": roundtrip_errors(corpus),
     }
-    (out / "stats.json").write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
+    _write(out / "stats.json", json.dumps(stats, indent=2) + "\n")
     return stats
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        write_atomic_text(path, text, what="corpus file")
+    except FileError as exc:
+        raise CodecError(str(exc)) from None

@@ -406,7 +406,7 @@ def atomic_file(path: str | os.PathLike[str], *, backup: bool = False, owner: bo
         FileError: nothing was written (the old file, if any, is untouched), or, rarely,
             the new file is in place but the folder could not be synced.
     """
-    with _replacing(path, backup, owner, what, verb) as fd:
+    with _replacing(path, backup, owner, what, verb) as (fd, _):
         with os.fdopen(os.dup(fd), "wb") as f:
             yield f
             f.flush()
@@ -415,9 +415,19 @@ def atomic_file(path: str | os.PathLike[str], *, backup: bool = False, owner: bo
 def write_atomic(path: str | os.PathLike[str], data: bytes, *, backup: bool = False,
                  owner: bool = False, what: str = "file", verb: str = "") -> Path:
     """Replace the file at ``path`` with ``data`` (see atomic_file); returns the real path."""
-    with _replacing(path, backup, owner, what, verb) as fd:
+    with _replacing(path, backup, owner, what, verb) as (fd, _):
         _write_all(fd, data)
     return Path(_real(path))
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str], *, what: str = "file",
+                verb: str = "") -> Iterator[Path]:
+    """For a library that writes only to a path it opens itself (gguf): the path of a
+    fresh temp file (made here with O_EXCL | O_NOFOLLOW) to write; after the block it
+    replaces ``path`` as atomic_file does, or is removed if the block fails."""
+    with _replacing(path, False, False, what, verb) as (_, temp):
+        yield temp
 
 
 def write_atomic_text(path: str | os.PathLike[str], text: str, **kwargs) -> Path:
@@ -426,8 +436,8 @@ def write_atomic_text(path: str | os.PathLike[str], text: str, **kwargs) -> Path
 
 @contextlib.contextmanager
 def _replacing(path: str | os.PathLike[str], backup: bool, owner: bool, what: str,
-               verb: str) -> Iterator[int]:
-    """The descriptor of a new temp file; after the block: fsync, .bak, rename, fsync dir."""
+               verb: str) -> Iterator[tuple[int, Path]]:
+    """A new temp file (descriptor, path); after the block: fsync, .bak, rename, fsync dir."""
     verb = verb or f"write the {what}"
     target, mode = _target(path, owner, what, verb)
     remove_stale_temps(target)
@@ -440,7 +450,7 @@ def _replacing(path: str | os.PathLike[str], backup: bool, owner: bool, what: st
         ) from None
     try:
         try:
-            yield fd
+            yield fd, temp
             os.fsync(fd)
         finally:
             os.close(fd)

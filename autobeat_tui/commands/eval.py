@@ -17,7 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", required=True, metavar="DIR",
                         help="a Groove-layout folder (info.csv) or a folder of .mid files")
     parser.add_argument("--split", default="validation", help="split or all")
-    parser.add_argument("--samples", type=integer(1, 1_000_000), default=600, help="groups to generate (default 600)")
+    parser.add_argument("--samples", type=integer(1, 1_000_000),
+                        default=600, help="groups to generate (default 600)")
     parser.add_argument("--model", metavar="FILE.gguf", help="default: the shipped model")
     parser.add_argument("--ngram-data", metavar="DIR",
                         help="the n-gram baseline's training data (default ../shared/data/groove)")

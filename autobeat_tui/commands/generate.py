@@ -26,7 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=SEED, help="random seed 0..4294967295 (default: drawn)")
     parser.add_argument("--temperature", type=number(0.05, 3), default=DEFAULT_TEMPERATURE,
                         help=f"0.05..3 (default {DEFAULT_TEMPERATURE}; higher: wilder)")
-    parser.add_argument("--top-p", type=number(0, 1, above=True), default=0.95, help="nucleus sampling 0..1")
+    parser.add_argument("--top-p", type=number(0, 1, above=True),
+                        default=0.95, help="nucleus sampling 0..1")
     parser.add_argument("--context", metavar="FILE.mid",
                         help="a MIDI file whose first 2 bars are the other groups' context")
     parser.add_argument("--tempo", type=BPM, default=None, help="tempo of the MIDI file, BPM")

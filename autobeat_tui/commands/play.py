@@ -12,7 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from autobeat_tui.commands._numbers import BPM, number
+from autobeat_tui.commands._numbers import BPM
+from autobeat_tui.commands._numbers import number as finite
 from autobeat_tui.commands._options import API_CHOICES, load_kit
 
 NAME = "play"
@@ -28,16 +29,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "'AutoBeat out'; 'none' for no output)")
     parser.add_argument("--bpm", type=BPM, metavar="BPM",
                         help="tempo, 20..300 (default: the pattern's)")
-    parser.add_argument("--swing", type=number(50, 75), metavar="PERCENT", help="swing, 50..75")
+    parser.add_argument("--swing", type=finite(50, 75), metavar="PERCENT", help="swing, 50..75")
     parser.add_argument("--clock", choices=("internal", "external"), default="internal",
                         help="internal: our own tempo; external: follow MIDI clock from --clock-in")
     parser.add_argument("--clock-in", metavar="NAME",
                         help="MIDI input to follow (default: a virtual 'AutoBeat clock in')")
     parser.add_argument("--send-clock", action="store_true",
                         help="send MIDI clock, Start/Stop/Continue and Song Position (internal)")
-    parser.add_argument("--seconds", type=number(0, 1e6, above=True), metavar="N",
+    parser.add_argument("--seconds", type=finite(0, 1e6, above=True), metavar="N",
                         help="stop after N seconds (default: until Ctrl-C)")
-    parser.add_argument("--latency-ms", type=number(0, 1000), default=0.0, metavar="MS",
+    parser.add_argument("--latency-ms", type=finite(0, 1000), default=0.0, metavar="MS",
                         help="send this much earlier to make up for the output's latency")
     parser.add_argument("--kit", metavar="FILE", help="a kit map (TOML); default General MIDI")
     parser.add_argument("--api", choices=API_CHOICES,
@@ -49,9 +50,8 @@ def load_pattern(path: str | Path, slot: str | None = None):
     """The pattern a FILE argument names (see the module docstring)."""
     from autobeat_tui.errors import UserError
     from codec.errors import CodecError
-    from patterns.pattern import Pattern, PatternError
-
     from patterns.files import FileError, read_user_file
+    from patterns.pattern import Pattern, PatternError
 
     path = Path(path)
     if slot is not None:
@@ -165,7 +165,8 @@ def run(args: argparse.Namespace) -> int:
         state = first
         started = time.monotonic()  # the engine is up: --seconds counts from here
         where = "following MIDI clock" if external else f"at {bpm:g} BPM"
-        print(f"autobeat play: {Path(args.file).name}{' ' + args.slot if args.slot is not None else ''} "
+        slot_text = f" {args.slot}" if args.slot is not None else ""
+        print(f"autobeat play: {Path(args.file).name}{slot_text} "
               f"{where} to {first.output}", file=sys.stderr)
         if first.output == NONE:
             print("autobeat play: no MIDI output (no MIDI system answers): playing silently",

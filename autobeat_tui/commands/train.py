@@ -18,13 +18,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, metavar="FILE.gguf", help="the model to write")
     parser.add_argument("--init", metavar="BASE.gguf",
                         help="fine-tune this model (new genres take its spare genre slots)")
-    parser.add_argument("--steps", type=integer(1, 10_000_000), default=3600, help="optimizer steps (default 3600)")
+    parser.add_argument("--steps", type=integer(0, 10_000_000),
+                        default=3600, help="optimizer steps (default 3600)")
     parser.add_argument("--width", type=integer(8, 8192), default=192, help="n_embd (default 192)")
     parser.add_argument("--layers", type=integer(1, 128), default=4, help="blocks (default 4)")
-    parser.add_argument("--heads", type=integer(1, 128), default=4, help="attention heads (default 4)")
-    parser.add_argument("--batch-tokens", type=integer(16, 10_000_000), default=8192, help="tokens a batch")
-    parser.add_argument("--lr", type=number(0, 1, above=True), default=None, help="peak learning rate")
-    parser.add_argument("--eval-every", type=integer(1, 10_000_000), default=250, help="steps between validations")
+    parser.add_argument("--heads", type=integer(1, 128),
+                        default=4, help="attention heads (default 4)")
+    parser.add_argument("--batch-tokens", type=integer(16, 10_000_000),
+                        default=8192, help="tokens a batch")
+    parser.add_argument("--lr", type=number(0, 1, above=True),
+                        default=None, help="peak learning rate")
+    parser.add_argument("--eval-every", type=integer(1, 10_000_000),
+                        default=250, help="steps between validations")
     parser.add_argument("--checkpoint", metavar="FILE.pt",
                         help="checkpoint to write and resume from (default build/train/NAME.pt)")
     parser.add_argument("--threads", type=THREADS, default=2, help="torch threads (default 2)")
