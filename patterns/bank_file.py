@@ -64,6 +64,10 @@ from patterns.pattern import Event, GroupParams, Pattern, PatternError
 
 FORMAT = "autobeat-bank"
 FORMAT_VERSION = 1
+TOP_KEYS = ("format", "version", "name", "slots", "chains")
+SLOT_KEYS = ("name", "tempo", "swing", "groups")
+GROUP_KEYS = ("seed", "model", "tokens")
+GROUP_EXTRA = "groups"  # in Bank.slot_extra: the unknown keys of each of the four groups
 
 _TRACK_GROUP = {t.number: t.group for t in TRACKS}
 _FAST_GROUP = re.compile(
@@ -88,34 +92,43 @@ class _Duplicate(Exception):
 # --- writing ----------------------------------------------------------------------------
 
 
-def _group_line(params: GroupParams, group: int, events: list[Event], q: _Quote) -> str:
+def _group_line(params: GroupParams, group: int, events: list[Event], q: _Quote,
+                extra: Mapping[str, Any] | None = None) -> str:
     parts = header_tokens(params, group)
     for e in events:
         parts.append(f"step:{e.step} track:{e.track} offset:{e.offset} velocity:{e.velocity}")
     parts.append("end")
     tokens = " ".join(parts)
-    return f'{{"seed": {q(params.seed)}, "model": {q(params.model)}, "tokens": {q(tokens)}}}'
+    more = "".join(f", {q(k)}: {q(v)}" for k, v in extra.items()) if extra else ""
+    return f'{{"seed": {q(params.seed)}, "model": {q(params.model)}, "tokens": {q(tokens)}{more}}}'
 
 
-def _slot_text(name: str, pattern: Pattern, q: _Quote) -> str:
+def _slot_text(name: str, pattern: Pattern, q: _Quote,
+               extra: Mapping[str, Any] | None = None) -> str:
     by_group: list[list[Event]] = [[] for _ in GROUPS]
     for e in pattern.events:
         by_group[_TRACK_GROUP[e.track] - 1].append(e)
+    extra = dict(extra or {})
+    group_extra = extra.pop(GROUP_EXTRA, None) or [{} for _ in GROUPS]
     groups = ",\n        ".join(
-        _group_line(pattern.params[g.number - 1], g.number, by_group[g.number - 1], q)
+        _group_line(pattern.params[g.number - 1], g.number, by_group[g.number - 1], q,
+                    group_extra[g.number - 1] if g.number <= len(group_extra) else None)
         for g in GROUPS
     )
+    more = "".join(f',\n      {q(k)}: {_raw_text(v, "      ", q)}' for k, v in extra.items())
     return (
         f"    {q(name)}: {{\n"
         f'      "name": {q(pattern.name)},\n'
         f'      "tempo": {q(float(pattern.tempo))},\n'
         f'      "swing": {q(float(pattern.swing))},\n'
-        f'      "groups": [\n        {groups}\n      ]\n'
+        f'      "groups": [\n        {groups}\n      ]{more}\n'
         f"    }}"
     )
 
 
-def _raw_text(value: Any, indent: str, ensure_ascii: bool) -> str:
+def _raw_text(value: Any, indent: str, ensure_ascii: bool | _Quote) -> str:
+    if callable(ensure_ascii):  # a quote function: ask it which way it writes
+        ensure_ascii = ensure_ascii("\u00e9") != '"\u00e9"'
     text = json.dumps(value, indent=2, ensure_ascii=ensure_ascii)
     return text.replace("\n", "\n" + indent)
 
@@ -136,7 +149,11 @@ def dumps(bank: Bank, ensure_ascii: bool = False) -> str:
     enabled = gc.isenabled()
     gc.disable()  # many small strings: collection passes would cost more than the work
     try:
-        slots = [(_order(name), _slot_text(name, p, q)) for name, p in bank.slots.items()]
+        slot_extra = bank.slot_extra
+        slots = [
+            (_order(name), _slot_text(name, p, q, slot_extra.get(name)))
+            for name, p in bank.slots.items()
+        ]
         slots += [
             (_order(name), f"    {q(name)}: {_raw_text(raw, '    ', ensure_ascii)}")
             for name, raw in bank.unread_slots.items()
@@ -152,13 +169,16 @@ def dumps(bank: Bank, ensure_ascii: bool = False) -> str:
             gc.enable()
     slots_text = "{\n" + ",\n".join(text for _, text in slots) + "\n  }" if slots else "{}"
     chains_text = "{\n" + ",\n".join(chains) + "\n  }" if chains else "{}"
+    more = "".join(
+        f",\n  {q(k)}: {_raw_text(v, '  ', ensure_ascii)}" for k, v in bank.extra.items()
+    )
     return (
         "{\n"
         f'  "format": "{FORMAT}",\n'
         f'  "version": {FORMAT_VERSION},\n'
         f'  "name": {q(bank.name)},\n'
         f'  "slots": {slots_text},\n'
-        f'  "chains": {chains_text}\n'
+        f'  "chains": {chains_text}{more}\n'
         "}\n"
     )
 
@@ -397,6 +417,8 @@ def _loads(data: bytes, source: str) -> LoadResult:
     warnings: list[str] = []
     slots: dict[str, Pattern] = {}
     unread: dict[str, Any] = {}
+    slot_extra: dict[str, dict[str, Any]] = {}
+    spelled: dict[str, str] = {}  # slot -> its key in the file
     for key, raw in raw_slots.items():
         try:
             slot = check_slot(key)
@@ -404,16 +426,22 @@ def _loads(data: bytes, source: str) -> LoadResult:
             warnings.append(f"{source}: slot {key!r:.40} skipped: {exc}")
             unread[key] = raw
             continue
-        if slot in slots or slot in unread:
-            warnings.append(
-                f"{source}: slot {slot} appears twice (as {key!r:.40}); the second is skipped"
+        if slot in spelled:
+            raise BankError(
+                f"{source}: slot {slot} is in the file twice (as {spelled[slot]!r:.20} and "
+                f"{key!r:.20}); keep one of them (rename the other to a free slot) and open "
+                "it again"
             )
-            continue
+        spelled[slot] = key
         try:
             slots[slot] = slot_from_json(raw)
         except _Unreadable as exc:
             warnings.append(f"{source}: slot {slot} skipped: {exc}")
             unread[slot] = raw
+            continue
+        extra = _unknown_keys(raw)
+        if extra:
+            slot_extra[slot] = extra
     chains: dict[str, Chain] = {}
     unread_chains: dict[str, Any] = {}
     for key, raw in raw_chains.items():
@@ -422,8 +450,19 @@ def _loads(data: bytes, source: str) -> LoadResult:
         except _Unreadable as exc:
             warnings.append(f"{source}: chain {key!r:.40} skipped: {exc}")
             unread_chains[key] = raw
-    bank = Bank(slots, chains, name, unread_slots=unread, unread_chains=unread_chains)
+    extra = {k: v for k, v in top.items() if k not in TOP_KEYS}
+    bank = Bank(slots, chains, name, unread_slots=unread, unread_chains=unread_chains,
+                extra=extra, slot_extra=slot_extra)
     return LoadResult(bank, tuple(warnings))
+
+
+def _unknown_keys(raw: dict) -> dict[str, Any]:
+    """A read slot's keys this program does not know (and its groups', under "groups")."""
+    extra = {k: v for k, v in raw.items() if k not in SLOT_KEYS}
+    groups = [{k: v for k, v in g.items() if k not in GROUP_KEYS} for g in raw["groups"]]
+    if any(groups):
+        extra[GROUP_EXTRA] = groups
+    return extra
 
 
 def to_mapping(bank: Bank) -> Mapping[str, Any]:

@@ -142,6 +142,12 @@ class Bank:
     the file that could not be read (a hand edit gone wrong). They are written back
     as they were, so saving never deletes them; setting or clearing the slot (or
     the chain) replaces them.
+
+    ``extra`` holds the file's top-level keys this program does not know, and
+    ``slot_extra`` per slot the keys of the slot (and, under "groups", of each
+    group) it does not know: a comment, a colour added by hand or by a newer
+    version. They are written back as they were; a slot keeps its own while it is
+    filled (a new pattern in it too) and loses them when it is cleared.
     """
 
     slots: Mapping[str, Pattern] = field(default_factory=dict)
@@ -149,6 +155,8 @@ class Bank:
     name: str = ""
     unread_slots: Mapping[str, Any] = field(default_factory=dict)
     unread_chains: Mapping[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    slot_extra: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "slots", _slot_map(self.slots, "pattern"))
@@ -171,6 +179,13 @@ class Bank:
                 raise BankError(f"chain {name!r} is both read and unread")
         if not isinstance(self.name, str):
             raise BankError(f"bank name must be a string, got {self.name!r}")
+        object.__setattr__(self, "extra", MappingProxyType(dict(self.extra)))
+        object.__setattr__(
+            self,
+            "slot_extra",
+            MappingProxyType({k: v for k, v in self.slot_extra.items()
+                              if v and (k in self.slots or k in self.unread_slots)}),
+        )
 
     # --- reading -------------------------------------------------------------------
 
@@ -232,6 +247,8 @@ class Bank:
             "name": self.name,
             "unread_slots": self.unread_slots,
             "unread_chains": self.unread_chains,
+            "extra": self.extra,
+            "slot_extra": self.slot_extra,
         }
         values.update(changes)
         return Bank(**values)
