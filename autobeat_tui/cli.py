@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from autobeat_tui import __version__, commands
 from autobeat_tui.commands._numbers import guard_parser
-from autobeat_tui.errors import UserError
+from autobeat_tui.errors import UserError, shown
 
 
 def _command_modules():
@@ -60,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args._run(args) or 0)
     except UserError as exc:
-        print(f"autobeat {args.command}: {exc}", file=sys.stderr)
+        print(f"autobeat {args.command}: {shown(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from autobeat_tui.commands._options import load_kit
+from autobeat_tui.errors import shown
 
 NAME = "bank"
 HELP = "list, show, copy, clear, chain, export (MIDI) and import (MIDI) pattern bank slots"
@@ -88,8 +89,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser("restore", parents=[common], help="put back the previous save (NAME.bak)")
 
 
-def _err(line: str) -> None:
-    print(line, file=sys.stderr)
+def _err(line: str) -> None:  # warnings name slots and files: escaped like the rest
+    print(shown(line), file=sys.stderr)
+
 
 
 def _path(args: argparse.Namespace) -> Path:
@@ -110,7 +112,10 @@ def _read(args: argparse.Namespace):
 
     path = _path(args)
     if not args.bank and not path.exists():
-        bank, warnings, lock = open_bank(None, lock=True)
+        try:
+            bank, warnings, lock = open_bank(None, lock=True)
+        except BankError as exc:
+            raise _user(exc) from None
         if lock is not None:
             lock.release()
         for w in warnings:
@@ -224,20 +229,21 @@ def _ls(args: argparse.Namespace) -> int:
             )
         )
         return 0
-    print(f"{_path(args)}: {len(bank.slots)} of 128 slots filled, {len(bank.chains)} chains")
+    print(f"{shown(_path(args))}: {len(bank.slots)} of 128 slots filled, "
+          f"{len(bank.chains)} chains")
     if bank.slots:
         heads = " ".join(f"{g.name:>7}" for g in GROUPS)
         print(f"slot  {'name':<20} {'bpm':>6} {'swing':>5} {'genre':<8} {heads}")
     for slot, p in bank.slots.items():
         counts = " ".join(f"{len(p.group_events(g.number)):>7}" for g in GROUPS)
         print(
-            f"{slot}   {p.name[:20]:<20} {p.tempo:>6g} {p.swing:>5g} "
+            f"{slot}   {shown(p.name)[:20]:<20} {p.tempo:>6g} {p.swing:>5g} "
             f"{p.params[0].genre[:8]:<8} {counts}"
         )
     for slot in bank.unread_slots:
-        print(f"{slot}   (unreadable: see the warning; kept in the file as it is)")
+        print(f"{shown(slot)}   (unreadable: see the warning; kept in the file as it is)")
     for name, chain in bank.chains.items():
-        print(f"chain {name}: {_chain_text(chain)} ({chain.bars} bars)")
+        print(f"chain {shown(name)}: {_chain_text(chain)} ({chain.bars} bars)")
     return 0
 
 
@@ -267,10 +273,12 @@ def _show(args: argparse.Namespace) -> int:
     if args.tokens:
         print("\n".join(lines))
         return 0
-    print(f"{slot}: {pattern.name or '(no name)'}  {pattern.tempo:g} BPM  swing {pattern.swing:g}%")
+    print(f"{slot}: {shown(pattern.name) or '(no name)'}  {pattern.tempo:g} BPM  "
+          f"swing {pattern.swing:g}%")
     for g in GROUPS:
         p = pattern.params[g.number - 1]
-        made = f"seed {p.seed}, {p.model or 'model ?'}" if p.seed is not None else "hand-made"
+        made = f"seed {p.seed}, {shown(p.model) or 'model ?'}" if p.seed is not None \
+            else "hand-made"
         print(
             f"  {g.number} {g.name:<8} genre:{p.genre} type:{p.type} density:{p.density} "
             f"intensity:{p.intensity}  ({made})"

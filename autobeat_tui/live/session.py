@@ -67,6 +67,15 @@ def _clamp(value: float, low: float, high: float) -> float:
     return max(low, min(high, value))
 
 
+def _merged(saved, bank):
+    """(the bank as saved, the merge's notes): save_bank merges changes made on disk by
+    another program (patterns.bank_merge) and says where both sides changed a slot."""
+    merged = getattr(saved, "bank", None)
+    if merged is None:
+        return bank, ()
+    return merged, tuple(getattr(saved, "notes", ()))
+
+
 class Session:
     """The pattern on screen, its history, the cursor, mutes, slots and the bank."""
 
@@ -440,10 +449,10 @@ class Session:
         slot = slot or self.slot
         self._check_writable("save")
         bank = self.bank.with_slot(slot, self.pattern)
-        self._save_bank(bank, self.bank_path)  # raises BankError: the app reports it
-        self.bank = bank
+        saved = self._save_bank(bank, self.bank_path)  # raises BankError: the app reports it
+        self.bank, notes = _merged(saved, bank)
         self.slot = slot
-        return f"saved {slot} to {self.bank_path}"
+        return f"saved {slot} to {self.bank_path}" + "".join(f"; {n}" for n in notes)
 
     def load(self, slot: str | None = None) -> str:
         slot = slot or self.slot
@@ -485,9 +494,9 @@ class Session:
             bank = self.bank.with_chain(BankChain(name, tuple(entries)))
         except BankError as exc:
             raise CommandError(f"chain: {exc}") from None
-        self._save_bank(bank, self.bank_path)  # raises BankError: the app reports it
-        self.bank = bank
-        return f"chain {name!r} saved"
+        saved = self._save_bank(bank, self.bank_path)  # raises BankError: the app reports it
+        self.bank, notes = _merged(saved, bank)
+        return f"chain {name!r} saved" + "".join(f"; {n}" for n in notes)
 
     def set_chain(self, entries: Sequence[tuple[str, int]], name: str | None = None) -> str:
         if name is not None:
