@@ -113,6 +113,7 @@ class AutoBeatApp(App):
         self.output_error = False
         self.first_frame_at: float | None = None
         self._told_no_output = False
+        self._quit_asked = False  # ^q with unsaved edits asked once already
 
     # --- layout ----------------------------------------------------------------------
 
@@ -541,6 +542,28 @@ class AutoBeatApp(App):
         return GENERATING in self.session.lane_state.values()
 
     async def action_quit(self) -> None:
+        """Quit; with unsaved edits, ask first (a second ^q quits) and keep them in the
+        recovery file either way, so nothing is lost."""
+        s = self.session
+        if not s.unsaved():
+            s.drop_recovery()
+            self.exit()
+            return
+        try:
+            kept = s.keep_recovery()
+        except ValueError as exc:  # FileError: the recovery file cannot be written
+            if not self._quit_asked:
+                self._quit_asked = True
+                self.say(f"unsaved changes in {s.slot}, and {exc}; w saves them, "
+                         "^q again quits without them", error=True)
+                return
+            self.exit()
+            return
+        if not self._quit_asked:
+            self._quit_asked = True
+            where = f" (kept in {kept.name} meanwhile)" if kept is not None else ""
+            self.say(f"unsaved changes in {s.slot}{where}: w saves them, ^q again quits")
+            return
         self.exit()
 
 

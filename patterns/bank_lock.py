@@ -43,7 +43,7 @@ def _read_pid(path: Path) -> int | None:
         text = path.read_text(encoding="ascii", errors="replace").split()
     except OSError:
         return None
-    if text and text[0].isdigit():
+    if text and text[0].isdecimal():
         return int(text[0])
     return None
 

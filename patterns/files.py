@@ -291,7 +291,7 @@ def remove_stale_temps(path: Path) -> list[Path]:
         if not name.startswith(prefix) or not name.endswith((".tmp", ".baktmp")):
             continue
         pid_text = name[len(prefix) :].split(".", 1)[0]
-        if not pid_text.isdigit() or _pid_alive(int(pid_text)):
+        if not pid_text.isdecimal() or _pid_alive(int(pid_text)):
             continue
         try:
             os.unlink(entry.path)

@@ -445,6 +445,63 @@ class Session:
                 f"{cmd}: {self.bank_path} is open read-only (locked by another autobeat)"
             )
 
+    # --- unsaved work ----------------------------------------------------------------
+
+    def unsaved(self) -> bool:
+        """Whether the pattern on screen differs from what its slot holds."""
+        stored = self.bank.slots.get(self.slot) if self.bank is not None else None
+        return self.pattern != (stored if stored is not None else Pattern())
+
+    @property
+    def recovery_path(self) -> Path | None:
+        """Where unsaved work is kept at quit: ``NAME.recovery.json`` beside the bank."""
+        if self.bank_path is None:
+            return None
+        return self.bank_path.with_name(self.bank_path.name.removesuffix(".json")
+                                        + ".recovery.json")
+
+    def keep_recovery(self) -> Path | None:
+        """Write the pattern on screen, in its slot, to the recovery file (a bank file,
+        through the atomic writer); None when there is nothing unsaved or no place."""
+        path = self.recovery_path
+        if path is None or not self.unsaved():
+            return None
+        from patterns.bank import Bank
+        from patterns.bank_file import encode_bank
+        from patterns.files import write_atomic
+
+        bank = Bank({self.slot: self.pattern}, name=f"unsaved work in {self.bank_path.name}")
+        write_atomic(path, encode_bank(bank), what="recovery file")  # raises FileError
+        return path
+
+    def take_recovery(self) -> str | None:
+        """At start: put the unsaved pattern of the last session back on screen (it stays
+        in the recovery file until it is saved); a line saying so, or None."""
+        path = self.recovery_path
+        if path is None or not path.exists():
+            return None
+        from patterns.bank import BankError, load_bank
+
+        try:
+            kept = load_bank(path).bank
+        except BankError as exc:
+            return f"unsaved work of the last session could not be read: {exc}"
+        if not kept.slots:
+            return None
+        slot, pattern = next(iter(kept.slots.items()))
+        self.slot = slot
+        self.history.commit(pattern)
+        return (f"the unsaved pattern of {slot} from the last session is back on screen "
+                f"(w saves it; it is kept in {path.name} until then)")
+
+    def drop_recovery(self) -> None:
+        path = self.recovery_path
+        if path is not None:
+            try:
+                path.unlink()
+            except OSError:
+                pass
+
     def save(self, slot: str | None = None) -> str:
         slot = slot or self.slot
         self._check_writable("save")
@@ -452,6 +509,7 @@ class Session:
         saved = self._save_bank(bank, self.bank_path)  # raises BankError: the app reports it
         self.bank, notes = _merged(saved, bank)
         self.slot = slot
+        self.drop_recovery()
         return f"saved {slot} to {self.bank_path}" + "".join(f"; {n}" for n in notes)
 
     def load(self, slot: str | None = None) -> str:
