@@ -31,6 +31,25 @@ _API_NAMES = {
 }
 
 
+def jack_server_id(server: str | None = None) -> tuple[int, int] | None:
+    """Which JACK server runs now under ``server`` (default: $JACK_DEFAULT_SERVER or
+    "default"): the identity (inode, mtime) of its socket, None if none runs.
+
+    A stat, no client: cheap enough to ask every fraction of a second. A server that
+    stopped and started again has a new socket, so a new identity: a client of the
+    old one is dead (JACK clients do not survive their server) and must be made anew.
+    """
+    name = server or os.environ.get("JACK_DEFAULT_SERVER") or "default"
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    for folder in ("/dev/shm", "/tmp"):
+        try:
+            st = os.stat(f"{folder}/jack_{name}_{uid}_0")
+        except OSError:
+            continue
+        return (st.st_ino, st.st_mtime_ns)
+    return None
+
+
 class PortError(Exception):
     """A port that cannot be found or opened; the message lists what there is."""
 
@@ -212,6 +231,19 @@ class RtOutput:
     def send(self, message: list[int]) -> None:
         self._send(message)
 
+    @property
+    def is_jack(self) -> bool:
+        """Whether this client lives in a JACK server (and dies with it)."""
+        try:
+            return self._client.get_current_api() == _rtmidi().API_UNIX_JACK
+        except Exception:
+            return False
+
+    def abandon(self) -> None:
+        """Drop a client whose server is gone, without asking that server anything."""
+        self._send = lambda message: None
+        self._client = None
+
     def alive(self) -> bool:
         """False once a connected port has gone away (a device unplugged, a client gone)."""
         return _target_present(self._client, self.target)
@@ -242,6 +274,8 @@ class RtOutput:
         return True
 
     def close(self) -> None:
+        if self._client is None:  # abandoned: its server is gone
+            return
         # rtmidi hands messages to the MIDI system's thread (JACK: a ring buffer read
         # each period): give the last ones (All Notes Off) time to leave first
         time.sleep(DRAIN_S)
@@ -325,7 +359,13 @@ class RtInput:
     def alive(self) -> bool:
         return _target_present(self._client, self.target)
 
+    def abandon(self) -> None:
+        """Drop a client whose server is gone, without asking that server anything."""
+        self._client = None
+
     def close(self) -> None:
+        if self._client is None:  # abandoned: its server is gone
+            return
         with quiet_stderr():
             try:
                 self._client.cancel_callback()
