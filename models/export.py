@@ -23,7 +23,7 @@ import numpy as np
 
 from codec.features import Bins
 from codec.vocab import BOS, END, PAD, SPECIALS, Vocabulary
-from patterns.files import atomic_path
+from patterns.files import atomic_path, check_user_file
 from patterns.grid import MAX_OFFSET, MIN_OFFSET, STEPS, STEPS_PER_BEAT, TICKS_PER_STEP
 
 ARCH = "gpt2"
@@ -187,6 +187,7 @@ def read_gguf_weights(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
     """The weights (torch names, F32) and the config of a GGUF this module wrote."""
     import gguf
 
+    check_user_file(path, "model")  # a FIFO or a device is refused, not mapped
     reader = gguf.GGUFReader(str(path))
 
     def field(key):

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 from pathlib import Path
 from types import TracebackType
 
 from patterns.bank_model import BankError, BankLockedError
-from patterns.files import bak_path, describe, protect, unprotect
+from patterns.files import FileError, bak_path, describe, protect, read_user_file, unprotect
 
 try:
     import fcntl
@@ -40,8 +41,8 @@ def held_lock(path: str | os.PathLike[str]) -> BankLock | None:
 
 def _read_pid(path: Path) -> int | None:
     try:
-        text = path.read_text(encoding="ascii", errors="replace").split()
-    except OSError:
+        text = read_user_file(path, "lock file", limit=64).decode("ascii", "replace").split()
+    except FileError:
         return None
     if text and text[0].isdecimal():
         return int(text[0])
@@ -114,6 +115,12 @@ class BankLock:
                         pid,
                     ) from None
                 raise BankError(f"{self.path}: cannot lock: {exc.strerror or exc}") from None
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                os.close(fd)
+                raise LockLinkError(
+                    f"{self.path}: the lock file {self.lock_file.name} is not a regular file; "
+                    "the bank is not written until it is removed"
+                )
             # The holder before us may have removed the file as it released it: make sure
             # the file we locked is the one at the path, or start again.
             try:

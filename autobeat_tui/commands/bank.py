@@ -450,20 +450,22 @@ def _import(args: argparse.Namespace) -> int:
 def _restore(args: argparse.Namespace) -> int:
     from patterns.bank import BankError, BankLock, bak_path, load_bank
     from patterns.bank_write import write_atomic
+    from patterns.files import FileError, read_user_file
+    from patterns.files import write_atomic as write_file
 
     path = _path(args)
     bak = bak_path(path)
     try:
         with BankLock(path):
             result = load_bank(bak)
-            data = bak.read_bytes()
+            data = read_user_file(bak, "bank")
             if path.exists():
                 kept = path.with_name(f"{path.name}.replaced-{os.getpid()}")
-                kept.write_bytes(path.read_bytes())
+                write_file(kept, read_user_file(path, "bank"), what="bank")
             else:
                 kept = None
             write_atomic(path, data, keep_backup=False)
-    except (BankError, OSError) as exc:
+    except (BankError, FileError, OSError) as exc:
         raise _user(exc) from None
     print(f"restored {path} from {bak.name} ({len(result.bank.slots)} slots)")
     if kept is not None:
