@@ -199,7 +199,7 @@ def check_overwrite(path: str | os.PathLike[str], *, magic: bytes | None = None,
     Raises:
         FileError: naming the file and why it is left alone.
     """
-    why = protected(path)
+    why = protected(path) or _bank_part(path)
     if why is not None:
         raise FileError(f"{path}: is {why}; not written over. Pick another file name")
     if magic is None or force:
@@ -222,6 +222,26 @@ def check_overwrite(path: str | os.PathLike[str], *, magic: bytes | None = None,
         raise FileError(
             f"{path}: exists and is not a {what}; not written over (add --force to replace it)"
         )
+
+
+def _looks_like_bank(path: str | os.PathLike[str]) -> bool:
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return False
+        return b'"autobeat-bank"' in _head(path, 4096)
+    except OSError:
+        return False
+
+
+def _bank_part(path: str | os.PathLike[str]) -> str | None:
+    """'a bank file' / 'a bank's lock file' when ``path`` is one (even with --force: an
+    export never replaces a bank, open or not), else None."""
+    if _looks_like_bank(path):
+        return "a bank file"
+    name = os.fspath(path)
+    if name.endswith(".lock") and _looks_like_bank(name[: -len(".lock")]):
+        return "a bank's lock file"
+    return None
 
 
 def _head(path: str | os.PathLike[str], n: int) -> bytes:

@@ -77,6 +77,13 @@ def run(args: argparse.Namespace) -> int:
     from patterns.pattern import DEFAULT_DENSITY, GroupParams, Pattern, PatternError
 
     group = _group(args.group)
+    if args.out:  # refused before the model runs, not after
+        from patterns.files import FileError, check_overwrite
+
+        try:
+            check_overwrite(args.out, magic=b"MThd", force=args.force, what="MIDI file")
+        except FileError as exc:
+            raise UserError(str(exc)) from None
     model = load_model(args.model, args.threads)
     try:
         if args.list_genres:
