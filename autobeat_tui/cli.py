@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from autobeat_tui import __version__, commands
-from autobeat_tui.commands._numbers import guard_parser
+from autobeat_tui.commands._numbers import Parser, guard_parser
 from autobeat_tui.errors import UserError, shown
 
 
@@ -32,7 +32,7 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
     """The parser. With `selected`, only that command's arguments are built (the others
     are listed by name and help), so starting one command imports nothing of the others.
     """
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="autobeat",
         description="A terminal drum sequencer with an on-device beat model. "
         "With no command, opens the app.",

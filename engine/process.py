@@ -256,6 +256,7 @@ class EngineLoop:
                     port.abandon()
             self.out = self.player.out = NullOutput()
             self.input = None
+            self._out_watch = self._in_watch = None  # their clients died with the server
             self.report(m.PortError(
                 f"the JACK server stopped; waiting for it to come back (output {name!r})"))
             return True

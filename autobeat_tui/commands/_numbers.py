@@ -1,9 +1,9 @@
 """The one guard for numbers on the command line.
 
-Every numeric option is parsed by ``number(lo, hi)``: an integer or a finite
-number inside its range, or argparse's error naming the option, the range and
-what was given (``argument --seconds: must be a finite number in 0..1e+06 (above
-0), got 'nan'``). ``guard_parser`` wraps any numeric option a module declared
+Every numeric option is parsed by ``number(lo, hi)`` or ``integer(lo, hi)``: a
+finite number (an integer) inside its range, or one line naming the option, the
+range and what was given (``autobeat play: --seconds must be in 0..1e+06 (above
+0), got nan``). ``guard_parser`` wraps any numeric option a module declared
 with a bare ``type=int`` or ``type=float`` in the same guard with a generous
 default range, so no number reaches a command unchecked.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 from collections.abc import Callable
 
 INT_RANGE = (0, 10**9)  # the default range of a bare type=int option
@@ -33,9 +34,13 @@ class Number:
         self.__name__ = "integer" if integer else "number"
 
     def describe(self) -> str:
-        kind = "an integer" if self.integer else "a finite number"
-        rule = f"{kind} in {_fmt(self.lo)}..{_fmt(self.hi)}"
+        kind = "an integer in" if self.integer else "in"
+        rule = f"{kind} {_fmt(self.lo)}..{_fmt(self.hi)}"
         return rule + (f" (above {_fmt(self.lo)})" if self.above else "")
+
+    @staticmethod
+    def _got(text: str) -> str:
+        return text if text and text.isprintable() and " " not in text else repr(text)
 
     def __call__(self, text: str) -> int | float:
         text = text.strip()
@@ -46,10 +51,11 @@ class Number:
             else:
                 value = float(text)
         except (ValueError, TypeError):
-            raise argparse.ArgumentTypeError(f"must be {self.describe()}, got {text!r}") from None
+            raise argparse.ArgumentTypeError(
+                f"must be {self.describe()}, got {self._got(text)}") from None
         bad = not math.isfinite(value) or not self.lo <= value <= self.hi
         if bad or (self.above and value == self.lo):
-            raise argparse.ArgumentTypeError(f"must be {self.describe()}, got {text!r}")
+            raise argparse.ArgumentTypeError(f"must be {self.describe()}, got {self._got(text)}")
         return value
 
     def __repr__(self) -> str:
@@ -69,6 +75,20 @@ def integer(lo: int, hi: int) -> Number:
 SEED = integer(0, 2**32 - 1)
 THREADS = integer(1, 256)
 BPM = number(20, 300)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with a number out of range said in one line: ``autobeat play: --bpm
+    must be in 20..300, got 400`` (other usage errors as argparse says them)."""
+
+    def error(self, message: str):
+        m = _NUMBER_ERROR.match(message)
+        if m:
+            self.exit(2, f"{self.prog}: {m.group(1)} must be {m.group(2)}\n")
+        super().error(message)
+
+
+_NUMBER_ERROR = re.compile(r"argument (--?[\w-]+)(?:/--?[\w-]+)*: must be (.*)", re.S)
 
 
 def guard_parser(parser: argparse.ArgumentParser) -> None:
