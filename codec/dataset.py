@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import os
 import re
@@ -33,8 +34,8 @@ from codec.midi import (
     Performance,
     Window,
     event_seconds,
+    iter_windows,
     read_midi,
-    windows,
 )
 from codec.tokens import decode, encode
 from patterns.files import FileError, describe, read_user_text, write_atomic_text
@@ -42,6 +43,9 @@ from patterns.grid import GROUPS
 from patterns.pattern import GroupParams, Pattern
 
 MIDI_SUFFIXES = (".mid", ".midi")
+# the most 2-bar windows taken from one file (hop 1 bar): 4096 bars, over two hours at
+# 120 BPM. A longer file gives its first 4096 bars; this bounds time and memory per file.
+MAX_WINDOWS_PER_FILE = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +166,8 @@ def collect(
             skip(source, "not 4/4", f"time signature {source.time_signature}")
             continue
         try:
-            perf = read_midi(source.path, source.note_map)
+            perf = read_midi(source.path, source.note_map,
+                             max_beats=(MAX_WINDOWS_PER_FILE + 2) * 4)
         except CodecError as exc:
             reason = str(exc).split(": ", 1)[-1]
             key = "no drum notes" if "no drum notes" in reason else (
@@ -173,7 +178,14 @@ def collect(
         if source.time_signature is None and not perf.is_four_four():
             skip(source, "not 4/4", "time signature is not 4/4")
             continue
-        found = windows(perf, source.note_map, hop_bars=1)
+        found = list(itertools.islice(iter_windows(perf, source.note_map, hop_bars=1),
+                                      MAX_WINDOWS_PER_FILE + 1))
+        if len(found) > MAX_WINDOWS_PER_FILE:
+            found = found[:MAX_WINDOWS_PER_FILE]
+            line = f"{source.path}: only its first {MAX_WINDOWS_PER_FILE} bars are used"
+            corpus.messages.append(line)
+            if log:
+                log(line)
         if not found:
             skip(source, "no drum notes", "no notes on the 12 tracks")
             continue

@@ -167,10 +167,11 @@ class _Scan:
         """One MTrk chunk's events; stops at max_tick (the rest is not needed)."""
         note_map = self.note_map
         by_channel = self.notes_by_channel
-        max_tick = self.max_tick
+        max_tick = self.max_tick if self.max_tick is not None else float("inf")
         tick = 0
         status = 0
-        last: dict[int, int] = {}  # (status, note) -> index of its latest note in the list
+        last: dict[int, tuple[int, int]] = {}  # (status, note) -> (index, tick) of its latest
+        last_get = last.get
         while pos < end:
             b = data[pos]
             if b < 0x80:  # the common one-byte delta
@@ -179,7 +180,7 @@ class _Scan:
             else:
                 delta, pos = _vlq(data, pos, end)
                 tick += delta
-            if max_tick is not None and tick > max_tick:
+            if tick > max_tick:
                 break
             if pos >= end:
                 raise _Truncated
@@ -238,17 +239,18 @@ class _Scan:
                     if notes is None:
                         notes = by_channel[channel] = []
                     key = (status << 8) | note
-                    at = last.get(key)
-                    if at is not None and notes[at].tick == tick:
+                    prev = last_get(key)
+                    if prev is not None and prev[1] == tick:
                         # the same drum struck twice at once: one note, the louder
                         self.duplicates += 1
+                        at = prev[0]
                         if velocity > notes[at].velocity:
                             notes[at] = Note(tick, note, min(velocity, 127))
                     else:
-                        last[key] = len(notes)
+                        last[key] = (len(notes), tick)
                         notes.append(Note(tick, note, min(velocity, 127)))
             pos += 2
-        self.length = max(self.length, tick if max_tick is None else min(tick, max_tick))
+        self.length = max(self.length, int(min(tick, max_tick)))
 
 
 def _chunks(data: bytes, name: str) -> tuple[int, int, list[tuple[int, int]]]:
