@@ -41,13 +41,32 @@ def jack_server_id(server: str | None = None) -> tuple[int, int] | None:
     """
     name = server or os.environ.get("JACK_DEFAULT_SERVER") or "default"
     uid = os.getuid() if hasattr(os, "getuid") else 0
+    listening = _listening_sockets()
     for folder in ("/dev/shm", "/tmp"):
+        path = f"{folder}/jack_{name}_{uid}_0"
         try:
-            st = os.stat(f"{folder}/jack_{name}_{uid}_0")
+            st = os.stat(path)
         except OSError:
             continue
+        if listening is not None and path not in listening:
+            continue  # a socket file left by a server that died: nobody listens there
         return (st.st_ino, st.st_mtime_ns)
     return None
+
+
+def _listening_sockets() -> set[str] | None:
+    """The paths of the listening UNIX sockets (Linux: /proc/net/unix), None elsewhere."""
+    try:
+        with open("/proc/net/unix", encoding="ascii", errors="replace") as fh:
+            lines = fh.read().splitlines()[1:]
+    except OSError:
+        return None
+    found = set()
+    for line in lines:
+        parts = line.split()
+        if len(parts) >= 8 and int(parts[3], 16) & 0x10000:  # __SO_ACCEPTCON: listening
+            found.add(parts[7])
+    return found
 
 
 class PortError(Exception):

@@ -263,8 +263,15 @@ class EngineLoop:
         if now_id is None or room < REOPEN_ROOM_S:
             return True
         self._jack_lost = False  # a server runs again: new clients in it
-        self._jack_id = None
-        self.open_out()
+        self._jack_id = now_id
+        if not self.out_name or self.out_name == NONE:
+            self.open_out()  # our own virtual port: made anew
+        else:  # the named port: now if it is there, else as soon as it is (a PortWatch)
+            try:
+                self.out = self.player.out = open_output(self.out_name, self.config.api)
+                self.out_ok = True
+            except PortError:
+                self.out_ok = False
         if self.player.mode == "external":
             self.open_in()
         return False

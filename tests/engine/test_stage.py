@@ -79,7 +79,7 @@ def test_the_engine_comes_back_after_a_jack_restart(own_server, tmp_path, capfd)
         reports: list = []
         assert _wait(lambda: any("waiting for it to come back" in getattr(r, "message", "")
                                  for r in reports + engine.poll()) or _collect(engine, reports),
-                     5), f"no word of the server going: {reports[-3:]}"
+                     5), f"no word of the server going: {reports[-3:]}, alive {engine.alive}"
         # the same name again, as a user restarting JACK does
         server = JackServer(name=name)
         try:
@@ -140,3 +140,4 @@ def test_a_killed_engine_leaves_no_note_hanging(own_server):
     finally:
         engine.stop()
         dump.stop()
+
