@@ -208,13 +208,23 @@ def test_export_never_overwrites_the_bank_its_backup_or_lock(tmp_path):
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == files
 
 
-def test_generate_out_at_the_bank_refused_without_force(tmp_path):
+def test_midi_is_never_written_over_a_bank_and_over_other_files_only_with_force(tmp_path):
     bank = tmp_path / "live.json"
     save_bank(Bank({"A01": _p()}), bank)
     before = bank.read_bytes()
-    with pytest.raises(CodecError, match="exists and is not a MIDI file; not written over"):
-        write_midi(bank, [_p()])
+    for force in (False, True):  # a bank, open or not, is never replaced by an export
+        with pytest.raises(CodecError, match="live.json: is a bank file; not written over"):
+            write_midi(bank, [_p()], force=force)
+        with pytest.raises(CodecError, match="is a bank's lock file; not written over"):
+            write_midi(tmp_path / "live.json.lock", [_p()], force=force)
     assert bank.read_bytes() == before
+    assert not (tmp_path / "live.json.lock").exists()
+    other = tmp_path / "other.txt"
+    other.write_text("mine")
+    with pytest.raises(CodecError, match="exists and is not a MIDI file; not written over "
+                                         r"\(add --force to replace it\)"):
+        write_midi(other, [_p()])
+    assert other.read_text() == "mine"
     notes = tmp_path / "notes.txt"
     notes.write_text("mine")
     write_midi(notes, [_p()], force=True)
