@@ -257,8 +257,10 @@ class EngineLoop:
             self.out = self.player.out = NullOutput()
             self.input = None
             self._out_watch = self._in_watch = None  # their clients died with the server
+            where = f"; JACK's own messages are in {self.config.log_path}" \
+                if self.config.log_path else ""
             self.report(m.PortError(
-                f"the JACK server stopped; waiting for it to come back (output {name!r})"))
+                f"the JACK server stopped; waiting for it to come back (output {name!r}){where}"))
             return True
         if now_id is None or room < REOPEN_ROOM_S:
             return True
