@@ -171,6 +171,7 @@ class AutoBeatApp(App):
         self.settings = settings  # autobeat_tui.settings.Settings, or None (nothing kept)
         self.latency_ms = latency_ms  # --latency: this run's offset for every output
         self._latency_sent = (None, 0.0)  # (output, ms) the engine has now
+        self._quit_asked = False  # ^q with unsaved edits asked once already
 
     # --- layout ----------------------------------------------------------------------
 
@@ -236,6 +237,35 @@ class AutoBeatApp(App):
         self.report_error(message)
         self.sync()
 
+    def _engine_died(self) -> None:
+        """The engine process is gone (killed): silence what it may have left sounding
+        on the output it used, say so, and let `play` start a new one."""
+        silenced = False
+        panic = getattr(self.engine, "panic", None)
+        if panic is not None:
+            try:
+                silenced = panic(self.session.engine.output)
+            except Exception:  # noqa: BLE001 - no MIDI system: nothing can sound either
+                silenced = False
+        self.session.playing = False
+        note = "notes silenced" if silenced else "its output is gone with it"
+        self._engine_failed(f"engine stopped ({note}); play starts it again")
+
+    def restart_engine(self) -> bool:
+        """Start a new engine after the last one died; False if it cannot start."""
+        restart = getattr(self.engine, "restart", None)
+        if restart is None:
+            return False
+        try:
+            restart()
+        except Exception as exc:  # noqa: BLE001 - shown, the app keeps running
+            self.report_error(f"engine did not start: {exc}")
+            return False
+        self.engine_error = ""
+        self.engine_ready = False
+        self._engine_started()
+        return True
+
     def flush(self) -> None:
         """Send what the session queued (kept until the engine has started)."""
         if not self.engine_ready:
@@ -251,7 +281,7 @@ class AutoBeatApp(App):
         if self.engine_error:
             return
         if not self.engine.alive:
-            self._engine_failed("the engine stopped; playback is off (restart autobeat)")
+            self._engine_died()
             return
         for report in self.engine.poll():
             self.post_message(EngineReported(report))
@@ -413,6 +443,7 @@ class AutoBeatApp(App):
         return True
 
     def execute(self, cmd: lang.Command) -> str | None:
+        self._engine_for_play(cmd)
         if isinstance(cmd, lang.Gen | lang.Mutate):
             return self.generate(cmd)
         if isinstance(cmd, lang.Help):
@@ -421,7 +452,7 @@ class AutoBeatApp(App):
             self.action_help()
             return None
         if isinstance(cmd, lang.Quit):
-            self.exit()
+            self.request_quit()
             return None
         if isinstance(cmd, lang.Messages):
             self.push_screen(MessagesScreen(self.messages))
@@ -568,6 +599,10 @@ class AutoBeatApp(App):
     def action_play_stop(self) -> None:
         self.run_line("stop" if self.session.playing else "play")
 
+    def _engine_for_play(self, cmd: lang.Command) -> None:
+        if self.engine_error and isinstance(cmd, lang.Play) and cmd.action != "stop":
+            self.restart_engine()
+
     def action_cursor(self, tracks: int, steps: int) -> None:
         self.session.move_cursor(tracks, steps)
         self.sync()
@@ -698,6 +733,31 @@ class AutoBeatApp(App):
         return GENERATING in self.session.lane_state.values()
 
     async def action_quit(self) -> None:
+        self.request_quit()
+
+    def request_quit(self) -> None:
+        """Quit; with unsaved edits, ask first (a second ^q quits) and keep them in the
+        recovery file either way, so nothing is lost."""
+        s = self.session
+        if not s.unsaved():
+            s.drop_recovery()
+            self.exit()
+            return
+        try:
+            kept = s.keep_recovery()
+        except ValueError as exc:  # FileError: the recovery file cannot be written
+            if not self._quit_asked:
+                self._quit_asked = True
+                self.say(f"unsaved changes in {s.slot}, and {exc}; w saves them, "
+                         "^q again quits without them", error=True)
+                return
+            self.exit()
+            return
+        if not self._quit_asked:
+            self._quit_asked = True
+            where = f" (kept in {kept.name} meanwhile)" if kept is not None else ""
+            self.say(f"unsaved changes in {s.slot}{where}: w saves them, ^q again quits")
+            return
         self.exit()
 
 

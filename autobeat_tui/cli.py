@@ -15,7 +15,8 @@ import sys
 from collections.abc import Sequence
 
 from autobeat_tui import __version__, commands
-from autobeat_tui.errors import UserError
+from autobeat_tui.commands._numbers import Parser, guard_parser
+from autobeat_tui.errors import UserError, shown
 
 
 def _command_modules():
@@ -31,7 +32,7 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
     """The parser. With `selected`, only that command's arguments are built (the others
     are listed by name and help), so starting one command imports nothing of the others.
     """
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="autobeat",
         description="A terminal drum sequencer with an on-device beat model. "
         "With no command, opens the app.",
@@ -43,6 +44,7 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
         if selected is None or selected == module.NAME:
             module.add_arguments(p)
         p.set_defaults(_run=module.run, _parser=p)
+    guard_parser(parser)  # every number: finite and in range, named in the error
     return parser
 
 
@@ -58,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args._run(args) or 0)
     except UserError as exc:
-        print(f"autobeat {args.command}: {exc}", file=sys.stderr)
+        print(f"autobeat {args.command}: {shown(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -16,7 +16,10 @@ measured and binned with the train split's tertiles (``codec.features``).
 from __future__ import annotations
 
 import csv
+import io
+import itertools
 import json
+import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -31,14 +34,18 @@ from codec.midi import (
     Performance,
     Window,
     event_seconds,
+    iter_windows,
     read_midi,
-    windows,
 )
 from codec.tokens import decode, encode
+from patterns.files import FileError, describe, read_user_text, write_atomic_text
 from patterns.grid import GROUPS
 from patterns.pattern import GroupParams, Pattern
 
 MIDI_SUFFIXES = (".mid", ".midi")
+# the most 2-bar windows taken from one file (hop 1 bar): 4096 bars, over two hours at
+# 120 BPM. A longer file gives its first 4096 bars; this bounds time and memory per file.
+MAX_WINDOWS_PER_FILE = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,22 +113,29 @@ def find_sources(data_dir: str | Path) -> list[Source]:
     if not root.is_dir():
         raise CodecError(f"{root}: not a folder")
     info = root / "info.csv"
-    if info.exists():
+    if os.path.lexists(info):
         try:
-            with info.open(newline="", encoding="utf-8") as f:
-                rows = list(csv.DictReader(f))
-        except (OSError, UnicodeDecodeError, csv.Error) as exc:
-            raise CodecError(f"{info}: cannot read: {exc}") from None
+            text = read_user_text(info, "info.csv")
+            rows = list(csv.DictReader(io.StringIO(text, newline="")))
+        except FileError as exc:
+            raise CodecError(str(exc)) from None
+        except csv.Error as exc:
+            raise CodecError(f"{info}: not a CSV file: {exc}") from None
         needed = {"style", "beat_type", "midi_filename"}
         if rows and not needed <= set(rows[0]):
             missing = ", ".join(sorted(needed - set(rows[0])))
             raise CodecError(f"{info}: missing columns {missing}")
         sources = []
-        for row in rows:
+        for line, row in enumerate(rows, 2):
+            if any(not isinstance(row.get(k), str) or not row[k].strip()
+                   for k in ("style", "midi_filename")):
+                raise CodecError(
+                    f"{info}: line {line}: a short row (style and midi_filename are needed)"
+                )
             kind = (row.get("beat_type") or "beat").strip().lower()
             sources.append(
                 Source(
-                    path=root / row["midi_filename"],
+                    path=root / row["midi_filename"].strip(),
                     genre=genre_name(row["style"]),
                     type=kind if kind in ("beat", "fill") else "beat",
                     split=(row.get("split") or "all").strip() or "all",
@@ -152,7 +166,8 @@ def collect(
             skip(source, "not 4/4", f"time signature {source.time_signature}")
             continue
         try:
-            perf = read_midi(source.path, source.note_map)
+            perf = read_midi(source.path, source.note_map,
+                             max_beats=(MAX_WINDOWS_PER_FILE + 2) * 4)
         except CodecError as exc:
             reason = str(exc).split(": ", 1)[-1]
             key = "no drum notes" if "no drum notes" in reason else (
@@ -163,7 +178,14 @@ def collect(
         if source.time_signature is None and not perf.is_four_four():
             skip(source, "not 4/4", "time signature is not 4/4")
             continue
-        found = windows(perf, source.note_map, hop_bars=1)
+        found = list(itertools.islice(iter_windows(perf, source.note_map, hop_bars=1),
+                                      MAX_WINDOWS_PER_FILE + 1))
+        if len(found) > MAX_WINDOWS_PER_FILE:
+            found = found[:MAX_WINDOWS_PER_FILE]
+            line = f"{source.path}: only its first {MAX_WINDOWS_PER_FILE} bars are used"
+            corpus.messages.append(line)
+            if log:
+                log(line)
         if not found:
             skip(source, "no drum notes", "no notes on the 12 tracks")
             continue
@@ -211,9 +233,20 @@ def build_corpus(
     data_dir: str | Path, out_dir: str | Path, log: Callable[[str], None] | None = None
 ) -> dict:
     """Write DIR/<split>.txt and DIR/stats.json; return the stats."""
-    corpus = collect(data_dir, log)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    if os.path.lexists(out) and not out.is_dir():
+        raise CodecError(f"{out}: is a file, not a folder for the corpus; pick another --out")
+    corpus = collect(data_dir, log)
+    if not corpus.windows:
+        why = ", ".join(f"{n} {reason}" for reason, n in sorted(corpus.skipped.items()))
+        raise CodecError(
+            f"{data_dir}: no usable MIDI file (no 4/4 drum windows"
+            + (f"; skipped: {why})" if why else "; no .mid files found)")
+        )
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CodecError(f"{out}: cannot make the corpus folder: {describe(exc)}") from None
     sequences = 0
     tokens = 0
     genres: Counter = Counter()
@@ -225,7 +258,7 @@ def build_corpus(
             lines.append(" ".join(toks))
             tokens += len(toks)
         sequences += len(lines)
-        (out / f"{split}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        _write(out / f"{split}.txt", "\n".join(lines) + "\n")
     assert corpus.bins is not None
     stats = {
         "windows": {s: len(ws) for s, ws in sorted(corpus.windows.items())},
@@ -239,5 +272,12 @@ def build_corpus(
         "skipped": dict(sorted(corpus.skipped.items())),
         "roundtrip": roundtrip_errors(corpus),
     }
-    (out / "stats.json").write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
+    _write(out / "stats.json", json.dumps(stats, indent=2) + "\n")
     return stats
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        write_atomic_text(path, text, what="corpus file")
+    except FileError as exc:
+        raise CodecError(str(exc)) from None

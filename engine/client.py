@@ -20,6 +20,16 @@ from patterns.kit import KitMap
 JOIN_S = 2.0
 
 
+def default_log_path() -> str:
+    """The engine's log (what C libraries print): ``autobeat-engine-UID.log`` in the temp
+    folder, or $AUTOBEAT_ENGINE_LOG."""
+    import tempfile
+
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    return os.environ.get("AUTOBEAT_ENGINE_LOG") or os.path.join(
+        tempfile.gettempdir(), f"autobeat-engine-{uid}.log")
+
+
 class Engine:
     """The realtime engine in its own process (see engine/process.py)."""
 
@@ -39,11 +49,14 @@ class Engine:
         audio: str = "off",
         kit_dir: str | None = None,
         audio_backend: str | None = None,
+        log_path: str | None = "",
     ) -> None:
+        if log_path == "":
+            log_path = default_log_path()
         self.config = EngineConfig(
             out=out, clock_in=clock_in, send_clock=send_clock, latency_ms=latency_ms, api=api,
             kit=kit, external=external, link=link, record=record, realtime=realtime, audio=audio,
-            kit_dir=kit_dir, audio_backend=audio_backend,
+            kit_dir=kit_dir, audio_backend=audio_backend, log_path=log_path,
         )
         self._process = None
         self._conn = None
@@ -127,6 +140,46 @@ class Engine:
             self._process.join(JOIN_S)
         if self._conn is not None:
             self._conn.close()
+
+    def restart(self) -> None:
+        """Start a new engine process after this one stopped (killed, crashed)."""
+        self.stop()
+        self._process = None
+        self._conn = None
+        self._stopped = False
+        self.start()
+
+    def panic(self, output: str | None = None) -> bool:
+        """After the engine process died without its own All Notes Off (kill -9): open the
+        output it played to and send, on every channel of the kit, a note-off for each
+        of the kit's notes, then All Sound Off and All Notes Off. True if it was sent.
+
+        The output is the one the engine reported (``EngineState.output``), else the one
+        it was asked for; its own virtual port died with it, so there is nothing to
+        silence there (whatever listened to it lost the connection with it).
+        """
+        from engine.ports import NONE, PortError, open_output
+        from patterns.kit import KitMap
+
+        name = output if output and output != NONE else self.config.out
+        if not name or name == NONE or "AutoBeat" in name:
+            return False
+        try:
+            port = open_output(name, self.config.api)
+        except PortError:
+            return False
+        if getattr(port, "name", NONE) == NONE:
+            return False
+        kit = self.config.kit or KitMap.general_midi()
+        try:
+            for track in range(1, 13):
+                port.send([0x80 | (kit.channel(track) - 1), kit.note(track), 0])
+            for channel in sorted({kit.channel(t) - 1 for t in range(1, 13)}):
+                port.send([0xB0 | channel, 120, 0])  # All Sound Off
+                port.send([0xB0 | channel, 123, 0])  # All Notes Off
+        finally:
+            port.close()
+        return True
 
     @property
     def alive(self) -> bool:

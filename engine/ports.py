@@ -31,6 +31,44 @@ _API_NAMES = {
 }
 
 
+def jack_server_id(server: str | None = None) -> tuple[int, int] | None:
+    """Which JACK server runs now under ``server`` (default: $JACK_DEFAULT_SERVER or
+    "default"): the identity (inode, mtime) of its socket, None if none runs.
+
+    A stat, no client: cheap enough to ask every fraction of a second. A server that
+    stopped and started again has a new socket, so a new identity: a client of the
+    old one is dead (JACK clients do not survive their server) and must be made anew.
+    """
+    name = server or os.environ.get("JACK_DEFAULT_SERVER") or "default"
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    listening = _listening_sockets()
+    for folder in ("/dev/shm", "/tmp"):
+        path = f"{folder}/jack_{name}_{uid}_0"
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        if listening is not None and path not in listening:
+            continue  # a socket file left by a server that died: nobody listens there
+        return (st.st_ino, st.st_mtime_ns)
+    return None
+
+
+def _listening_sockets() -> set[str] | None:
+    """The paths of the listening UNIX sockets (Linux: /proc/net/unix), None elsewhere."""
+    try:
+        with open("/proc/net/unix", encoding="ascii", errors="replace") as fh:
+            lines = fh.read().splitlines()[1:]
+    except OSError:
+        return None
+    found = set()
+    for line in lines:
+        parts = line.split()
+        if len(parts) >= 8 and int(parts[3], 16) & 0x10000:  # __SO_ACCEPTCON: listening
+            found.add(parts[7])
+    return found
+
+
 class PortError(Exception):
     """A port that cannot be found or opened; the message lists what there is."""
 
@@ -225,6 +263,19 @@ class RtOutput:
     def send(self, message: list[int]) -> None:
         self._send(message)
 
+    @property
+    def is_jack(self) -> bool:
+        """Whether this client lives in a JACK server (and dies with it)."""
+        try:
+            return self._client.get_current_api() == _rtmidi().API_UNIX_JACK
+        except Exception:
+            return False
+
+    def abandon(self) -> None:
+        """Drop a client whose server is gone, without asking that server anything."""
+        self._send = lambda message: None
+        self._client = None
+
     def alive(self) -> bool:
         """False once a connected port has gone away (a device unplugged, a client gone)."""
         return _target_present(self._client, self.target)
@@ -255,6 +306,8 @@ class RtOutput:
         return True
 
     def close(self) -> None:
+        if self._client is None:  # abandoned: its server is gone
+            return
         # rtmidi hands messages to the MIDI system's thread (JACK: a ring buffer read
         # each period): give the last ones (All Notes Off) time to leave first
         time.sleep(DRAIN_S)
@@ -338,7 +391,13 @@ class RtInput:
     def alive(self) -> bool:
         return _target_present(self._client, self.target)
 
+    def abandon(self) -> None:
+        """Drop a client whose server is gone, without asking that server anything."""
+        self._client = None
+
     def close(self) -> None:
+        if self._client is None:  # abandoned: its server is gone
+            return
         with quiet_stderr():
             try:
                 self._client.cancel_callback()

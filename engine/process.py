@@ -30,6 +30,7 @@ from engine.ports import (
     PortError,
     PortWatch,
     RtOutput,
+    jack_server_id,
     open_input,
     open_output,
     quiet_stderr,
@@ -39,7 +40,8 @@ from patterns.kit import KitMap
 
 SPIN_S = 0.001  # spin this long before a due time instead of sleeping
 REPORT_S = 1.0 / 60.0  # at most 60 state reports a second
-PORT_CHECK_S = 1.0  # how often a lost port is looked for again
+PORT_CHECK_S = 1.0  # how often the ports are checked
+LOST_CHECK_S = 0.2  # how often, while a port or the JACK server is gone, it is looked for
 REOPEN_ROOM_S = 0.05  # open a new MIDI client only with this much time before the next event
 RECONNECT_ROOM_S = 0.015  # move our port to a port that came back: a few ms
 QUIET_S = 0.002  # housekeeping (reports, port checks) only when the next event is further
@@ -63,6 +65,7 @@ class EngineConfig:
     audio: str = "off"
     kit_dir: str | None = None  # WAV files replacing the built-in kit
     audio_backend: str | None = None  # a miniaudio backend (None: any; "null": no card)
+    log_path: str | None = None  # where fd 2 goes: C libraries' messages (JACK's) land here
 
 
 def make_realtime() -> str:
@@ -115,6 +118,8 @@ class EngineLoop:
         self._out_watch: PortWatch | None = None
         self._in_watch: PortWatch | None = None
         self.link = None  # engine.link.LinkDriver while the clock is Link
+        self._jack_id: tuple[int, int] | None = None  # the JACK server our clients live in
+        self._jack_lost = False  # that server went away: waiting for one to come back
 
     # --- ports ------------------------------------------------------------------
 
@@ -159,6 +164,8 @@ class EngineLoop:
         self.player.out = new
         self.out = new
         self.player.output_lead = _output_lead(new)
+        if isinstance(new, RtOutput) and new.is_jack:
+            self._jack_id = jack_server_id()
         if old is not new:
             try:
                 old.close()
@@ -250,6 +257,8 @@ class EngineLoop:
         Looking is cheap (a port list); reopening costs tens of milliseconds, so it
         waits for `room` (seconds to the next due event) of at least REOPEN_ROOM_S.
         """
+        if self._check_jack(room):
+            return
         out = self.out
         if self.out_ok and not out.alive():
             self.out_ok = False
@@ -289,6 +298,47 @@ class EngineLoop:
                     return
                 self._in_watch.close()
                 self._in_watch = None
+
+    def _check_jack(self, room: float) -> bool:
+        """A JACK server that stopped takes our clients with it: drop them, say so, and
+        when a server runs again under the same name, open new ones (the output and
+        clock input by the same names). True while there is no server to use."""
+        if self._jack_id is None and not self._jack_lost:
+            return False
+        now_id = jack_server_id()
+        if not self._jack_lost:
+            if now_id == self._jack_id:
+                return False
+            self._jack_lost = True
+            self.out_ok = False
+            name = self.out.name
+            self.player.all_notes_off()
+            for port in (self.out, self.input):
+                if port is not None and hasattr(port, "abandon"):
+                    port.abandon()
+            self.out = self.player.out = NullOutput()
+            self.input = None
+            self._out_watch = self._in_watch = None  # their clients died with the server
+            where = f"; JACK's own messages are in {self.config.log_path}" \
+                if self.config.log_path else ""
+            self.report(m.PortError(
+                f"the JACK server stopped; waiting for it to come back (output {name!r}){where}"))
+            return True
+        if now_id is None or room < REOPEN_ROOM_S:
+            return True
+        self._jack_lost = False  # a server runs again: new clients in it
+        self._jack_id = now_id
+        if not self.out_name or self.out_name == NONE:
+            self.open_out()  # our own virtual port: made anew
+        else:  # the named port: now if it is there, else as soon as it is (a PortWatch)
+            try:
+                self.out = self.player.out = open_output(self.out_name, self.config.api)
+                self.out_ok = True
+            except PortError:
+                self.out_ok = False
+        if self.player.mode == "external":
+            self.open_in()
+        return False
 
     # --- commands -----------------------------------------------------------------
 
@@ -407,8 +457,9 @@ class EngineLoop:
                 self.report(state)
             self.flush_reports()
         if now >= self.next_port_check:
-            self.next_port_check = now + PORT_CHECK_S
             self.check_ports(room)
+            lost = self._jack_lost or not self.out_ok
+            self.next_port_check = now + (LOST_CHECK_S if lost else PORT_CHECK_S)
 
     def run(self) -> None:
         clock = self.clock
@@ -504,6 +555,24 @@ def _output_lead(out) -> float:
     with quiet_stderr():
         return half_period() or 0.0
 
+def log_to(path: str | None) -> None:
+    """Send this process's fd 2 (C libraries write there: JACK's "Cannot read socket
+    fd", ALSA's complaints) to a log file, so nothing reaches the terminal the app
+    draws on. The engine's own reports go through the pipe and are summarised there."""
+    if not path:
+        return
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND
+                     | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0), 0o600)
+    except OSError:
+        fd = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(fd, 2)
+    os.close(fd)
+    try:
+        sys.stderr = open(2, "w", closefd=False, buffering=1)  # noqa: SIM115
+    except OSError:
+        pass
+
 
 def _terminated(signum, frame) -> None:
     raise SystemExit(0)  # unwinds through main's finally: All Notes Off, ports closed
@@ -515,6 +584,7 @@ def main(conn: Connection, config: EngineConfig) -> None:
     # the engine stops (Shutdown, or its pipe closing); SIGTERM stops it cleanly
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _terminated)
+    log_to(config.log_path)
     loop = EngineLoop(conn, config)
     try:
         if config.realtime:

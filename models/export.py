@@ -25,6 +25,7 @@ import numpy as np
 from codec.features import Bins
 from codec.levels import LevelTable
 from codec.vocab import BOS, END, PAD, SPECIALS, Vocabulary
+from patterns.files import atomic_path, check_user_file
 from patterns.grid import MAX_OFFSET, MIN_OFFSET, STEPS, STEPS_PER_BEAT, TICKS_PER_STEP
 
 ARCH = "gpt2"
@@ -103,14 +104,37 @@ def export_gguf(
     training: Mapping | None = None,
     levels: LevelTable | None = None,
 ) -> Path:
-    """Write the GGUF file (atomically: a temp file, then a rename)."""
-    import gguf
+    """Write the GGUF file through the project's atomic writer (patterns.files): a temp
+    file, fsync, a rename; a failed export leaves the old model as it was.
 
+    Raises:
+        FileError: the file cannot be written there (the old one is untouched).
+    """
     path = Path(path)
     if config["vocab_size"] != len(vocab):
         raise ValueError(f"model vocab_size {config['vocab_size']} != vocabulary {len(vocab)}")
-    tmp = path.with_name(path.name + ".tmp")
     path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path, what="model") as tmp:
+        _write_gguf(tmp, state, config, vocab, bins, name=name, f16=f16, figures=figures,
+                    training=training, levels=levels)
+    return path
+
+
+def _write_gguf(
+    tmp: Path,
+    state: Mapping[str, np.ndarray],
+    config: Mapping,
+    vocab: Vocabulary,
+    bins: Bins,
+    *,
+    name: str,
+    f16: bool,
+    figures: Mapping | None,
+    training: Mapping | None,
+    levels: LevelTable | None,
+) -> None:
+    import gguf
+
     w = gguf.GGUFWriter(str(tmp), ARCH)
     w.add_name(name)
     w.add_description("AutoBeat TUI beat model: GPT-2 over the codec's grid tokens")
@@ -163,14 +187,13 @@ def export_gguf(
     w.write_kv_data_to_file()
     w.write_tensors_to_file()
     w.close()
-    tmp.replace(path)
-    return path
 
 
 def read_gguf_weights(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
     """The weights (torch names, F32) and the config of a GGUF this module wrote."""
     import gguf
 
+    check_user_file(path, "model")  # a FIFO or a device is refused, not mapped
     reader = gguf.GGUFReader(str(path))
 
     def field(key):

@@ -78,6 +78,12 @@ class LlamaSession:
         self._mem = L.llama_get_memory(self._ctx)
         self._capacity = n_ctx_seq * n_seq
         self._batch = L.llama_batch_init(self._capacity, 0, n_seq)
+        try:  # broken weights (NaN, inf) show at once: refuse the model at load
+            self.decode([(0, [0], 0)])
+        except LlamaError:
+            self.close()
+            raise
+        self.reset()
 
     def reset(self) -> None:
         """Forget every sequence (clear the KV cache)."""
@@ -121,6 +127,10 @@ class LlamaSession:
             else:
                 ptr = L.llama_get_logits_ith(self._ctx, last - 1)
                 out.append(np.ctypeslib.as_array(ptr, shape=(V,)).copy())
+            if not np.isfinite(out[-1]).all():
+                raise LlamaError(
+                    "the model gives non-finite scores (NaN or infinite): its weights are broken"
+                )
         return out
 
     def close(self) -> None:

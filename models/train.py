@@ -29,6 +29,7 @@ from codec.dataset import collect
 from codec.features import Bins
 from codec.levels import LevelTable
 from codec.vocab import Vocabulary
+from patterns.files import FileError, atomic_file, check_user_file
 
 
 @dataclass
@@ -111,6 +112,35 @@ def level_table(corpus, split: str, bins: Bins, init: str | None = None) -> Leve
     return table
 
 
+_CHECKPOINT_KEYS = ("config", "vocab", "model", "optimizer", "step", "best_val", "best_state")
+
+
+def load_checkpoint(path: Path) -> dict:
+    """A training checkpoint, read with ``weights_only=True``: a planted file cannot run
+    code, only fail to load (ValueError with one line)."""
+    import pickle
+
+    import torch
+
+    check_user_file(path, "checkpoint")
+    try:
+        ck = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError,
+            AttributeError, TypeError) as exc:
+        text = str(exc).strip()
+        if "weights only" in text.lower() or "weights_only" in text:
+            first = "it holds more than tensors and numbers"
+        else:
+            first = text.splitlines()[0][:160] if text else type(exc).__name__
+        raise FileError(
+            f"{path}: not a checkpoint this program can resume ({first}); "
+            "move it away or train with --fresh"
+        ) from None
+    if not isinstance(ck, dict) or any(k not in ck for k in _CHECKPOINT_KEYS):
+        raise FileError(f"{path}: not a training checkpoint; move it away or use --fresh")
+    return ck
+
+
 def train(opts: TrainOptions, log: Callable[[str], None] = _log) -> dict:
     """Run (or resume) a training run; returns its figures."""
     import torch
@@ -188,7 +218,7 @@ def train(opts: TrainOptions, log: Callable[[str], None] = _log) -> dict:
     history: list[dict] = []
     rng = np.random.default_rng([opts.seed, rank])
     if ckpt_path.exists() and not opts.fresh:
-        ck = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+        ck = load_checkpoint(ckpt_path)
         if ck["config"] == config.to_dict() and ck["vocab"] == list(vocab.tokens):
             model.load_state_dict(ck["model"])
             optimizer.load_state_dict(ck["optimizer"])
@@ -218,13 +248,14 @@ def train(opts: TrainOptions, log: Callable[[str], None] = _log) -> dict:
     def save() -> None:
         if not main_rank:
             return
-        tmp = ckpt_path.with_name(ckpt_path.name + ".tmp")
-        torch.save({"config": config.to_dict(), "vocab": list(vocab.tokens),
-                    "bins": bins.to_json(), "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(), "step": step, "best_val": best_val,
-                    "best_state": best_state, "history": history,
-                    "options": asdict(opts)}, tmp)
-        os.replace(tmp, ckpt_path)
+        # plain tensors, numbers, strings, lists and dicts only: resume reads it back
+        # with torch.load(weights_only=True), which runs no code from the file
+        with atomic_file(ckpt_path, what="checkpoint") as f:
+            torch.save({"config": config.to_dict(), "vocab": list(vocab.tokens),
+                        "bins": bins.to_json(), "model": model.state_dict(),
+                        "optimizer": optimizer.state_dict(), "step": step,
+                        "best_val": best_val, "best_state": best_state, "history": history,
+                        "options": json.loads(json.dumps(asdict(opts), default=str))}, f)
 
     # --- the loop -----------------------------------------------------------------
     batches = token_batches(train_data, examples, rng, opts.tokens_per_batch)

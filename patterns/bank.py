@@ -22,6 +22,7 @@ from pathlib import Path
 
 from patterns.bank_file import FORMAT, FORMAT_VERSION, check_bytes, encode_bank, loads
 from patterns.bank_lock import BankLock, check_not_locked_elsewhere, held_lock, lock_path
+from patterns.bank_merge import SaveResult, merge_banks
 from patterns.bank_model import (
     MAX_REPEATS,
     SLOT_NAMES,
@@ -37,6 +38,7 @@ from patterns.bank_model import (
     looks_like_chain_entry,
 )
 from patterns.bank_write import bak_path, write_atomic
+from patterns.files import FileError, read_user_file
 from patterns.grid import STEPS_PER_BEAT
 from patterns.pattern import Event, GroupParams, Pattern
 
@@ -64,6 +66,7 @@ __all__ = [
     "held_lock",
     "load_bank",
     "lock_path",
+    "merge_banks",
     "open_bank",
     "save_bank",
     "starter_bank",
@@ -72,6 +75,10 @@ __all__ = [
 # (real path) -> (inode, size, mtime_ns) of the file as this process last read or wrote
 # it: a save over a file we know skips re-checking that it is a bank.
 _KNOWN: dict[str, tuple[int, int, int]] = {}
+# (real path) -> the bank as this process last read or wrote it: the base of a merge
+# when the file changed on disk meanwhile (another program saved into it)
+# (a forked child did not read it: the pid says whose memory it is)
+_BASE: dict[str, tuple[int, Bank]] = {}
 
 
 def _stamp(path: str | os.PathLike[str]) -> tuple[int, int, int] | None:
@@ -82,10 +89,12 @@ def _stamp(path: str | os.PathLike[str]) -> tuple[int, int, int] | None:
     return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def _remember(path: str | os.PathLike[str]) -> None:
+def _remember(path: str | os.PathLike[str], bank: Bank | None = None) -> None:
     stamp = _stamp(path)
     if stamp is not None:
         _KNOWN[os.path.realpath(path)] = stamp
+        if bank is not None:
+            _BASE[os.path.realpath(path)] = (os.getpid(), bank)
 
 
 def default_bank_path() -> Path:
@@ -105,21 +114,27 @@ def load_bank(path: str | os.PathLike[str]) -> LoadResult:
             Slots and chains that cannot be read are skipped and listed in
             ``LoadResult.warnings`` instead.
     """
+    if not os.path.lexists(path):
+        raise BankError(f"{path}: no bank file there")
     try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise BankError(f"{path}: no bank file there") from None
-    except IsADirectoryError:
-        raise BankError(f"{path}: is a folder, not a bank file") from None
-    except OSError as exc:
-        raise BankError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        data = read_user_file(path, "bank")
+    except FileError as exc:
+        raise BankError(str(exc)) from None
     result = loads(data, str(path))
-    _remember(path)
+    _remember(path, result.bank)
     return result
 
 
-def save_bank(bank: Bank, path: str | os.PathLike[str], overwrite_unreadable: bool = False) -> None:
+def save_bank(
+    bank: Bank, path: str | os.PathLike[str], overwrite_unreadable: bool = False
+) -> SaveResult:
     """Write a bank atomically and durably, keeping the previous file as ``NAME.bak``.
+
+    If the file changed on disk since this process last read or wrote it (another
+    program saved into it: its inode, size or mtime differ), the change is merged
+    first (``merge_banks``): what only the other side changed is kept, and where
+    both changed a slot, both are kept and the notes say where. The result holds
+    the bank as saved (the caller should carry on with it) and those notes.
 
     Refuses (BankError) to replace a file that is not a bank this program can read,
     unless ``overwrite_unreadable``: such a file may be a user's work in a newer
@@ -132,24 +147,35 @@ def save_bank(bank: Bank, path: str | os.PathLike[str], overwrite_unreadable: bo
     if not isinstance(bank, Bank):
         raise BankError(f"{path}: can only save a Bank, got {type(bank).__name__}")
     check_not_locked_elsewhere(path)
+    notes: tuple[str, ...] = ()
+    real = os.path.realpath(path)
+    stamp = _stamp(path)
+    reader, base = _BASE.get(real, (0, None))
+    if stamp is not None and _KNOWN.get(real, stamp) != stamp and reader == os.getpid():
+        try:
+            theirs = load_bank(path).bank
+        except BankError:
+            theirs = None  # not a bank now: _refuse_unreadable says so below
+        if theirs is not None and base is not None:
+            bank, notes = merge_banks(base, bank, theirs)
     if not overwrite_unreadable:
         _refuse_unreadable(path)
     write_atomic(path, encode_bank(bank))
-    _remember(path)
+    _remember(path, bank)
+    return SaveResult(bank, notes)
 
 
 def _refuse_unreadable(path: str | os.PathLike[str]) -> None:
     stamp = _stamp(path)
     if stamp is None or _KNOWN.get(os.path.realpath(path)) == stamp:
         return
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
+    if not os.path.lexists(path):
         return
-    except OSError as exc:
+    try:
+        data = read_user_file(path, "bank")
+    except FileError as exc:
         raise BankError(
-            f"{path}: cannot read the file there ({exc.strerror or exc}), so it is not "
-            "replaced; save to another file"
+            f"not saved: {exc}; so it is not replaced. Save to another file (--bank FILE)"
         ) from None
     try:
         check_bytes(data, str(path))

@@ -71,6 +71,10 @@ from patterns.pattern import Event, GroupParams, Pattern, PatternError
 
 FORMAT = "autobeat-bank"
 FORMAT_VERSION = 1
+TOP_KEYS = ("format", "version", "name", "tempo", "slots", "chains")
+SLOT_KEYS = ("name", "tempo", "own_tempo", "swing", "groups")
+GROUP_KEYS = ("seed", "model", "auto", "tokens")
+GROUP_EXTRA = "groups"  # in Bank.slot_extra: the unknown keys of each of the four groups
 
 _TRACK_GROUP = {t.number: t.group for t in TRACKS}
 
@@ -89,37 +93,46 @@ class _Duplicate(Exception):
 # --- writing ----------------------------------------------------------------------------
 
 
-def _group_line(params: GroupParams, group: int, events: list[Event], q: _Quote) -> str:
+def _group_line(params: GroupParams, group: int, events: list[Event], q: _Quote,
+                extra: Mapping[str, Any] | None = None) -> str:
     parts = header_tokens(params, group)
     for e in events:
         parts.append(f"step:{e.step} track:{e.track} offset:{e.offset} velocity:{e.velocity}")
     parts.append("end")
     tokens = " ".join(parts)
     auto = f', "auto": {q(sorted(params.auto))}' if params.auto else ""
+    more = "".join(f", {q(k)}: {q(v)}" for k, v in extra.items()) if extra else ""
     return (f'{{"seed": {q(params.seed)}, "model": {q(params.model)}{auto}, '
-            f'"tokens": {q(tokens)}}}')
+            f'"tokens": {q(tokens)}{more}}}')
 
 
-def _slot_text(name: str, pattern: Pattern, q: _Quote) -> str:
+def _slot_text(name: str, pattern: Pattern, q: _Quote,
+               extra: Mapping[str, Any] | None = None) -> str:
     by_group: list[list[Event]] = [[] for _ in GROUPS]
     for e in pattern.events:
         by_group[_TRACK_GROUP[e.track] - 1].append(e)
+    extra = dict(extra or {})
+    group_extra = extra.pop(GROUP_EXTRA, None) or [{} for _ in GROUPS]
     groups = ",\n        ".join(
-        _group_line(pattern.params[g.number - 1], g.number, by_group[g.number - 1], q)
+        _group_line(pattern.params[g.number - 1], g.number, by_group[g.number - 1], q,
+                    group_extra[g.number - 1] if g.number <= len(group_extra) else None)
         for g in GROUPS
     )
+    more = "".join(f',\n      {q(k)}: {_raw_text(v, "      ", q)}' for k, v in extra.items())
     return (
         f"    {q(name)}: {{\n"
         f'      "name": {q(pattern.name)},\n'
         f'      "tempo": {q(float(pattern.tempo))},\n'
         f'      "swing": {q(float(pattern.swing))},\n'
         + ('      "own_tempo": true,\n' if pattern.own_tempo else "")
-        + f'      "groups": [\n        {groups}\n      ]\n'
+        + f'      "groups": [\n        {groups}\n      ]{more}\n'
         f"    }}"
     )
 
 
-def _raw_text(value: Any, indent: str, ensure_ascii: bool) -> str:
+def _raw_text(value: Any, indent: str, ensure_ascii: bool | _Quote) -> str:
+    if callable(ensure_ascii):  # a quote function: ask it which way it writes
+        ensure_ascii = ensure_ascii("\u00e9") != '"\u00e9"'
     text = json.dumps(value, indent=2, ensure_ascii=ensure_ascii)
     return text.replace("\n", "\n" + indent)
 
@@ -137,7 +150,11 @@ def dumps(bank: Bank, ensure_ascii: bool = False) -> str:
     def q(value: Any) -> str:
         return json.dumps(value, ensure_ascii=ensure_ascii)
 
-    slots = [(_order(name), _slot_text(name, p, q)) for name, p in bank.slots.items()]
+    slot_extra = bank.slot_extra
+    slots = [
+        (_order(name), _slot_text(name, p, q, slot_extra.get(name)))
+        for name, p in bank.slots.items()
+    ]
     slots += [
         (_order(name), f"    {q(name)}: {_raw_text(raw, '    ', ensure_ascii)}")
         for name, raw in bank.unread_slots.items()
@@ -150,6 +167,9 @@ def dumps(bank: Bank, ensure_ascii: bool = False) -> str:
     ]
     slots_text = "{\n" + ",\n".join(text for _, text in slots) + "\n  }" if slots else "{}"
     chains_text = "{\n" + ",\n".join(chains) + "\n  }" if chains else "{}"
+    more = "".join(
+        f",\n  {q(k)}: {_raw_text(v, '  ', ensure_ascii)}" for k, v in bank.extra.items()
+    )
     return (
         "{\n"
         f'  "format": "{FORMAT}",\n'
@@ -157,7 +177,7 @@ def dumps(bank: Bank, ensure_ascii: bool = False) -> str:
         f'  "name": {q(bank.name)},\n'
         + (f'  "tempo": {q(bank.tempo)},\n' if bank.tempo is not None else "")
         + f'  "slots": {slots_text},\n'
-        f'  "chains": {chains_text}\n'
+        f'  "chains": {chains_text}{more}\n'
         "}\n"
     )
 
@@ -345,6 +365,8 @@ def loads(data: bytes | str, source: str = "<bank>") -> LoadResult:
             tempo = None
     slots: dict[str, Pattern] = {}
     unread: dict[str, Any] = {}
+    slot_extra: dict[str, dict[str, Any]] = {}
+    spelled: dict[str, str] = {}  # slot -> its key in the file
     for key, raw in raw_slots.items():
         try:
             slot = check_slot(key)
@@ -352,16 +374,22 @@ def loads(data: bytes | str, source: str = "<bank>") -> LoadResult:
             warnings.append(f"{source}: slot {key!r:.40} skipped: {exc}")
             unread[key] = raw
             continue
-        if slot in slots or slot in unread:
-            warnings.append(
-                f"{source}: slot {slot} appears twice (as {key!r:.40}); the second is skipped"
+        if slot in spelled:
+            raise BankError(
+                f"{source}: slot {slot} is in the file twice (as {spelled[slot]!r:.20} and "
+                f"{key!r:.20}); keep one of them (rename the other to a free slot) and open "
+                "it again"
             )
-            continue
+        spelled[slot] = key
         try:
             slots[slot] = slot_from_json(raw)
         except _Unreadable as exc:
             warnings.append(f"{source}: slot {slot} skipped: {exc}")
             unread[slot] = raw
+            continue
+        extra = _unknown_keys(raw)
+        if extra:
+            slot_extra[slot] = extra
     chains: dict[str, Chain] = {}
     unread_chains: dict[str, Any] = {}
     for key, raw in raw_chains.items():
@@ -370,10 +398,19 @@ def loads(data: bytes | str, source: str = "<bank>") -> LoadResult:
         except _Unreadable as exc:
             warnings.append(f"{source}: chain {key!r:.40} skipped: {exc}")
             unread_chains[key] = raw
-    bank = Bank(
-        slots, chains, name, unread_slots=unread, unread_chains=unread_chains, tempo=tempo
-    )
+    extra = {k: v for k, v in top.items() if k not in TOP_KEYS}
+    bank = Bank(slots, chains, name, unread_slots=unread, unread_chains=unread_chains,
+                tempo=tempo, extra=extra, slot_extra=slot_extra)
     return LoadResult(bank, tuple(warnings))
+
+
+def _unknown_keys(raw: dict) -> dict[str, Any]:
+    """A read slot's keys this program does not know (and its groups', under "groups")."""
+    extra = {k: v for k, v in raw.items() if k not in SLOT_KEYS}
+    groups = [{k: v for k, v in g.items() if k not in GROUP_KEYS} for g in raw["groups"]]
+    if any(groups):
+        extra[GROUP_EXTRA] = groups
+    return extra
 
 
 def to_mapping(bank: Bank) -> Mapping[str, Any]:

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 from pathlib import Path
 from types import TracebackType
 
 from patterns.bank_model import BankError, BankLockedError
+from patterns.files import FileError, bak_path, describe, protect, read_user_file, unprotect
 
 try:
     import fcntl
@@ -39,12 +41,16 @@ def held_lock(path: str | os.PathLike[str]) -> BankLock | None:
 
 def _read_pid(path: Path) -> int | None:
     try:
-        text = path.read_text(encoding="ascii", errors="replace").split()
-    except OSError:
+        text = read_user_file(path, "lock file", limit=64).decode("ascii", "replace").split()
+    except FileError:
         return None
-    if text and text[0].isdigit():
+    if text and text[0].isdecimal():
         return int(text[0])
     return None
+
+
+class LockLinkError(BankError):
+    """The lock file is a symbolic link: never followed, the bank is not written."""
 
 
 class BankLock:
@@ -79,12 +85,20 @@ class BankLock:
         while True:
             try:
                 fd = os.open(
-                    self.lock_file, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644
+                    self.lock_file,
+                    os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+                    | getattr(os, "O_NOFOLLOW", 0),
+                    0o644,
                 )
             except OSError as exc:
+                if os.path.islink(self.lock_file):
+                    raise LockLinkError(
+                        f"{self.path}: the lock file {self.lock_file.name} is a symbolic link; "
+                        "it is not followed, and the bank is not written until it is removed"
+                    ) from None
                 raise BankError(
                     f"{self.path}: cannot make the lock file {self.lock_file.name}: "
-                    f"{exc.strerror or exc}"
+                    f"{describe(exc)}"
                 ) from None
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -101,6 +115,12 @@ class BankLock:
                         pid,
                     ) from None
                 raise BankError(f"{self.path}: cannot lock: {exc.strerror or exc}") from None
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                os.close(fd)
+                raise LockLinkError(
+                    f"{self.path}: the lock file {self.lock_file.name} is not a regular file; "
+                    "the bank is not written until it is removed"
+                )
             # The holder before us may have removed the file as it released it: make sure
             # the file we locked is the one at the path, or start again.
             try:
@@ -118,6 +138,9 @@ class BankLock:
             pass  # the lock holds without the pid; others then say "another process"
         self._fd = fd
         _HELD[str(self.path)] = self
+        protect(self.path, "the open bank")
+        protect(bak_path(self.path), "the open bank's backup")
+        protect(self.lock_file, "the open bank's lock file")
         return self
 
     def release(self) -> None:
@@ -127,6 +150,8 @@ class BankLock:
             return
         if _HELD.get(str(self.path)) is self:
             del _HELD[str(self.path)]
+            for path in (self.path, bak_path(self.path), self.lock_file):
+                unprotect(path)
         try:
             os.unlink(self.lock_file)  # while still locked, so nobody else's file goes
         except OSError:
@@ -168,7 +193,7 @@ def check_not_locked_elsewhere(path: str | os.PathLike[str]) -> None:
     lock = BankLock(path)
     try:
         lock.acquire()
-    except BankLockedError:
+    except (BankLockedError, LockLinkError):
         raise
     except BankError:
         return  # no lock file can be made here: the save reports the folder's problem

@@ -42,37 +42,45 @@ def export_patterns(
     patterns: Sequence[Pattern],
     kit: KitMap | None = None,
     name: str = "AutoBeat",
+    force: bool = False,
 ) -> Path:
-    """Write patterns one after another as a type-1 MIDI file (raises BankError)."""
+    """Write patterns one after another as a type-1 MIDI file (raises BankError).
+
+    Never over the open bank, its .bak or lock; over an existing file that is not a
+    MIDI file only with ``force``."""
     if not patterns:
         raise BankError(f"{path}: nothing to export (no patterns)")
     try:
-        return write_midi(path, patterns, kit, name=name)
+        return write_midi(path, patterns, kit, force=force, name=name)
     except CodecError as exc:
         raise BankError(str(exc)) from None
 
 
 def export_slot(
-    bank: Bank, slot: str, path: str | os.PathLike[str], kit: KitMap | None = None
+    bank: Bank, slot: str, path: str | os.PathLike[str], kit: KitMap | None = None,
+    force: bool = False,
 ) -> Path:
     pattern = slot_patterns(bank, [slot])[0]
-    return export_patterns(path, [pattern], kit, name=pattern.name or check_slot(slot))
+    return export_patterns(path, [pattern], kit, name=pattern.name or check_slot(slot),
+                           force=force)
 
 
 def export_chain(
-    bank: Bank, chain: str, path: str | os.PathLike[str], kit: KitMap | None = None
+    bank: Bank, chain: str, path: str | os.PathLike[str], kit: KitMap | None = None,
+    force: bool = False,
 ) -> Path:
     items = bank.chain_patterns(chain)
     if not items:
         raise BankError(f"chain {chain!r} is empty: nothing to export")
-    return export_patterns(path, [p for _, p in items], kit, name=chain)
+    return export_patterns(path, [p for _, p in items], kit, name=chain, force=force)
 
 
-def export_all(bank: Bank, path: str | os.PathLike[str], kit: KitMap | None = None) -> Path:
+def export_all(bank: Bank, path: str | os.PathLike[str], kit: KitMap | None = None,
+               force: bool = False) -> Path:
     if not bank.slots:
         raise BankError("the bank has no filled slots: nothing to export")
     patterns = [bank.playing(p) for p in bank.slots.values()]
-    return export_patterns(path, patterns, kit, name=bank.name or "AutoBeat")
+    return export_patterns(path, patterns, kit, name=bank.name or "AutoBeat", force=force)
 
 
 @dataclass(frozen=True)
@@ -81,7 +89,7 @@ class Imported:
 
     bank: Bank
     slots: tuple[str, ...]  # the slots written, in order
-    dropped: int = 0  # windows that did not fit before H16
+    dropped: int = 0  # 1 when the file goes on past H16 (not read further, so not counted)
 
 
 def measured_params(pattern: Pattern, genre: str = "rock", bins: Bins | None = None) -> Pattern:
@@ -103,12 +111,16 @@ def measured_params(pattern: Pattern, genre: str = "rock", bins: Bins | None = N
 
 
 def read_patterns(
-    path: str | os.PathLike[str], kit: KitMap | None = None, genre: str = "rock"
+    path: str | os.PathLike[str],
+    kit: KitMap | None = None,
+    genre: str = "rock",
+    limit: int | None = None,
 ) -> list[Pattern]:
-    """Every 2-bar window of a MIDI file, back to back, named "<file> bar N"."""
+    """Every 2-bar window of a MIDI file (at most ``limit``), back to back, named
+    "<file> bar N"."""
     note_map = kit_note_map(kit) if kit is not None else NOTE_MAP
     try:
-        patterns = midi_to_patterns(str(path), note_map)
+        patterns = midi_to_patterns(str(path), note_map, limit=limit)
     except CodecError as exc:
         raise BankError(str(exc)) from None
     stem = Path(path).stem
@@ -131,13 +143,12 @@ def import_midi(
     genre: str = "rock",
 ) -> Imported:
     """Put a MIDI file into ``slot`` (its first 2 bars), or with ``windows`` every 2-bar
-    window into consecutive slots from ``slot`` (windows past H16 are dropped and counted).
+    window into consecutive slots from ``slot``. The file is read only as far as the
+    slots reach; ``dropped`` is 1 when it goes on past H16 (the rest is not read).
     """
     first = SLOT_INDEX[check_slot(slot)]
-    patterns = read_patterns(path, kit, genre)
-    if not windows:
-        patterns = patterns[:1]
     room = len(SLOT_NAMES) - first
+    patterns = read_patterns(path, kit, genre, limit=room + 1 if windows else 1)
     kept, dropped = patterns[:room], max(0, len(patterns) - room)
     targets = SLOT_NAMES[first : first + len(kept)]
     new = bank.with_slots(zip(targets, kept, strict=True))

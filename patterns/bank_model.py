@@ -167,6 +167,12 @@ class Bank:
     the file that could not be read (a hand edit gone wrong). They are written back
     as they were, so saving never deletes them; setting or clearing the slot (or
     the chain) replaces them.
+
+    ``extra`` holds the file's top-level keys this program does not know, and
+    ``slot_extra`` per slot the keys of the slot (and, under "groups", of each
+    group) it does not know: a comment, a colour added by hand or by a newer
+    version. They are written back as they were; a slot keeps its own while it is
+    filled (a new pattern in it too) and loses them when it is cleared.
     """
 
     slots: Mapping[str, Pattern] = field(default_factory=dict)
@@ -177,6 +183,8 @@ class Bank:
     # the tempo every slot plays at unless it keeps its own (Pattern.own_tempo); None in
     # a file from before the global tempo, where the app starts at the first slot's
     tempo: float | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    slot_extra: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "slots", _slot_map(self.slots, "pattern"))
@@ -207,6 +215,13 @@ class Bank:
                     f"bank tempo must be in {MIN_TEMPO:g}..{MAX_TEMPO:g} BPM, got {self.tempo!r}"
                 )
             object.__setattr__(self, "tempo", float(self.tempo))
+        object.__setattr__(self, "extra", MappingProxyType(dict(self.extra)))
+        object.__setattr__(
+            self,
+            "slot_extra",
+            MappingProxyType({k: v for k, v in self.slot_extra.items()
+                              if v and (k in self.slots or k in self.unread_slots)}),
+        )
 
     # --- reading -------------------------------------------------------------------
 
@@ -270,6 +285,8 @@ class Bank:
             "unread_slots": self.unread_slots,
             "unread_chains": self.unread_chains,
             "tempo": self.tempo,
+            "extra": self.extra,
+            "slot_extra": self.slot_extra,
         }
         values.update(changes)
         return Bank(**values)

@@ -93,7 +93,7 @@ def group_of(track: int) -> int:
 def track_by_name(name: str) -> int:
     """A track number from a number, a short name or an alias ("kick", "5", "hh")."""
     key = name.strip().lower()
-    if key.isdigit():
+    if key.isdecimal():
         number = int(key)
         if 1 <= number <= len(TRACKS):
             return number

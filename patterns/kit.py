@@ -19,6 +19,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from patterns.files import FileError, read_user_text
 from patterns.grid import TRACKS, track_by_name
 
 GM_CHANNEL = 10
@@ -62,17 +63,18 @@ class KitMap:
     def from_toml(cls, path: str | Path) -> KitMap:
         path = Path(path)
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise KitError(f"{path}: cannot read kit map: {exc.strerror or exc}") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise KitError(f"{path}: not a TOML file: {exc}") from None
+            data = tomllib.loads(read_user_text(path, "kit map"))
+        except FileError as exc:
+            raise KitError(str(exc)) from None
+        except (tomllib.TOMLDecodeError, RecursionError) as exc:
+            raise KitError(f"{path}: not a TOML file: {str(exc)[:120]}") from None
         return cls.from_dict(data, source=str(path))
 
     @classmethod
     def from_dict(cls, data: dict, source: str = "kit") -> KitMap:
         default_channel = data.get("channel", GM_CHANNEL)
-        if not isinstance(default_channel, int) or not 1 <= default_channel <= 16:
+        if (isinstance(default_channel, bool) or not isinstance(default_channel, int)
+                or not 1 <= default_channel <= 16):
             raise KitError(f"{source}: channel must be in 1..16, got {default_channel!r}")
         notes = [t.gm_note for t in TRACKS]
         channels = [default_channel] * len(TRACKS)

@@ -7,6 +7,9 @@ from typing import TYPE_CHECKING
 
 from autobeat_tui.errors import UserError
 
+# the MIDI systems --api may name (engine.ports knows the same names)
+API_CHOICES = ("alsa", "jack", "coremidi", "winmm")
+
 if TYPE_CHECKING:
     from models.runner import BeatModel
     from patterns.kit import KitMap

@@ -100,6 +100,9 @@ def build_app(args: argparse.Namespace):
         kit=kit,
         slot=slot,
     )
+    restored = session.take_recovery() if writable else None
+    if restored:
+        messages = [*messages, restored]
     session.clock_in = args.clock_in
     link = args.clock == "link"
     if link and args.clock_in:

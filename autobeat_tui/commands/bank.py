@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from autobeat_tui.commands._options import load_kit
+from autobeat_tui.errors import shown
 
 NAME = "bank"
 HELP = "list, show, copy, clear, chain, export (MIDI) and import (MIDI) pattern bank slots"
@@ -68,6 +69,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     what.add_argument("--chain", metavar="NAME", help="a chain, repeats spelled out")
     what.add_argument("--all", action="store_true", help="every filled slot in slot order")
     p.add_argument("--kit", metavar="FILE", help="a kit map (TOML) for notes and channels")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing file that is not a MIDI file")
 
     p = sub.add_parser("import", parents=[common], help="read a .mid into a slot (or slots)")
     p.add_argument("midi", metavar="IN.mid")
@@ -84,14 +87,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser("restore", parents=[common], help="put back the previous save (NAME.bak)")
 
 
-def _err(line: str) -> None:
-    print(line, file=sys.stderr)
+def _err(line: str) -> None:  # warnings name slots and files: escaped like the rest
+    print(shown(line), file=sys.stderr)
+
 
 
 def _path(args: argparse.Namespace) -> Path:
-    from patterns.bank import default_bank_path
+    """The bank file; it, its .bak and its lock are never written over by an export."""
+    from patterns.bank import bak_path, default_bank_path, lock_path
+    from patterns.files import protect
 
-    return Path(args.bank) if args.bank else default_bank_path()
+    path = Path(args.bank) if args.bank else default_bank_path()
+    protect(path, "the bank")
+    protect(bak_path(path), "the bank's backup")
+    protect(lock_path(path), "the bank's lock file")
+    return path
 
 
 def _read(args: argparse.Namespace):
@@ -100,7 +110,10 @@ def _read(args: argparse.Namespace):
 
     path = _path(args)
     if not args.bank and not path.exists():
-        bank, warnings, lock = open_bank(None, lock=True)
+        try:
+            bank, warnings, lock = open_bank(None, lock=True)
+        except BankError as exc:
+            raise _user(exc) from None
         if lock is not None:
             lock.release()
         for w in warnings:
@@ -216,7 +229,8 @@ def _ls(args: argparse.Namespace) -> int:
             )
         )
         return 0
-    print(f"{_path(args)}: {len(bank.slots)} of 128 slots filled, {len(bank.chains)} chains")
+    print(f"{shown(_path(args))}: {len(bank.slots)} of 128 slots filled, "
+          f"{len(bank.chains)} chains")
     if bank.tempo is not None:
         print(f"tempo {bank.tempo:g} BPM for every slot (bpm marked * is a slot's own)")
     if bank.slots:
@@ -226,13 +240,13 @@ def _ls(args: argparse.Namespace) -> int:
         counts = " ".join(f"{len(p.group_events(g.number)):>7}" for g in GROUPS)
         bpm = f"{bank.tempo_of(slot):g}" + ("*" if p.own_tempo and bank.tempo is not None else "")
         print(
-            f"{slot}   {p.name[:20]:<20} {bpm:>6} {p.swing:>5g} "
+            f"{slot}   {shown(p.name)[:20]:<20} {bpm:>6} {p.swing:>5g} "
             f"{p.params[0].genre[:8]:<8} {counts}"
         )
     for slot in bank.unread_slots:
-        print(f"{slot}   (unreadable: see the warning; kept in the file as it is)")
+        print(f"{shown(slot)}   (unreadable: see the warning; kept in the file as it is)")
     for name, chain in bank.chains.items():
-        print(f"chain {name}: {_chain_text(chain)} ({chain.bars} bars)")
+        print(f"chain {shown(name)}: {_chain_text(chain)} ({chain.bars} bars)")
     return 0
 
 
@@ -265,10 +279,12 @@ def _show(args: argparse.Namespace) -> int:
     if args.tokens:
         print("\n".join(lines))
         return 0
-    print(f"{slot}: {pattern.name or '(no name)'}  {pattern.tempo:g} BPM  swing {pattern.swing:g}%")
+    print(f"{slot}: {shown(pattern.name) or '(no name)'}  {pattern.tempo:g} BPM  "
+          f"swing {pattern.swing:g}%")
     for g in GROUPS:
         p = pattern.params[g.number - 1]
-        made = f"seed {p.seed}, {p.model or 'model ?'}" if p.seed is not None else "hand-made"
+        made = f"seed {p.seed}, {shown(p.model) or 'model ?'}" if p.seed is not None \
+            else "hand-made"
         print(
             f"  {g.number} {g.name:<8} genre:{p.genre} type:{p.type} density:{p.level('density')} "
             f"intensity:{p.level('intensity')}  ({made})"
@@ -381,15 +397,15 @@ def _export(args: argparse.Namespace) -> int:
     bank = _read(args)
     try:
         if args.all:
-            export_all(bank, args.out, kit)
+            export_all(bank, args.out, kit, force=args.force)
             what = f"{len(bank.slots)} slots ({len(bank.slots) * 2} bars)"
         elif args.chain:
-            export_chain(bank, args.chain, args.out, kit)
+            export_chain(bank, args.chain, args.out, kit, force=args.force)
             chain = bank.chain(args.chain)
             what = f"chain {args.chain!r} ({chain.bars} bars)"
         else:
             slot = _slot(args.slot)
-            export_slot(bank, slot, args.out, kit)
+            export_slot(bank, slot, args.out, kit, force=args.force)
             what = f"slot {slot} (2 bars)"
     except BankError as exc:
         raise _user(exc) from None
@@ -420,27 +436,29 @@ def _import(args: argparse.Namespace) -> int:
     span = slots[0] if len(slots) == 1 else f"{slots[0]}..{slots[-1]}"
     print(f"imported {len(slots)} pattern{'s' if len(slots) != 1 else ''} into {span}")
     if result.dropped:
-        _err(f"note: {result.dropped} more 2-bar windows did not fit before H16")
+        _err("note: the file goes on past H16; the rest was not imported")
     return 0
 
 
 def _restore(args: argparse.Namespace) -> int:
     from patterns.bank import BankError, BankLock, bak_path, load_bank
     from patterns.bank_write import write_atomic
+    from patterns.files import FileError, read_user_file
+    from patterns.files import write_atomic as write_file
 
     path = _path(args)
     bak = bak_path(path)
     try:
         with BankLock(path):
             result = load_bank(bak)
-            data = bak.read_bytes()
+            data = read_user_file(bak, "bank")
             if path.exists():
                 kept = path.with_name(f"{path.name}.replaced-{os.getpid()}")
-                kept.write_bytes(path.read_bytes())
+                write_file(kept, read_user_file(path, "bank"), what="bank")
             else:
                 kept = None
             write_atomic(path, data, keep_backup=False)
-    except (BankError, OSError) as exc:
+    except (BankError, FileError, OSError) as exc:
         raise _user(exc) from None
     print(f"restored {path} from {bak.name} ({len(result.bank.slots)} slots)")
     if kept is not None:

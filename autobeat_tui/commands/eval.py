@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from autobeat_tui.commands._numbers import SEED, THREADS, integer, number
 from autobeat_tui.commands._options import THREADS_HELP, load_model
 
 NAME = "eval"
@@ -18,24 +19,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a Groove-layout folder (info.csv) or a folder of .mid files "
                              "(default ../shared/data/groove)")
     parser.add_argument("--split", default="validation", help="split or all")
-    parser.add_argument("--samples", type=int, default=600, help="groups to generate (default 600)")
+    parser.add_argument("--samples", type=integer(1, 1_000_000),
+                        default=600, help="groups to generate (default 600)")
     parser.add_argument("--model", metavar="FILE.gguf", help="default: the shipped model")
     parser.add_argument("--ngram-data", metavar="DIR",
                         help="the n-gram baseline's training data (default ../shared/data/groove)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=SEED, default=0)
     parser.add_argument("--groove", action="store_true",
                         help="only the beats a user gets: --beats new beats with no options "
                              "against the split's real 4/4 beats (see models/groove.py)")
-    parser.add_argument("--beats", type=int, default=200,
+    parser.add_argument("--beats", type=integer(1, 100_000), default=200,
                         help="new beats for --groove (default 200)")
-    parser.add_argument("--temperature", type=float, default=1.0)
-    parser.add_argument("--top-p", type=float, default=0.95)
+    parser.add_argument("--temperature", type=number(0.05, 3), default=1.0)
+    parser.add_argument("--top-p", type=number(0, 1, above=True), default=0.95)
     parser.add_argument("--free-density", action="store_true",
                         help="let the model alone choose the event count (no density range)")
-    parser.add_argument("--genre-check", type=int, default=0, metavar="N",
+    parser.add_argument("--genre-check", type=integer(0, 100_000), default=0, metavar="N",
                         help="also write N new beats a genre and measure how often a listener "
                              "fitted on real beats names their genre (0: skip)")
-    parser.add_argument("--threads", type=int, default=None, help=THREADS_HELP)
+    parser.add_argument("--threads", type=THREADS, default=None, help=THREADS_HELP)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 

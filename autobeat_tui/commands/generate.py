@@ -6,6 +6,7 @@ import argparse
 import secrets
 import shutil
 
+from autobeat_tui.commands._numbers import BPM, SEED, THREADS, number
 from autobeat_tui.commands._options import THREADS_HELP, load_model
 
 NAME = "generate"
@@ -26,16 +27,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="share of events off the beat; auto (default) as --density")
     parser.add_argument("--group", default="all", metavar="1..4|all",
                         help="the group to generate, or all four (default)")
-    parser.add_argument("--seed", type=int, help=f"random seed 0..{MAX_SEED} (default: drawn)")
-    parser.add_argument("--temperature", type=float, default=DEFAULT_TEMPERATURE,
+    parser.add_argument("--seed", type=SEED, help=f"random seed 0..{MAX_SEED} (default: drawn)")
+    parser.add_argument("--temperature", type=number(MIN_TEMPERATURE, MAX_TEMPERATURE),
+                        default=DEFAULT_TEMPERATURE,
                         help=f"{MIN_TEMPERATURE:g}..{MAX_TEMPERATURE:g} (default "
                         f"{DEFAULT_TEMPERATURE}; higher: wilder)")
-    parser.add_argument("--top-p", type=float, default=0.95, help="nucleus sampling 0..1")
+    parser.add_argument("--top-p", type=number(0, 1, above=True),
+                        default=0.95, help="nucleus sampling 0..1")
     parser.add_argument("--context", metavar="FILE.mid",
                         help="a MIDI file whose first 2 bars are the other groups' context")
-    parser.add_argument("--tempo", type=float, default=None, help="tempo of the MIDI file, BPM")
+    parser.add_argument("--tempo", type=BPM, default=None, help="tempo of the MIDI file, BPM")
     parser.add_argument("--out", metavar="FILE.mid", help="write the pattern as a MIDI file")
-    parser.add_argument("--threads", type=int, default=None, help=THREADS_HELP)
+    parser.add_argument("--force", action="store_true",
+                        help="let --out replace an existing file that is not a MIDI file")
+    parser.add_argument("--threads", type=THREADS, default=None, help=THREADS_HELP)
     parser.add_argument("--grid", action="store_true",
                         help="also print the pattern as a grid, drawn as the app draws it")
     parser.add_argument("--list-genres", action="store_true", help="list the model's genres")
@@ -69,6 +74,13 @@ def run(args: argparse.Namespace) -> int:
 
         return list_genres(args.model)
     group = _group(args.group)
+    if args.out:  # refused before the model runs, not after
+        from patterns.files import FileError, check_overwrite
+
+        try:
+            check_overwrite(args.out, magic=b"MThd", force=args.force, what="MIDI file")
+        except FileError as exc:
+            raise UserError(str(exc)) from None
     model = load_model(args.model, args.threads)
     try:
         seed = args.seed if args.seed is not None else secrets.randbelow(2**32)
@@ -107,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
             print("\n".join(grid_lines(pattern, shutil.get_terminal_size().columns)))
         if args.out:
             try:
-                write_midi(args.out, [pattern])
+                write_midi(args.out, [pattern], force=args.force)
             except CodecError as exc:
                 raise UserError(str(exc)) from None
             print(f"# wrote {args.out}")

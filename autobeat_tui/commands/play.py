@@ -12,7 +12,9 @@ import sys
 import time
 from pathlib import Path
 
-from autobeat_tui.commands._options import load_kit
+from autobeat_tui.commands._numbers import BPM
+from autobeat_tui.commands._numbers import number as finite
+from autobeat_tui.commands._options import API_CHOICES, load_kit
 from patterns.pattern import MAX_SWING, MAX_TEMPO, MIN_SWING, MIN_TEMPO
 
 NAME = "play"
@@ -27,9 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="MIDI output: the first whose name contains NAME (default: a virtual "
                              "'AutoBeat out'; 'none' for no output); 'audio' for the sound card "
                              "(the built-in kit), 'audio+NAME' for both")
-    parser.add_argument("--bpm", type=float, metavar="BPM",
+    parser.add_argument("--bpm", type=BPM, metavar="BPM",
                         help=f"tempo, {MIN_TEMPO:g}..{MAX_TEMPO:g} (default: the pattern's)")
-    parser.add_argument("--swing", type=float, metavar="PERCENT",
+    parser.add_argument("--swing", type=finite(MIN_SWING, MAX_SWING), metavar="PERCENT",
                         help=f"swing, {MIN_SWING:g}..{MAX_SWING:g}")
     parser.add_argument("--clock", choices=("internal", "external", "link"), default="internal",
                         help="internal: our own tempo; external: follow MIDI clock from "
@@ -39,17 +41,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="MIDI input to follow (default: a virtual 'AutoBeat clock in')")
     parser.add_argument("--send-clock", action="store_true",
                         help="send MIDI clock, Start/Stop/Continue and Song Position (internal)")
-    parser.add_argument("--seconds", type=float, metavar="N",
+    parser.add_argument("--seconds", type=finite(0, 1e6, above=True), metavar="N",
                         help="stop after N seconds (default: until Ctrl-C)")
-    parser.add_argument("--latency", "--latency-ms", dest="latency_ms", type=float,
-                        metavar="MS",
+    parser.add_argument("--latency", "--latency-ms", dest="latency_ms",
+                        type=finite(-100, 100), metavar="MS",
                         help="send MS (-100..100) earlier to make up for the output's own "
                              "delay, later if negative (default: the offset the app's "
                              ":latency keeps for the output)")
     parser.add_argument("--kit", metavar="FILE", help="a kit map (TOML); default General MIDI")
     parser.add_argument("--kit-dir", metavar="DIR",
                         help="WAV files replacing the built-in kit's sounds (kick.wav ...)")
-    parser.add_argument("--api", metavar="API", help="alsa, jack, coremidi or winmm")
+    parser.add_argument("--api", choices=API_CHOICES,
+                        help="the MIDI system (default: the first that runs)")
     parser.add_argument("--json", action="store_true", help="print a JSON summary at the end")
 
 
@@ -57,15 +60,24 @@ def load_pattern(path: str | Path, slot: str | None = None):
     """The pattern a FILE argument names (see the module docstring)."""
     from autobeat_tui.errors import UserError
     from codec.errors import CodecError
+    from patterns.files import FileError, read_user_file
     from patterns.pattern import Pattern, PatternError
 
     path = Path(path)
+    if slot is not None:
+        from patterns.bank_model import BankError, check_slot
+
+        try:
+            slot = check_slot(slot)
+        except BankError as exc:
+            raise UserError(f"--slot: {exc}") from None
     try:
-        head = path.read_bytes()[:4096]
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        data = read_user_file(path, "pattern file")
+    except FileError as exc:
+        raise UserError(str(exc)) from None
+    head = data[:4096]
     if head[:4] == b"MThd" or path.suffix.lower() in (".mid", ".midi"):
-        if slot:
+        if slot is not None:
             raise UserError("--slot is for bank files, not MIDI files")
         from codec.midi import midi_to_pattern
 
@@ -82,7 +94,7 @@ def load_pattern(path: str | Path, slot: str | None = None):
             bank = load_bank(path).bank
         except BankError as exc:
             raise UserError(str(exc)) from None
-        if slot:
+        if slot is not None:
             try:
                 pattern = bank.get(slot)
             except BankError as exc:
@@ -93,14 +105,15 @@ def load_pattern(path: str | Path, slot: str | None = None):
         if not bank.slots:
             raise UserError(f"{path}: the bank has no patterns")
         return next(iter(bank.slots.values()))
-    if slot:
+    if slot is not None:
         raise UserError("--slot is for bank files, not token text")
     from codec.tokens import decode
 
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: cannot read as text: {exc}") from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: not a MIDI file, a bank or UTF-8 token text "
+                        f"(byte {exc.start})") from None
     pattern = Pattern()
     seen = set()
     for number, line in enumerate(text.splitlines(), 1):
@@ -175,7 +188,8 @@ def run(args: argparse.Namespace) -> int:
         started = time.monotonic()  # the engine is up: --seconds counts from here
         where = ("following MIDI clock" if external else "joining the Link session" if link
                  else f"at {bpm:g} BPM")
-        print(f"autobeat play: {Path(args.file).name}{' ' + args.slot if args.slot else ''} "
+        slot_text = f" {args.slot}" if args.slot is not None else ""
+        print(f"autobeat play: {Path(args.file).name}{slot_text} "
               f"{where} to {first.output}", file=sys.stderr)
         if audio and not first.output.startswith("audio"):
             print("autobeat play: no audio device answers: no sound card output",

@@ -10,7 +10,9 @@ HELP = "list MIDI outputs and inputs"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--api", metavar="API",
+    from autobeat_tui.commands._options import API_CHOICES
+
+    parser.add_argument("--api", choices=API_CHOICES,
                         help="alsa, jack, coremidi or winmm (default: the first that runs)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 

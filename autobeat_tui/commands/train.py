@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from autobeat_tui.commands._numbers import SEED, THREADS, integer, number
+
 NAME = "train"
 HELP = "train the beat model on MIDI files (Groove layout or a folder of .mid) and export GGUF"
 
@@ -16,19 +18,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, metavar="FILE.gguf", help="the model to write")
     parser.add_argument("--init", metavar="BASE.gguf",
                         help="fine-tune this model (new genres take its spare genre slots)")
-    parser.add_argument("--steps", type=int, default=3600, help="optimizer steps (default 3600)")
-    parser.add_argument("--width", type=int, default=192, help="n_embd (default 192)")
-    parser.add_argument("--layers", type=int, default=4, help="blocks (default 4)")
-    parser.add_argument("--heads", type=int, default=4, help="attention heads (default 4)")
-    parser.add_argument("--batch-tokens", type=int, default=8192, help="tokens a batch")
-    parser.add_argument("--lr", type=float, default=None, help="peak learning rate")
-    parser.add_argument("--eval-every", type=int, default=250, help="steps between validations")
+    parser.add_argument("--steps", type=integer(0, 10_000_000),
+                        default=3600, help="optimizer steps (default 3600)")
+    parser.add_argument("--width", type=integer(8, 8192), default=192, help="n_embd (default 192)")
+    parser.add_argument("--layers", type=integer(1, 128), default=4, help="blocks (default 4)")
+    parser.add_argument("--heads", type=integer(1, 128),
+                        default=4, help="attention heads (default 4)")
+    parser.add_argument("--batch-tokens", type=integer(16, 10_000_000),
+                        default=8192, help="tokens a batch")
+    parser.add_argument("--lr", type=number(0, 1, above=True),
+                        default=None, help="peak learning rate")
+    parser.add_argument("--eval-every", type=integer(1, 10_000_000),
+                        default=250, help="steps between validations")
     parser.add_argument("--checkpoint", metavar="FILE.pt",
                         help="checkpoint to write and resume from (default build/train/NAME.pt)")
-    parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    parser.add_argument("--threads", type=THREADS, default=2, help="torch threads (default 2)")
     parser.add_argument("--f32", action="store_true", help="export F32 weights (default F16)")
     parser.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
-    parser.add_argument("--seed", type=int, default=1337)
+    parser.add_argument("--seed", type=SEED, default=1337)
     parser.add_argument("--levels-only", action="store_true",
                         help="no training: write --init's weights to --out with the auto level "
                              "table of --data's train split (how real drummers play each genre)")

@@ -96,14 +96,14 @@ def _group(word: str, cmd: str) -> int:
     key = word.lower()
     if key in GROUP_NAMES:
         return GROUP_NAMES[key]
-    if key.isdigit() and 1 <= int(key) <= len(GROUPS):
+    if key.isdecimal() and 1 <= int(key) <= len(GROUPS):
         return int(key)
     names = ", ".join(GROUP_NAMES)
     raise CommandError(f"{cmd}: group must be 1..{len(GROUPS)} or one of {names}, got {word!r}")
 
 
 def _is_group(word: str) -> bool:
-    return word.lower() in GROUP_NAMES or (word.isdigit() and 1 <= int(word) <= len(GROUPS))
+    return word.lower() in GROUP_NAMES or (word.isdecimal() and 1 <= int(word) <= len(GROUPS))
 
 
 def _track(word: str, cmd: str) -> int:
@@ -114,7 +114,7 @@ def _track(word: str, cmd: str) -> int:
 
 
 def _step(word: str, cmd: str) -> int:
-    if not word.isdigit() or not 1 <= int(word) <= STEPS:
+    if not word.isdecimal() or not 1 <= int(word) <= STEPS:
         raise CommandError(f"{cmd}: step must be in 1..{STEPS}, got {word!r}")
     return int(word) - 1
 
@@ -356,7 +356,7 @@ def _p_chain(args: list[str], genres: Sequence[str]) -> Chain:
 
 
 def _looks_like_slot(word: str) -> bool:
-    return len(word) in (2, 3) and word[0].upper() in "ABCDEFGH" and word[1:].isdigit()
+    return len(word) in (2, 3) and word[0].upper() in "ABCDEFGH" and word[1:].isdecimal()
 
 
 def _slot_and_file(args: list[str], cmd: str, suffixes: tuple[str, ...]) -> tuple[str, str | None]:
@@ -583,7 +583,7 @@ def parse(line: str, genres: Sequence[str] = DEFAULT_GENRES) -> Command:
         track = track_by_name(head)
     except ValueError:
         track = None
-    if track is not None and not head.isdigit():
+    if track is not None and not head.isdecimal():
         if not args:
             return StepLiteral(track, show=True)
         try:

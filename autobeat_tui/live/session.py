@@ -72,6 +72,15 @@ def _clamp(value: float, low: float, high: float) -> float:
     return max(low, min(high, value))
 
 
+def _merged(saved, bank):
+    """(the bank as saved, the merge's notes): save_bank merges changes made on disk by
+    another program (patterns.bank_merge) and says where both sides changed a slot."""
+    merged = getattr(saved, "bank", None)
+    if merged is None:
+        return bank, ()
+    return merged, tuple(getattr(saved, "notes", ()))
+
+
 class Session:
     """The pattern on screen, its history, the cursor, mutes, slots and the bank."""
 
@@ -513,6 +522,63 @@ class Session:
         n = next(n for n in count(1) if f"{genre.title()} {n}" not in taken)
         return f"{genre.title()} {n}"
 
+    # --- unsaved work ----------------------------------------------------------------
+
+    def unsaved(self) -> bool:
+        """Whether the pattern on screen differs from what its slot holds."""
+        stored = self.bank.slots.get(self.slot) if self.bank is not None else None
+        return self.pattern != (stored if stored is not None else Pattern())
+
+    @property
+    def recovery_path(self) -> Path | None:
+        """Where unsaved work is kept at quit: ``NAME.recovery.json`` beside the bank."""
+        if self.bank_path is None:
+            return None
+        return self.bank_path.with_name(self.bank_path.name.removesuffix(".json")
+                                        + ".recovery.json")
+
+    def keep_recovery(self) -> Path | None:
+        """Write the pattern on screen, in its slot, to the recovery file (a bank file,
+        through the atomic writer); None when there is nothing unsaved or no place."""
+        path = self.recovery_path
+        if path is None or not self.unsaved():
+            return None
+        from patterns.bank import Bank
+        from patterns.bank_file import encode_bank
+        from patterns.files import write_atomic
+
+        bank = Bank({self.slot: self.pattern}, name=f"unsaved work in {self.bank_path.name}")
+        write_atomic(path, encode_bank(bank), what="recovery file")  # raises FileError
+        return path
+
+    def take_recovery(self) -> str | None:
+        """At start: put the unsaved pattern of the last session back on screen (it stays
+        in the recovery file until it is saved); a line saying so, or None."""
+        path = self.recovery_path
+        if path is None or not path.exists():
+            return None
+        from patterns.bank import BankError, load_bank
+
+        try:
+            kept = load_bank(path).bank
+        except BankError as exc:
+            return f"unsaved work of the last session could not be read: {exc}"
+        if not kept.slots:
+            return None
+        slot, pattern = next(iter(kept.slots.items()))
+        self.slot = slot
+        self.history.commit(pattern)
+        return (f"the unsaved pattern of {slot} from the last session is back on screen "
+                f"(w saves it; it is kept in {path.name} until then)")
+
+    def drop_recovery(self) -> None:
+        path = self.recovery_path
+        if path is not None:
+            try:
+                path.unlink()
+            except OSError:
+                pass
+
     def save(self, slot: str | None = None) -> str:
         slot = slot or self.slot
         self._check_writable("save")
@@ -520,10 +586,11 @@ class Session:
         if named != self.pattern:
             self.history.replace(named)
         bank = self.bank.with_slot(slot, self.pattern).with_tempo(self.tempo)
-        self._save_bank(bank, self.bank_path)  # raises BankError: the app reports it
-        self.bank = bank
+        saved = self._save_bank(bank, self.bank_path)  # raises BankError: the app reports it
+        self.bank, notes = _merged(saved, bank)
         self.slot = slot
-        return f"saved {slot} to {self.bank_path}"
+        self.drop_recovery()
+        return f"saved {slot} to {self.bank_path}" + "".join(f"; {n}" for n in notes)
 
     def load(self, slot: str | None = None) -> str:
         slot = slot or self.slot
@@ -565,9 +632,9 @@ class Session:
             bank = self.bank.with_chain(BankChain(name, tuple(entries)))
         except BankError as exc:
             raise CommandError(f"chain: {exc}") from None
-        self._save_bank(bank, self.bank_path)  # raises BankError: the app reports it
-        self.bank = bank
-        return f"saved chain {name!r}"
+        saved = self._save_bank(bank, self.bank_path)  # raises BankError: the app reports it
+        self.bank, notes = _merged(saved, bank)
+        return f"saved chain {name!r}" + "".join(f"; {n}" for n in notes)
 
     def set_chain(self, entries: Sequence[tuple[str, int]], name: str | None = None) -> str:
         if name is not None:

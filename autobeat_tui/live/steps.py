@@ -41,7 +41,7 @@ def char_velocity(char: str) -> int | None:
         return None
     if char in LETTER_VELOCITIES:
         return LETTER_VELOCITIES[char]
-    if char.isdigit() and char != "0":
+    if char.isdecimal() and char != "0":
         return digit_velocity(int(char))
     raise StepLiteralError(f"unknown step {char!r}: use . for a rest, x X o g or 1..9 for a hit")
 

@@ -233,11 +233,14 @@ def test_bad_slot_names_and_chains_are_skipped_and_kept():
     assert again.bank == result.bank
 
 
-def test_the_same_slot_twice_keeps_the_first():
-    text = _file({"A01": _good_slot(), "a1": {"bad": 1}})
-    result = loads(text)
-    assert result.bank.filled() == ["A01"]
-    assert "appears twice" in result.warnings[0]
+@pytest.mark.parametrize("other", ["a01", "a1", "A1", " a01"])
+def test_the_same_slot_spelled_twice_refuses_the_file(other):
+    """A01 and a01 both in the file: neither is dropped without a word; the file is refused
+    (open_bank then leaves it untouched and saving over it is refused)."""
+    text = _file({"A01": _good_slot(), other: _good_slot()})
+    with pytest.raises(BankError, match=f"slot A01 is in the file twice \\(as 'A01' and "
+                                        f"{other!r}\\); keep one of them"):
+        loads(text)
 
 
 def test_load_bank_file_errors(tmp_path):
