@@ -105,13 +105,9 @@ def wav_bytes(samples: np.ndarray, rate: int, channels: int = 2) -> bytes:
 
 
 def write_file(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write atomically (temp file, fsync, rename); RenderError in one line if it fails.
-
-    The one place render output is written, so a project-wide atomic writer can
-    take its place.
-    """
-    from patterns.bank_model import BankError
-    from patterns.bank_write import write_atomic
+    """Write through the project's atomic writer (patterns.files: temp file, fsync,
+    rename); RenderError in one line if it fails, nothing partial left behind."""
+    from patterns.files import FileError, write_atomic
 
     target = Path(path)
     if target.is_dir():
@@ -120,9 +116,9 @@ def write_file(path: str | os.PathLike[str], data: bytes) -> Path:
         what = "is not a folder" if target.parent.exists() else "does not exist"
         raise RenderError(f"{path}: {str(target.parent)!r} {what}")
     try:
-        return write_atomic(target, data, keep_backup=False)
-    except BankError as exc:
-        raise RenderError(str(exc).replace("cannot save", "cannot write the render")) from None
+        return write_atomic(target, data, what="render", verb="write the render")
+    except FileError as exc:
+        raise RenderError(str(exc)) from None
 
 
 def render_to_file(pattern: Pattern, path: str | os.PathLike[str], bars: int = 8,

@@ -31,6 +31,7 @@ from codec.tokens import HEADER_KEYS, decode, encode, header_tokens
 from models.genrecheck import genre_recognition
 from models.ngram import best_nll
 from models.runner import BeatModel, DecodeProfile
+from patterns.files import FileError, write_atomic_text
 from patterns.grid import GROUPS, STEPS_PER_BEAT
 from patterns.pattern import Event
 
@@ -252,8 +253,9 @@ def cached_ngram(train_seqs, test_seqs, vocab_size: int, say: Callable[[str], No
     nll, order, per_order = best_nll(train_seqs, test_seqs, vocab_size)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"nll": nll, "order": order, "by_order": per_order}))
-    except OSError:
+        write_atomic_text(path, json.dumps({"nll": nll, "order": order, "by_order": per_order}),
+                          what="n-gram cache")
+    except (OSError, FileError):  # a cache: no harm done
         pass
     return nll, order, per_order
 
