@@ -317,6 +317,16 @@ def read_midi(
     if not notes:
         raise CodecError(f"{name}: no drum notes")
     notes.sort(key=lambda n: (n.tick, n.note))  # near-linear on a track's sorted runs
+    if len(notes_by_channel) > 1 and DRUM_CHANNEL not in notes_by_channel:
+        # channels pooled: a drum struck at once on two of them is one note, the louder
+        merged: list[Note] = []
+        for n in notes:
+            if merged and (merged[-1].tick, merged[-1].note) == (n.tick, n.note):
+                if n.velocity > merged[-1].velocity:
+                    merged[-1] = n
+            else:
+                merged.append(n)
+        notes = merged
     tempo_list = sorted(scan.tempos.items())
     if not tempo_list or tempo_list[0][0] != 0:
         tempo_list.insert(0, (0, 500000))  # MIDI's default: 120 BPM until a tempo event

@@ -7,7 +7,7 @@ import itertools
 import struct
 
 import mido
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from codec.midi import (
@@ -109,6 +109,7 @@ def test_windows_match_a_brute_force_reference(ticks, notes, hop, keep_empty):
 @given(st.lists(st.tuples(st.integers(0, 500), st.sampled_from([35, 36, 38, 42, 60]),
                           st.integers(0, 127), st.integers(0, 15)), max_size=40),
        st.sampled_from([96, 480, 1920]))
+@example([(0, 35, 1, 0), (0, 35, 1, 3)], 96)  # one drum at once on two channels: one note
 def test_the_reader_agrees_with_mido(events, tpb):
     """The own reader against mido's on files mido writes (running status included)."""
     track = mido.MidiTrack()

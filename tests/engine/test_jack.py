@@ -65,12 +65,25 @@ def test_autobeat_ports_command(jack):
 
 
 def test_engine_plays_notes_and_clock_to_jack_midi_dump(jack):
-    dump = MidiDump(jack, "player")
-    engine = Engine(out="player", send_clock=True)
+    """A --no-realtime jackd on a busy machine misses cycles now and then; a run where
+    it missed many (its frames stopped being time) is run again, never passed."""
+    reasons = []
+    for attempt in range(3):
+        try:
+            _play_once(jack, f"player{attempt}")
+            return
+        except Unjudgeable as exc:
+            reasons.append(str(exc))
+    pytest.fail("three runs could not be judged: " + "; ".join(reasons))
+
+
+def _play_once(jack, name):
+    dump = MidiDump(jack, name)
+    engine = Engine(out=name, send_clock=True)
     engine.start()
     try:
         state, _ = wait_state(engine, lambda s: True)
-        assert state.output == "player:input"
+        assert state.output == f"{name}:input"
         engine.send(m.SetPattern(hats(), at="now"))
         engine.send(m.SetTempo(150.0))
         engine.send(m.Transport("start"))
@@ -88,13 +101,16 @@ def test_engine_plays_notes_and_clock_to_jack_midi_dump(jack):
     ticks = [e.frame for e in events if e.data == (0xF8,)]
     ons = [e.frame for e in events if e.data[0] == 0x99 and e.data[1] == 42]
     assert len(ons) >= 16 and len(ticks) >= 6 * len(ons) - 6
+    nominal = 48000 * 60 / 150 / 24
+    slipped = sum(abs(b - a - nominal) > 64 for a, b in zip(ticks, ticks[1:], strict=False))
+    if slipped > 0.1 * len(ticks):
+        raise Unjudgeable(f"{slipped} of {len(ticks)} clock ticks a period or more off")
     # each 16th goes out with its clock tick, on the same schedule: the same JACK
     # period, or the next (both are sent at one due time). A --no-realtime jackd on
     # a busy machine misses cycles now and then, so one in ten may be further off.
     apart = [abs(frame - ticks[6 * n]) for n, frame in enumerate(ons)]
     assert sum(d <= 64 for d in apart) >= 0.9 * len(apart), apart
     intervals = sorted(b - a for a, b in zip(ticks, ticks[1:], strict=False))
-    nominal = 48000 * 60 / 150 / 24
     # (a --no-realtime jackd on a busy machine may miss a cycle: judge the median)
     assert abs(intervals[len(intervals) // 2] - nominal) < 0.05 * nominal
 
