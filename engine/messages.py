@@ -81,6 +81,35 @@ class SetKit:
 
 
 @dataclass(frozen=True, slots=True)
+class PlayOnce:
+    """Play bar ``bar`` (0 or 1) of ``pattern`` once, in song bar ``at_bar`` (None: the
+    next bar line; a bar already begun: the next one), instead of the groove's bar.
+
+    A fill (``fill``) makes FILL conditions true for that bar and lets the groove's
+    FILL hits play through it; ``crash`` adds a crash on the 1 after it (unless the
+    groove has one there). The groove comes back at the bar after.
+    """
+
+    pattern: Pattern
+    bar: int
+    fill: bool = True
+    crash: bool = True
+    at_bar: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOnce:
+    """Forget the one-bar alternatives (PlayOnce) not yet begun."""
+
+
+@dataclass(frozen=True, slots=True)
+class SetTrigSeed:
+    """The seed that plays probability conditions out (the same seed, the same playback)."""
+
+    seed: int
+
+
+@dataclass(frozen=True, slots=True)
 class RequestTiming:
     """Ask for a TimingReport (the benchmark's measurements; needs record=True)."""
 
@@ -92,7 +121,7 @@ class Shutdown:
 
 Command = (
     SetPattern | SwapGroup | Transport | SetTempo | SetSwing | SetMute | SetSolo | SetClock
-    | SetOutput | SetKit | RequestTiming | Shutdown
+    | SetOutput | SetKit | PlayOnce | CancelOnce | SetTrigSeed | RequestTiming | Shutdown
 )
 
 # --- reports ----------------------------------------------------------------------
@@ -114,6 +143,8 @@ class EngineState:
     late_events: int = 0  # events sent more than 1 ms after their due time
     mutes: frozenset[int] = field(default_factory=frozenset)
     solos: frozenset[int] = field(default_factory=frozenset)
+    fill: str = ""  # "" | "waiting" (a fill is queued for a later bar) | "playing"
+    fill_bar: int = -1  # the song bar of the fill waiting or playing
 
     can_replace = True
 

@@ -264,6 +264,12 @@ class EngineLoop:
                 self.open_out()
             elif isinstance(cmd, m.SetKit):
                 p.set_kit(cmd.kit, now)
+            elif isinstance(cmd, m.PlayOnce):
+                p.play_once(cmd.pattern, cmd.bar, cmd.fill, cmd.crash, cmd.at_bar)
+            elif isinstance(cmd, m.CancelOnce):
+                p.cancel_once()
+            elif isinstance(cmd, m.SetTrigSeed):
+                p.trigs.seed = cmd.seed
             elif isinstance(cmd, m.RequestTiming):  # the asker waits for it: send at once
                 self.flush_reports()
                 try:
