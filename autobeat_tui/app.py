@@ -24,6 +24,7 @@ from textual.widgets import RichLog
 from autobeat_tui.hotkeys import HOTKEYS
 from autobeat_tui.live import language as lang
 from autobeat_tui.live.completion import CompletionContext
+from autobeat_tui.live.drummer import DrumJob, run_job
 from autobeat_tui.live.session import GENERATING, GenRequest, Session
 from autobeat_tui.screens.help import HelpScreen
 from autobeat_tui.widgets.command_line import CommandLine, MessageLine
@@ -60,6 +61,16 @@ class Generated(Message):
     def __init__(self, request: GenRequest, result: Any, error: str = "") -> None:
         super().__init__()
         self.request = request
+        self.result = result
+        self.error = error
+
+
+class DrumJobDone(Message):
+    """A fill or variation the model wrote (autobeat_tui/live/drummer.py)."""
+
+    def __init__(self, job: DrumJob, result: Any, error: str = "") -> None:
+        super().__init__()
+        self.job = job
         self.result = result
         self.error = error
 
@@ -211,6 +222,7 @@ class AutoBeatApp(App):
                 self.say("no MIDI output: the beat plays silently (:out lists the ports)")
             for line in self.session.on_state(report):
                 self.say(line)
+            self.start_drum_jobs()
             self.flush()
             if before != (report, report.playing):
                 self.sync()
@@ -300,6 +312,50 @@ class AutoBeatApp(App):
             )
         self.sync()
 
+    # --- fills and variations -----------------------------------------------------------
+
+    def fill(self) -> str:
+        if self.model is None:
+            what = "still loading" if not self.model_status.error else "not available"
+            raise lang.CommandError(f"fill: the model is {what}; the groove plays on")
+        job = self.session.arm_fill()
+        self._drum_worker(job)
+        return "fill armed: the model is writing it for the next bar"
+
+    def start_drum_jobs(self) -> None:
+        """Start the phrase fills and variations the session planned (when a model is
+        loaded; without one the groove plays on)."""
+        jobs = self.session.take_jobs()
+        if self.model is None:
+            return
+        for job in jobs:
+            self._drum_worker(job)
+
+    @work(thread=True, exit_on_error=False, group="drum")
+    def _drum_worker(self, job: DrumJob) -> None:
+        background_priority()
+        with self._model_lock:  # one thread uses the model at a time
+            if self.model is None:
+                return
+            try:
+                result = run_job(self.model, job)
+            except Exception as exc:  # noqa: BLE001 - shown to the user, the groove plays on
+                self.post_message(DrumJobDone(job, None, str(exc)))
+                return
+        self.post_message(DrumJobDone(job, result))
+
+    def on_drum_job_done(self, message: DrumJobDone) -> None:
+        job = message.job
+        if message.error:
+            self.session.drummer.failed(job)
+            self.report_error(f"{job.kind} failed: {message.error}; the groove plays on")
+        else:
+            line = self.session.fill_ready(job, message.result)
+            self.flush()
+            if line:
+                self.say(line)
+        self.sync()
+
     # --- commands -----------------------------------------------------------------------
 
     def run_line(self, line: str, typed: bool = False) -> bool:
@@ -324,6 +380,8 @@ class AutoBeatApp(App):
     def execute(self, cmd: lang.Command) -> str | None:
         if isinstance(cmd, lang.Gen | lang.Mutate):
             return self.generate(cmd)
+        if isinstance(cmd, lang.Fill):
+            return self.fill()
         if isinstance(cmd, lang.Help):
             if cmd.topic:
                 return lang.USAGE[cmd.topic]
@@ -332,6 +390,10 @@ class AutoBeatApp(App):
         if isinstance(cmd, lang.Quit):
             self.exit()
             return None
+        if isinstance(cmd, lang.Phrase | lang.Vary):
+            said = self.session.run(cmd)
+            self.start_drum_jobs()
+            return said
         if isinstance(cmd, lang.Out) and cmd.name is None:
             names = self._safe(self._list_outputs)
             found = ", ".join(names) if names else "none found (no MIDI system or device)"
@@ -464,6 +526,10 @@ class AutoBeatApp(App):
         else:
             self.run_line(f"vel {track} {step} {delta:+d}")
 
+    def action_cond_cursor(self, direction: int = 1) -> None:
+        track, step = self._cell()
+        self.run_line(f"cond {track} {step} {'next' if direction > 0 else 'prev'}")
+
     def action_mute_cursor(self) -> None:
         self.run_line(f"mute {self._cell()[0]}")
 
@@ -507,6 +573,7 @@ class AutoBeatApp(App):
                 frozenset(s.solos),
                 playhead,
                 cursor,
+                tuple(c for c in pattern.conditions if TRACKS[c[0][1] - 1].group == g),
             )
         self.query_one(Ruler).playhead = playhead
         self.query_one(StatusLine).view = StatusView(
@@ -526,6 +593,9 @@ class AutoBeatApp(App):
             if self.engine_ready or self.engine_error
             else "starting",
             queued=s.queued[0] if s.queued else "",
+            fill=s.fill_state(),
+            phrase=pattern.phrase,
+            vary=pattern.vary,
         )
         self.query_one(SlotStrip).view = SlotView(
             slot=s.slot,

@@ -19,6 +19,10 @@ LEGEND = (
     f"{EARLY} early  {LATE} late   {BAR_LINE} bar  {BEAT_LINE} beat   "
     "M muted  S soloed   ▼ playhead"
 )
+COND_LEGEND = (
+    "after a hit: % probability  1..8 A of A:B  F fill  f not fill  P pre  p not pre "
+    "(c cycles, cond sets: 40% 1:2 fill !fill pre !pre)"
+)
 
 
 def help_table() -> Table:
@@ -37,6 +41,7 @@ def help_table() -> Table:
     table.add_row("kick ...", USAGE_LITERAL)
     table.add_row("", "")
     table.add_row(Text("GRID", style="bold underline"), LEGEND)
+    table.add_row(Text("CONDITIONS", style="bold underline"), COND_LEGEND)
     return table
 
 

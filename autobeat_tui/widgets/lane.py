@@ -37,6 +37,7 @@ class LaneView:
     solos: frozenset[int] = frozenset()
     playhead: int | None = None  # the step sounding, None when stopped
     cursor: tuple[int, int] | None = None  # (track, step) when the cursor is in this lane
+    conditions: tuple = ()  # ((step, track), Condition) of this lane's hits
 
 
 def header_text(view: LaneView, width: int) -> Text:
@@ -94,6 +95,7 @@ def row_text(view: LaneView, track: int, width: int) -> Text:
     muted = track in view.mutes
     silenced = muted or (bool(view.solos) and track not in view.solos)
     cells: dict[int, Event] = {e.step: e for e in view.events if e.track == track}
+    conds = {step: c for (step, t), c in view.conditions if t == track}
     cursor_step = view.cursor[1] if view.cursor is not None and view.cursor[0] == track else None
     name = info.label if layout.long_names else info.name
     label_style = "bold reverse" if cursor_step is not None else ("dim" if silenced else "")
@@ -114,6 +116,12 @@ def row_text(view: LaneView, track: int, width: int) -> Text:
             ch, mark = glyph(event.velocity), timing_mark(event.offset)
             style = "dim" if silenced else colour
             mark_style = "bold" if mark != " " else style
+            cond = conds.get(step)
+            if cond is not None:  # a conditional trig: its glyph where the timing mark goes
+                if layout.cell > 1:
+                    mark, mark_style = cond.glyph, "bold magenta"
+                else:
+                    ch, style = cond.glyph, "bold magenta"
         if step == view.playhead:
             style += " underline on blue"
         if step == cursor_step:
