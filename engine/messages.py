@@ -145,6 +145,7 @@ class EngineState:
     solos: frozenset[int] = field(default_factory=frozenset)
     fill: str = ""  # "" | "waiting" (a fill is queued for a later bar) | "playing"
     fill_bar: int = -1  # the song bar of the fill waiting or playing
+    once_late: int = 0  # PlayOnce that came after their bar had begun (played a bar later)
 
     can_replace = True
 

@@ -85,6 +85,7 @@ class Player:
         self.mutes: set[int] = set()
         self.playing_out = Playing()  # one-bar alternatives (fills) and conditional trigs
         self.trigs = self.playing_out.trigs
+        self.once_late = 0  # PlayOnce for a bar already begun (benchmark: fills ready in time)
         self.solos: set[int] = set()
         self.bpm = 120.0
         self.spt = 60.0 / (self.bpm * TICKS_PER_BEAT)  # seconds a grid tick
@@ -148,6 +149,8 @@ class Player:
             now = max(now, int(self.tick_at(self.clock() + self.latency)) + 1)
         first = _next_bar(now) // BAR_TICKS
         target = first if at_bar is None or at_bar < first else at_bar
+        if at_bar is not None and at_bar < first:
+            self.once_late += 1
         self.playing_out.add(make_oneshot(pattern, bar, target, self.kit, self.swing, fill,
                                           crash))
 
@@ -469,6 +472,7 @@ class Player:
             solos=frozenset(self.solos),
             fill=fill,
             fill_bar=fill_bar,
+            once_late=self.once_late,
         )
 
 
