@@ -11,13 +11,15 @@ import argparse
 import importlib
 
 NAME = "bench"
-HELP = "run a benchmark: timing (engine), generate (model), bank (files), app (screen)"
+HELP = ("run a benchmark: timing (engine), generate (model), bank (files), app (screen), "
+        "fills")
 
 BENCHMARKS = {
     "timing": ("engine.bench", "player lateness, drift, clock master and follower"),
     "generate": ("models.bench", "model latency: one group, a full beat; vs PyTorch"),
     "bank": ("patterns.bench", "saving and loading a full bank of 128 slots"),
     "app": ("autobeat_tui.bench", "first frame and key-to-screen latency of the app"),
+    "fills": ("autobeat_tui.fill_bench", "fills: their shape, and ready before their bar"),
 }
 
 

@@ -79,6 +79,8 @@ def play_phrases(engine: Any, model: Any, groove: Pattern, drummer: Drummer,
             time.sleep(POLL_S)
             continue
         stats.state = state
+        if done(state, time.monotonic() - started):
+            break
         for job in drummer.on_state(state, groove):
             t0 = time.monotonic()
             result = run_job(model, job)
