@@ -274,6 +274,8 @@ class Player:
             self.ext_armed = True
             self.ext_running = False
             self.all_notes_off()
+            self.trigs.reset()  # from the top: the conditions play out as they did before
+            self.playing_out.once.clear()
         elif status == CONTINUE:
             self.ext_armed = True
             self.ext_running = False

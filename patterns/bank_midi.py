@@ -20,6 +20,7 @@ from codec.errors import CodecError
 from codec.features import Bins
 from codec.midi import NOTE_MAP, kit_note_map, midi_to_patterns, write_midi
 from patterns.bank_model import SLOT_INDEX, SLOT_NAMES, Bank, BankError, check_slot
+from patterns.conditions import played_in_turn
 from patterns.grid import GROUPS
 from patterns.kit import KitMap
 from patterns.pattern import GroupParams, Pattern, PatternError
@@ -42,21 +43,28 @@ def export_patterns(
     patterns: Sequence[Pattern],
     kit: KitMap | None = None,
     name: str = "AutoBeat",
+    seed: int = 0,
 ) -> Path:
-    """Write patterns one after another as a type-1 MIDI file (raises BankError)."""
+    """Write patterns one after another as a type-1 MIDI file (raises BankError), their
+    conditional trigs played out loop by loop from the first (seed ``seed``)."""
     if not patterns:
         raise BankError(f"{path}: nothing to export (no patterns)")
     try:
-        return write_midi(path, patterns, kit, name=name)
+        return write_midi(path, played_in_turn(patterns, seed), kit, name=name)
     except CodecError as exc:
         raise BankError(str(exc)) from None
 
 
 def export_slot(
-    bank: Bank, slot: str, path: str | os.PathLike[str], kit: KitMap | None = None
+    bank: Bank, slot: str, path: str | os.PathLike[str], kit: KitMap | None = None,
+    loops: int = 1, seed: int = 0,
 ) -> Path:
+    """One slot, ``loops`` times (its conditional trigs played out loop by loop)."""
     pattern = slot_patterns(bank, [slot])[0]
-    return export_patterns(path, [pattern], kit, name=pattern.name or check_slot(slot))
+    if loops < 1:
+        raise BankError(f"loops must be at least 1, got {loops}")
+    return export_patterns(path, [pattern] * loops, kit, name=pattern.name or check_slot(slot),
+                           seed=seed)
 
 
 def export_chain(

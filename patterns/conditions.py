@@ -148,10 +148,19 @@ def played_out(pattern, loops: int, seed: int = 0) -> list:
     conditions) holding the hits that play: what the engine plays for the same seed."""
     if loops < 1:
         raise ConditionError(f"loops must be at least 1, got {loops}")
+    return played_in_turn([pattern] * loops, seed)
+
+
+def played_in_turn(patterns: Sequence, seed: int = 0) -> list:
+    """Patterns played one loop each from Start (a chain, loops of one pattern), the
+    conditions played out as the engine plays them; patterns without any stay as they are."""
     state = TrigState(seed)
-    conds = dict(pattern.conditions)
     out = []
-    for loop in range(loops):
+    for loop, pattern in enumerate(patterns):
+        if not pattern.conditions:
+            out.append(pattern)
+            continue
+        conds = dict(pattern.conditions)
         kept = []
         for e in pattern.events:  # sorted by (step, track): time order of the steps
             cond = conds.get((e.step, e.track))

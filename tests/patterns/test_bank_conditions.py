@@ -74,3 +74,20 @@ def test_a_bad_condition_skips_the_slot_and_keeps_it_for_the_next_save():
     assert result.bank.slots["A01"] == good
     again = json.loads(dumps(result.bank))
     assert again["slots"]["A02"]["conditions"] == [[4, 1, "7:4"]]  # kept as it was
+
+
+def test_export_writes_loops_with_the_conditions_played_out(tmp_path):
+    from codec.midi import midi_to_patterns
+    from patterns.bank import Chain
+    from patterns.bank_midi import export_chain, export_slot
+
+    p = Pattern((Event(0, 1), Event(8, 3), Event(16, 1)),
+                conditions=(((0, 1), parse_condition("1:2")), ((8, 3), parse_condition("4:4"))))
+    bank = Bank({"A01": p}, {"c": Chain("c", (("A01", 4),))})
+    export_slot(bank, "A01", tmp_path / "slot.mid", loops=4)
+    export_chain(bank, "c", tmp_path / "chain.mid")
+    for name in ("slot.mid", "chain.mid"):
+        loops = midi_to_patterns(tmp_path / name)
+        assert len(loops) == 4
+        assert [[(e.step, e.track) for e in loop.events] for loop in loops] == [
+            [(0, 1), (16, 1)], [(16, 1)], [(0, 1), (16, 1)], [(8, 3), (16, 1)]]
