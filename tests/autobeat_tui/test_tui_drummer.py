@@ -255,3 +255,42 @@ async def test_c_cycles_the_condition_under_the_cursor_and_the_grid_shows_it(tmp
         await pilot.press("C")
         assert str(app.session.pattern.cond_at(0, 1)) == "1:2"
         assert engine.of(SetPattern)[-1].pattern == app.session.pattern
+
+
+def test_phrase_4_in_the_player_three_bars_of_groove_then_a_fill_and_a_crash_on_the_1():
+    """The drummer and the real player (fake clock): phrase after phrase."""
+    from dataclasses import replace as _replace
+
+    from engine.player import START_LEAD, Player
+    from tests.autobeat_tui.tui_doubles import FakeModel
+    from tests.engine.engine_fakes import FakeClock, RecordingPort
+
+    clock = FakeClock()
+    port = RecordingPort(clock)
+    player = Player(port, clock)
+    player.set_tempo(174.0, clock())
+    groove = _replace(GROOVE, phrase=4)
+    player.set_pattern(groove)
+    player.transport("start", clock())
+    t0 = clock() + START_LEAD
+    step = 60.0 / 174.0 / 4
+    drummer, model = Drummer(random.Random(2)), FakeModel()
+    end = t0 + 8 * 16 * step - step / 2
+    while True:  # the engine loop, with the app's part (states in, PlayOnce out) between
+        for job in drummer.on_state(player.state(clock(), "x"), groove):
+            cmd = drummer.ready(job, model.fill(job.groove, job.bar, job.seed))
+            player.play_once(cmd.pattern, cmd.bar, cmd.fill, cmd.crash, cmd.at_bar)
+        due = player.next_due()
+        if due is None or due > end:
+            break
+        clock.t = due
+        player.run_due(due)
+
+    def bars_of(note):
+        return sorted({round((t - t0) / step) // 16 for t, m in port.note_ons() if m[1] == note})
+
+    assert bars_of(47) == [3, 7]  # the fill's toms: the last bar of each phrase
+    assert bars_of(49) == [4]  # a crash on the 1 after the first fill (bar 8 is not played)
+    assert bars_of(42) == [0, 1, 2, 4, 5, 6]  # the groove's hats: three bars, then again
+    snares = sorted(round((t - t0) / step) for t, m in port.note_ons() if m[1] == 38)
+    assert [s for s in snares if s // 16 == 3] == [60, 61, 62, 63]  # the roll leads into the 1
