@@ -403,9 +403,11 @@ class Player:
         offs = self._offs
         count = 0
         out = self.playing_out
-        hits = self.schedule.hits_at(tick)
-        if out.once or any(h.cond is not None for h in hits):
-            hits = out.hits_due(self.schedule, tick, self.pattern)
+        schedule = self.schedule
+        if out.once or schedule.conditional:
+            hits = out.hits_due(schedule, tick, self.pattern)
+        else:
+            hits = schedule.hits_at(tick)
         for hit in hits:
             if not self._audible(hit.track):
                 continue

@@ -43,6 +43,7 @@ class Schedule:
 
     hits: tuple[Hit, ...]
     ticks: tuple[int, ...]  # hits' ticks, for bisect
+    conditional: bool = False  # some hit has a condition (the player decides hit by hit)
 
     def next_tick(self, song_tick: int) -> int | None:
         """The first song tick >= song_tick with a hit, or None for an empty pattern."""
@@ -88,4 +89,4 @@ def compile_pattern(pattern: Pattern, kit: KitMap, swing: float | None = None) -
                 conds.get((e.step, e.track)))
         )
     hits.sort(key=lambda h: (h.tick, h.track))
-    return Schedule(tuple(hits), tuple(h.tick for h in hits))
+    return Schedule(tuple(hits), tuple(h.tick for h in hits), bool(conds))
