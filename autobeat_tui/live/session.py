@@ -240,10 +240,12 @@ class Session:
         return f"crash after a fill {'on' if on else 'off'}"
 
     def set_phrase(self, bars: int) -> str:
+        before = self.pattern.phrase
         self.history.replace(replace(self.pattern, phrase=bars))
-        if not bars:
+        if before and before != bars:  # the fills planned for the old phrase go
             self.send(CancelOnce())
             self.drummer.reset()
+        if not bars:
             return "phrase off"
         if self.playing:
             self.jobs += self.drummer.plan(self.engine.bar, self.pattern)

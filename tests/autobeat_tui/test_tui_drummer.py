@@ -172,6 +172,13 @@ def test_phrase_off_cancels_what_waits(session):
     session.take_outbox()
     run(session, "phrase off")
     assert session.take_outbox() == [CancelOnce()]
+    run(session, "phrase 8")
+    assert session.take_outbox() == []  # nothing was planned: nothing to cancel
+    session.playing = True
+    session.engine = EngineState(playing=True, bar=1)
+    run(session, "phrase 4")
+    assert session.take_outbox() == [CancelOnce()]
+    assert [(j.kind, j.at_bar) for j in session.take_jobs()] == [("fill", 3)]
 
 
 # --- the app (Pilot) --------------------------------------------------------------------
