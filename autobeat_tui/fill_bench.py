@@ -137,7 +137,8 @@ def ready(model, args, say) -> dict:
         "bpm": args.bpm,
         "phrase": args.phrase,
         "late_events": stats.state.late_events if stats.state else None,
-        "passed": out["fills"] == args.phrases and out["fills_late"] == 0,
+        # a phrase ahead: the fill of the phrase after the last is written too
+        "passed": out["fills"] >= args.phrases and out["fills_late"] == 0,
     })
     return out
 

@@ -10,7 +10,7 @@ in a fill or variation bar is never saved.
 - ``arm``: a fill for the next bar, written at once. If it is not ready before
   that bar starts, the engine plays it at the next bar line instead.
 - phrase (``Pattern.phrase``, 4, 8 or 16 bars): a fill in the last bar of every
-  phrase (song bars counted from Start), asked for as the phrase begins.
+  phrase (song bars counted from Start), asked for a phrase ahead (LOOKAHEAD).
 - vary (``Pattern.vary``): the second bar of each loop outside a fill plays the
   groove with its hats mutated by that amount.
 """
@@ -25,6 +25,7 @@ from engine.messages import EngineState, PlayOnce
 from patterns.pattern import Pattern
 
 HATS = 2  # the group a variation mutates
+LOOKAHEAD = 2  # phrase fills written ahead: this phrase's and the next one's
 
 
 @dataclass(frozen=True)
@@ -92,9 +93,12 @@ class Drummer:
         fill_bar = None
         if phrase:
             fill_bar = (bar // phrase) * phrase + phrase - 1
-            if fill_bar > bar and fill_bar not in self.planned:
-                self.planned.add(fill_bar)
-                jobs.append(self._job("fill", groove, fill_bar, fill_bar % 2))
+            # this phrase's fill and the next one's: a model held up for a while (a busy
+            # machine) still has a whole phrase before the next fill is due
+            for ahead in (fill_bar, fill_bar + phrase)[:LOOKAHEAD]:
+                if ahead > bar and ahead not in self.planned:
+                    self.planned.add(ahead)
+                    jobs.append(self._job("fill", groove, ahead, ahead % 2))
         nxt = bar + 1
         if (groove.vary and nxt % 2 == 1 and nxt != fill_bar and nxt not in self.planned
                 and not (phrase and nxt % phrase == phrase - 1)):

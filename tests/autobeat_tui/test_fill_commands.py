@@ -86,8 +86,10 @@ def test_bench_fills_ready_counts_every_phrase():
                    "--json")
     assert out.returncode == 0, out.stderr
     ready = json.loads(out.stdout.strip().splitlines()[-1])["ready"]
-    assert ready["phrases"] == 2 and ready["fills"] == 2  # one fill a phrase, no more
-    assert ready["fills_ready_in_time"] + ready["fills_late"] == 2
+    # one fill a phrase, written a phrase ahead: as bar 5 begins, the one after the last
+    # is written too (unless the machine held the loop up for that whole phrase)
+    assert ready["phrases"] == 2 and ready["fills"] in (2, 3)
+    assert ready["fills_ready_in_time"] + ready["fills_late"] == ready["fills"]
     assert ready["passed"] == (ready["fills_late"] == 0)
 
 

@@ -147,20 +147,21 @@ def test_phrase_plans_a_fill_for_the_last_bar_of_every_phrase():
     drummer = Drummer(random.Random(1))
     groove = Pattern(GROOVE.events, phrase=4)
     jobs = drummer.on_state(EngineState(playing=True, bar=0), groove)
-    assert [(j.kind, j.at_bar, j.bar) for j in jobs] == [("fill", 3, 1)]
+    # this phrase's fill and the next one's, written ahead
+    assert [(j.kind, j.at_bar, j.bar) for j in jobs] == [("fill", 3, 1), ("fill", 7, 1)]
     assert drummer.on_state(EngineState(playing=True, bar=0), groove) == []
     for bar in (1, 2, 3):
         assert drummer.on_state(EngineState(playing=True, bar=bar), groove) == []
     jobs = drummer.on_state(EngineState(playing=True, bar=4), groove)
-    assert [(j.kind, j.at_bar) for j in jobs] == [("fill", 7)]
+    assert [(j.kind, j.at_bar) for j in jobs] == [("fill", 11)]
     cmd = drummer.ready(jobs[0], groove)
-    assert cmd == PlayOnce(groove, 1, fill=True, crash=True, at_bar=7)
+    assert cmd == PlayOnce(groove, 1, fill=True, crash=True, at_bar=11)
     drummer.crash = False
     varied = Pattern(GROOVE.events, phrase=8, vary=0.1)
     drummer.reset()
     jobs = drummer.on_state(EngineState(playing=True, bar=8), varied)
-    assert [(j.kind, j.at_bar) for j in jobs] == [("fill", 15), ("vary", 9)]
-    assert drummer.ready(jobs[1], varied) == PlayOnce(varied, 1, fill=False, crash=False,
+    assert [(j.kind, j.at_bar) for j in jobs] == [("fill", 15), ("fill", 23), ("vary", 9)]
+    assert drummer.ready(jobs[2], varied) == PlayOnce(varied, 1, fill=False, crash=False,
                                                       at_bar=9)
     jobs = drummer.on_state(EngineState(playing=True, bar=14), varied)
     assert jobs == []  # bar 15 is the fill's, not a variation's
@@ -178,7 +179,7 @@ def test_phrase_off_cancels_what_waits(session):
     session.engine = EngineState(playing=True, bar=1)
     run(session, "phrase 4")
     assert session.take_outbox() == [CancelOnce()]
-    assert [(j.kind, j.at_bar) for j in session.take_jobs()] == [("fill", 3)]
+    assert [(j.kind, j.at_bar) for j in session.take_jobs()] == [("fill", 3), ("fill", 7)]
 
 
 # --- the app (Pilot) --------------------------------------------------------------------
@@ -220,15 +221,15 @@ async def test_phrase_4_plays_a_fill_at_the_end_of_every_phrase(tmp_path):
         engine.report(playing=True, bar=0)
         await until(pilot, lambda: app.session.playing)
         await pilot.press("colon", *"phrase 4", "enter")
-        await until(pilot, lambda: engine.of(PlayOnce))
-        assert [o.at_bar for o in engine.of(PlayOnce)] == [3]
+        await until(pilot, lambda: len(engine.of(PlayOnce)) >= 2)
+        assert [o.at_bar for o in engine.of(PlayOnce)] == [3, 7]
         assert "phrase 4" in str(app.query_one(StatusLine).render())
         for bar in range(1, 9):
             engine.report(playing=True, bar=bar)
             await until(pilot, lambda b=bar: app.session.engine.bar == b)
-        await until(pilot, lambda: len(engine.of(PlayOnce)) >= 3)
+        await until(pilot, lambda: len(engine.of(PlayOnce)) >= 4)
         await app.workers.wait_for_complete()
-        assert [o.at_bar for o in engine.of(PlayOnce)] == [3, 7, 11]  # asked as phrases begin
+        assert [o.at_bar for o in engine.of(PlayOnce)] == [3, 7, 11, 15]  # a phrase ahead
         assert all(o.fill and o.bar == 1 for o in engine.of(PlayOnce))
 
 
