@@ -333,7 +333,8 @@ class AutoBeatApp(App):
 
     @work(thread=True, exit_on_error=False, group="drum")
     def _drum_worker(self, job: DrumJob) -> None:
-        background_priority()
+        # at the app's own priority, unlike a generation: a fill is short (about 0.15 s)
+        # and late is worse than a screen a moment slower
         with self._model_lock:  # one thread uses the model at a time
             if self.model is None:
                 return
