@@ -302,3 +302,23 @@ def test_phrase_4_in_the_player_three_bars_of_groove_then_a_fill_and_a_crash_on_
     assert bars_of(42) == [0, 1, 2, 4, 5, 6]  # the groove's hats: three bars, then again
     snares = sorted(round((t - t0) / step) for t, m in port.note_ons() if m[1] == 38)
     assert [s for s in snares if s // 16 == 3] == [60, 61, 62, 63]  # the roll leads into the 1
+
+
+async def test_vary_plays_the_hats_varied_and_saves_the_groove(tmp_path):
+    app, engine, model = make_app(tmp_path, pattern=GROOVE)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        engine.report(playing=True, bar=0)
+        await until(pilot, lambda: app.session.playing)
+        await pilot.press("colon", *"vary 0.2", "enter")
+        engine.report(playing=True, bar=2)
+        await until(pilot, lambda: engine.of(PlayOnce))
+        await app.workers.wait_for_complete()
+        [once] = engine.of(PlayOnce)
+        assert (once.bar, once.fill, once.crash, once.at_bar) == (1, False, False, 3)
+        assert ("mutate", 2, 0.2) == model.calls[-1][:3]  # the hats, by the amount asked
+        assert once.pattern.group_events(2) != GROOVE.group_events(2)
+        assert app.session.pattern.group_events(2) == GROOVE.group_events(2)
+        await pilot.press("colon", *"save A05", "enter")
+        stored = load_bank(tmp_path / "bank.json").bank.get("A05")
+        assert stored.events == GROOVE.events and stored.vary == 0.2
