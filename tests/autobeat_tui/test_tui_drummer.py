@@ -322,3 +322,19 @@ async def test_vary_plays_the_hats_varied_and_saves_the_groove(tmp_path):
         await pilot.press("colon", *"save A05", "enter")
         stored = load_bank(tmp_path / "bank.json").bank.get("A05")
         assert stored.events == GROOVE.events and stored.vary == 0.2
+
+
+def test_the_status_line_and_a_narrow_grid_show_the_drummer():
+    from autobeat_tui.widgets.lane import LaneView
+    from autobeat_tui.widgets.status_line import StatusView, status_text
+    from patterns.pattern import GroupParams
+
+    text = status_text(StatusView(fill="fill armed", phrase=4, vary=0.1), 120).plain
+    assert "phrase 4 vary 0.1 fill armed" in text
+    assert "phrase" not in status_text(StatusView(), 120).plain
+    view = LaneView(1, (Event(0, 1, 0, 100), Event(4, 1, 0, 100)), GroupParams(),
+                    conditions=(((4, 1), parse_condition("!FILL")),))
+    narrow = row_text(view, 1, 60).plain  # one column a step: the condition's glyph
+    assert narrow.split()[1][:7] == "│▆···┆f"
+    wide = row_text(view, 1, 120).plain  # the glyph where the timing mark goes
+    assert "▆f" in wide and wide.count("▆") == 2
