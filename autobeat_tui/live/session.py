@@ -458,10 +458,12 @@ class Session:
 
     def on_state(self, state: EngineState) -> list[str]:
         """Take the engine's newest state; lines to tell the user (chain moves, swaps)."""
-        old_bar = self.engine.bar
+        old_bar, old_late = self.engine.bar, self.engine.once_late
         self.engine = state
         self.playing = state.playing
         said = []
+        if state.once_late > old_late:
+            said.append("a fill was not ready before its bar: it plays a bar later")
         if state.pending:
             self._saw_pending = True
         elif self._saw_pending:

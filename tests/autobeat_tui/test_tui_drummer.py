@@ -167,6 +167,13 @@ def test_phrase_plans_a_fill_for_the_last_bar_of_every_phrase():
     assert jobs == []  # bar 15 is the fill's, not a variation's
 
 
+def test_a_late_fill_is_said(session):
+    assert session.on_state(EngineState(playing=True, bar=3)) == []
+    assert session.on_state(EngineState(playing=True, bar=3, once_late=1)) == [
+        "a fill was not ready before its bar: it plays a bar later"]
+    assert session.on_state(EngineState(playing=True, bar=4, once_late=1)) == []
+
+
 def test_phrase_off_cancels_what_waits(session):
     run(session, "phrase 4")
     assert session.pattern.phrase == 4
