@@ -25,6 +25,7 @@ from textual.widgets import RichLog, Static
 from autobeat_tui.hotkeys import HOTKEYS
 from autobeat_tui.live import language as lang
 from autobeat_tui.live.completion import CompletionContext
+from autobeat_tui.live.drummer import DrumJob, run_job
 from autobeat_tui.live.session import GENERATING, GenRequest, Session
 from autobeat_tui.screens.help import HelpScreen
 from autobeat_tui.screens.messages import MessagesScreen
@@ -95,6 +96,16 @@ class Generated(Message):
     def __init__(self, request: GenRequest, result: Any, error: str = "") -> None:
         super().__init__()
         self.request = request
+        self.result = result
+        self.error = error
+
+
+class DrumJobDone(Message):
+    """A fill or variation the model wrote (autobeat_tui/live/drummer.py)."""
+
+    def __init__(self, job: DrumJob, result: Any, error: str = "") -> None:
+        super().__init__()
+        self.job = job
         self.result = result
         self.error = error
 
@@ -303,6 +314,7 @@ class AutoBeatApp(App):
                 self._apply_latency(report.output)
             for line in self.session.on_state(report):
                 self.say(line)
+            self.start_drum_jobs()
             self.flush()
             if before != (report, report.playing):
                 self.sync()
@@ -421,6 +433,51 @@ class AutoBeatApp(App):
             self.call_from_thread(self.say, f"render: {line}", True)
         self.call_from_thread(self.say, said)
 
+    # --- fills and variations -----------------------------------------------------------
+
+    def fill(self) -> str:
+        if self.model is None:
+            what = "still loading" if not self.model_status.error else "not available"
+            raise lang.CommandError(f"fill: the model is {what}; the groove plays on")
+        job = self.session.arm_fill()
+        self._drum_worker(job)
+        return "fill armed: the model is writing it for the next bar"
+
+    def start_drum_jobs(self) -> None:
+        """Start the phrase fills and variations the session planned (when a model is
+        loaded; without one the groove plays on)."""
+        jobs = self.session.take_jobs()
+        if self.model is None:
+            return
+        for job in jobs:
+            self._drum_worker(job)
+
+    @work(thread=True, exit_on_error=False, group="drum")
+    def _drum_worker(self, job: DrumJob) -> None:
+        # at the app's own priority, unlike a generation: a fill is short (about 0.15 s)
+        # and late is worse than a screen a moment slower
+        with self._model_lock:  # one thread uses the model at a time
+            if self.model is None:
+                return
+            try:
+                result = run_job(self.model, job)
+            except Exception as exc:  # noqa: BLE001 - shown to the user, the groove plays on
+                self.post_message(DrumJobDone(job, None, str(exc)))
+                return
+        self.post_message(DrumJobDone(job, result))
+
+    def on_drum_job_done(self, message: DrumJobDone) -> None:
+        job = message.job
+        if message.error:
+            self.session.drummer.failed(job)
+            self.report_error(f"{job.kind} failed: {message.error}; the groove plays on")
+        else:
+            line = self.session.fill_ready(job, message.result)
+            self.flush()
+            if line:
+                self.say(line)
+        self.sync()
+
     # --- commands -----------------------------------------------------------------------
 
     def run_line(self, line: str, typed: bool = False) -> bool:
@@ -446,6 +503,8 @@ class AutoBeatApp(App):
         self._engine_for_play(cmd)
         if isinstance(cmd, lang.Gen | lang.Mutate):
             return self.generate(cmd)
+        if isinstance(cmd, lang.Fill):
+            return self.fill()
         if isinstance(cmd, lang.Help):
             if cmd.topic:
                 return lang.USAGE[cmd.topic]
@@ -465,6 +524,10 @@ class AutoBeatApp(App):
             return self.latency(cmd)
         if isinstance(cmd, lang.Render):
             return self.render(cmd)
+        if isinstance(cmd, lang.Phrase | lang.Vary):
+            said = self.session.run(cmd)
+            self.start_drum_jobs()
+            return said
         if isinstance(cmd, lang.Out) and cmd.name is None:
             names = self._safe(self._list_outputs)
             found = ", ".join(names) if names else "none found (no MIDI system or device)"
@@ -638,6 +701,10 @@ class AutoBeatApp(App):
         else:
             self.run_line(f"vel {track} {step} {delta:+d}")
 
+    def action_cond_cursor(self, direction: int = 1) -> None:
+        track, step = self._cell()
+        self.run_line(f"cond {track} {step} {'next' if direction > 0 else 'prev'}")
+
     def action_mute_cursor(self) -> None:
         self.run_line(f"mute {self._cell()[0]}")
 
@@ -696,6 +763,7 @@ class AutoBeatApp(App):
                 frozenset(s.solos),
                 playhead,
                 cursor,
+                tuple(c for c in pattern.conditions if TRACKS[c[0][1] - 1].group == g),
             )
         self.query_one(Ruler).playhead = playhead
         self.query_one(StatusLine).view = StatusView(
@@ -718,6 +786,9 @@ class AutoBeatApp(App):
             if self.engine_ready or self.engine_error
             else "starting",
             queued=s.queued[0] if s.queued else "",
+            fill=s.fill_state(),
+            phrase=pattern.phrase,
+            vary=pattern.vary,
         )
         self.query_one(SlotStrip).view = SlotView(
             slot=s.slot,

@@ -300,6 +300,12 @@ class AudioOutput:
                 p.set_mode(cmd.mode, now)
             elif isinstance(cmd, m.SetOutput):
                 p.latency = cmd.latency_ms / 1000.0
+            elif isinstance(cmd, m.PlayOnce):  # fills sound as they play over MIDI
+                p.play_once(cmd.pattern, cmd.bar, cmd.fill, cmd.crash, cmd.at_bar)
+            elif isinstance(cmd, m.CancelOnce):
+                p.cancel_once()
+            elif isinstance(cmd, m.SetTrigSeed):  # conditional trigs: the same draws
+                p.trigs.seed = cmd.seed
 
     def follow(self, player: Player, now: float) -> None:
         """Take over the state of the engine's player (opening while it plays): the same

@@ -89,6 +89,35 @@ class SetKit:
 
 
 @dataclass(frozen=True, slots=True)
+class PlayOnce:
+    """Play bar ``bar`` (0 or 1) of ``pattern`` once, in song bar ``at_bar`` (None: the
+    next bar line; a bar already begun: the next one), instead of the groove's bar.
+
+    A fill (``fill``) makes FILL conditions true for that bar and lets the groove's
+    FILL hits play through it; ``crash`` adds a crash on the 1 after it (unless the
+    groove has one there). The groove comes back at the bar after.
+    """
+
+    pattern: Pattern
+    bar: int
+    fill: bool = True
+    crash: bool = True
+    at_bar: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOnce:
+    """Forget the one-bar alternatives (PlayOnce) not yet begun."""
+
+
+@dataclass(frozen=True, slots=True)
+class SetTrigSeed:
+    """The seed that plays probability conditions out (the same seed, the same playback)."""
+
+    seed: int
+
+
+@dataclass(frozen=True, slots=True)
 class RequestTiming:
     """Ask for a TimingReport (the benchmark's measurements; needs record=True)."""
 
@@ -105,7 +134,8 @@ class Shutdown:
 
 Command = (
     SetPattern | SwapGroup | Transport | SetTempo | SetSwing | SetMute | SetSolo | SetClock
-    | SetOutput | SetLatency | SetKit | RequestTiming | RequestAudioStats | Shutdown
+    | SetOutput | SetLatency | SetKit | PlayOnce | CancelOnce | SetTrigSeed | RequestTiming
+    | RequestAudioStats | Shutdown
 )
 
 # --- reports ----------------------------------------------------------------------
@@ -145,6 +175,9 @@ class EngineState:
     mutes: frozenset[int] = field(default_factory=frozenset)
     solos: frozenset[int] = field(default_factory=frozenset)
     clock_info: ClockInfo = field(default_factory=ClockInfo)
+    fill: str = ""  # "" | "waiting" (a fill is queued for a later bar) | "playing"
+    fill_bar: int = -1  # the song bar of the fill waiting or playing
+    once_late: int = 0  # PlayOnce that came after their bar had begun (played a bar later)
 
     can_replace = True
 

@@ -25,6 +25,7 @@ from engine.clockguard import RateGuard, describe, valid_message
 from engine.clockstats import PhaseLog
 from engine.follower import ClockFollower
 from engine.messages import ClockInfo, ClockProblem, EngineState, PatternSwapped
+from engine.once import Playing, make_oneshot
 from engine.schedule import BAR_TICKS, CLOCK_TICKS, EMPTY, GATE, LOOP_TICKS, compile_pattern
 from patterns.grid import TICKS_PER_BEAT, TICKS_PER_STEP
 from patterns.kit import KitMap
@@ -90,6 +91,9 @@ class Player:
         self.pending: Pattern | None = None  # waits for the bar line at pending_tick
         self.pending_tick: int | None = None
         self.mutes: set[int] = set()
+        self.playing_out = Playing()  # one-bar alternatives (fills) and conditional trigs
+        self.trigs = self.playing_out.trigs
+        self.once_late = 0  # PlayOnce for a bar already begun (benchmark: fills ready in time)
         self.solos: set[int] = set()
         self.bpm = 120.0
         self.spt = 60.0 / (self.bpm * TICKS_PER_BEAT)  # seconds a grid tick
@@ -156,6 +160,25 @@ class Player:
         _check_at(at)
         base = self.pending if self.pending is not None else self.pattern
         self.set_pattern(replace(base.with_group(group, events), swing=self.swing), at)
+
+    def play_once(self, pattern: Pattern, bar: int, fill: bool = True, crash: bool = True,
+                  at_bar: int | None = None) -> None:
+        """Play bar ``bar`` of ``pattern`` once in song bar ``at_bar`` (None, or a bar
+        already begun: the next bar line) instead of the groove's (engine/once.py)."""
+        if bar not in (0, 1):
+            raise ValueError(f"bar must be 0 or 1, got {bar!r}")
+        now = self.position
+        if self._may_play():  # the position lags when nothing was due for a while
+            now = max(now, int(self.tick_at(self.clock() + self.latency)) + 1)
+        first = _next_bar(now) // BAR_TICKS
+        target = first if at_bar is None or at_bar < first else at_bar
+        if at_bar is not None and at_bar < first:
+            self.once_late += 1
+        self.playing_out.add(make_oneshot(pattern, bar, target, self.kit, self.swing, fill,
+                                          crash))
+
+    def cancel_once(self) -> None:
+        self.playing_out.cancel(self.position)
 
     def set_swing(self, percent: float) -> None:
         if not MIN_SWING <= percent <= MAX_SWING:
@@ -237,6 +260,8 @@ class Player:
             self.stop(now)
         if self.pending is not None:
             self._install(self.pending)
+        if position == 0:  # from the top: the conditions play out as they did before
+            self.trigs.reset()
         position = _ceil_to(position, TICKS_PER_STEP)
         self.position = position
         self.anchor_tick = float(position)
@@ -256,6 +281,8 @@ class Player:
         """Stop where we are: all notes off; the position moves to the next 16th for Continue."""
         was_playing = self.playing
         self.playing = False
+        if was_playing:  # one-bar alternatives were placed in the song that stopped
+            self.playing_out.once.clear()
         self.all_notes_off()
         if self.mode == "internal":
             self.position = _ceil_to(self.position, TICKS_PER_STEP)
@@ -292,6 +319,8 @@ class Player:
             self.ext_armed = True
             self.ext_running = False
             self.all_notes_off()
+            self.trigs.reset()  # from the top: the conditions play out as they did before
+            self.playing_out.once.clear()
         elif status == CONTINUE:
             self.ext_armed = True
             self.ext_running = False
@@ -446,6 +475,10 @@ class Player:
             candidates.append(max(self._offs[0][0], self.position))
         if self.pending_tick is not None:
             candidates.append(max(self.pending_tick, self.position))
+        if self.playing_out.once:
+            once = self.playing_out.next_tick(self.position)
+            if once is not None:
+                candidates.append(once)
         if self.send_clock and self.mode == "internal":
             candidates.append(_ceil_to(self.position, CLOCK_TICKS))
         return min(candidates) if candidates else None
@@ -494,7 +527,13 @@ class Player:
         # and a retriggered note ends its ringing self first, below)
         offs = self._offs
         count = 0
-        for hit in self.schedule.hits_at(tick):
+        out = self.playing_out
+        schedule = self.schedule
+        if out.once or schedule.conditional:
+            hits = out.hits_due(schedule, tick, self.pattern)
+        else:
+            hits = schedule.hits_at(tick)
+        for hit in hits:
             if not self._audible(hit.track):
                 continue
             key = (hit.channel, hit.note)
@@ -524,6 +563,8 @@ class Player:
                 del self._off_due[(channel, note)]
                 self.out.send([0x80 | channel, note, 0])
         self.position = tick + 1
+        if out.once:
+            out.prune(self.position)
         return count
 
     def _arrival(self, due: float) -> float:
@@ -549,6 +590,7 @@ class Player:
         else:
             locked = (True if self.mode == "internal"
                       else follower_locked and not self.clock_lost and not self.freewheel)
+        fill, fill_bar = self.playing_out.fill_state(tick) if playing else ("", -1)
         return EngineState(
             playing=playing,
             step=(tick % LOOP_TICKS) // TICKS_PER_STEP,
@@ -564,6 +606,9 @@ class Player:
             mutes=frozenset(self.mutes),
             solos=frozenset(self.solos),
             clock_info=self.clock_info(now, locked),
+            fill=fill,
+            fill_bar=fill_bar,
+            once_late=self.once_late,
         )
 
     def clock_info(self, now: float, locked: bool) -> ClockInfo:

@@ -391,6 +391,12 @@ class EngineLoop:
                     p.set_latency(ms)
                 case m.SetKit(kit=kit):
                     p.set_kit(kit, now)
+                case m.PlayOnce(pattern=pattern, bar=bar, fill=fill, crash=crash, at_bar=at_bar):
+                    p.play_once(pattern, bar, fill, crash, at_bar)
+                case m.CancelOnce():
+                    p.cancel_once()
+                case m.SetTrigSeed(seed=seed):
+                    p.trigs.seed = seed
                 case m.RequestTiming():  # the asker waits for it: send at once
                     self.flush_reports()
                     try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
+from patterns.conditions import Condition
 from patterns.grid import GATE_TICKS, STEPS, TICKS_PER_STEP, swing_ticks
 from patterns.kit import KitMap
 from patterns.pattern import Pattern
@@ -32,6 +33,7 @@ class Hit:
     channel: int  # 0..15 (as on the wire)
     velocity: int  # 1..127
     step: int  # the grid step it belongs to
+    cond: Condition | None = None  # a conditional trig (patterns.conditions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,7 @@ class Schedule:
 
     hits: tuple[Hit, ...]
     ticks: tuple[int, ...]  # hits' ticks, for bisect
+    conditional: bool = False  # some hit has a condition (the player decides hit by hit)
 
     def next_tick(self, song_tick: int) -> int | None:
         """The first song tick >= song_tick with a hit, or None for an empty pattern."""
@@ -61,14 +64,28 @@ class Schedule:
 EMPTY = Schedule((), ())
 
 
+def song_step(hit: Hit, song_tick: int) -> int:
+    """The step since Start a hit played at ``song_tick`` belongs to: an early hit on
+    step 1 sounds at the end of the loop before, a late one on step 32 after the loop."""
+    loop, pos = divmod(song_tick, LOOP_TICKS)
+    d = hit.step * TICKS_PER_STEP - pos
+    if d < -LOOP_TICKS // 2:
+        loop += 1
+    elif d > LOOP_TICKS // 2:
+        loop -= 1
+    return loop * STEPS + hit.step
+
+
 def compile_pattern(pattern: Pattern, kit: KitMap, swing: float | None = None) -> Schedule:
     """The pattern's hits in loop order; swing (50..75 %) defaults to the pattern's own."""
     sw = pattern.swing if swing is None else swing
     hits = []
+    conds = dict(pattern.conditions)
     for e in pattern.events:
         tick = (e.step * TICKS_PER_STEP + e.offset + swing_ticks(e.step, sw)) % LOOP_TICKS
         hits.append(
-            Hit(tick, e.track, kit.note(e.track), kit.channel(e.track) - 1, e.velocity, e.step)
+            Hit(tick, e.track, kit.note(e.track), kit.channel(e.track) - 1, e.velocity, e.step,
+                conds.get((e.step, e.track)))
         )
     hits.sort(key=lambda h: (h.tick, h.track))
-    return Schedule(tuple(hits), tuple(h.tick for h in hits))
+    return Schedule(tuple(hits), tuple(h.tick for h in hits), bool(conds))

@@ -1,6 +1,7 @@
 """The bank file: human-readable, diff-friendly JSON with a format version.
 
-Layout (format version 1)::
+Layout (format version 2; version 1 is the same without conditions, phrase and vary,
+and still loads)::
 
     {
       "format": "autobeat-bank",
@@ -19,7 +20,10 @@ Layout (format version 1)::
               step:0 track:1 offset:0 velocity:96 ... end"},
             {"seed": null, "model": "", "tokens": "genre:funk type:beat ... group:2 ... end"},
             ...  (four groups: drums, hats, toms, cymbals)
-          ]
+          ],
+          "conditions": [[4, 1, "1:2"], [2, 5, "40%"]],
+          "phrase": 8,
+          "vary": 0.1
         }
       },
       "chains": {
@@ -37,7 +41,10 @@ as before; its slots follow the global tempo from then on, their own tempos kept
 
 Each group is one line in the file (wrapped above), so a change to one group
 is a one-line diff. ``auto`` (optional) names the levels drawn anew at each
-generation (the header then holds the last drawn level). Only filled slots are
+generation (the header then holds the last drawn level). ``conditions`` (optional)
+are the conditional trigs as [step 0..31, track 1..12, condition] on one line
+(patterns/conditions.py); ``phrase`` and ``vary`` (optional) how the slot plays
+(a fill every N bars, the hats varied between fills). Only filled slots are
 written, in slot order. Each group's events are its token text (the grammar of
 codec.tokens, which reads them back), with one difference from the model's
 prompt form: velocities are written exactly (1..127), not as the centre of their
@@ -66,13 +73,14 @@ from patterns.bank_model import (
     LoadResult,
     check_slot,
 )
+from patterns.conditions import ConditionError, parse_condition
 from patterns.grid import GROUPS, TRACKS
 from patterns.pattern import Event, GroupParams, Pattern, PatternError
 
 FORMAT = "autobeat-bank"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: conditions, phrase and vary in a slot
 TOP_KEYS = ("format", "version", "name", "tempo", "slots", "chains")
-SLOT_KEYS = ("name", "tempo", "own_tempo", "swing", "groups")
+SLOT_KEYS = ("name", "tempo", "own_tempo", "swing", "groups", "conditions", "phrase", "vary")
 GROUP_KEYS = ("seed", "model", "auto", "tokens")
 GROUP_EXTRA = "groups"  # in Bank.slot_extra: the unknown keys of each of the four groups
 
@@ -119,6 +127,15 @@ def _slot_text(name: str, pattern: Pattern, q: _Quote,
         for g in GROUPS
     )
     more = "".join(f',\n      {q(k)}: {_raw_text(v, "      ", q)}' for k, v in extra.items())
+    own = ""  # conditional trigs, phrase and vary (format 2), before any unknown keys
+    if pattern.conditions:
+        conds = ", ".join(f"[{s}, {t}, {q(str(c))}]" for (s, t), c in pattern.conditions)
+        own += f',\n      "conditions": [{conds}]'
+    if pattern.phrase:
+        own += f',\n      "phrase": {pattern.phrase}'
+    if pattern.vary:
+        own += f',\n      "vary": {q(float(pattern.vary))}'
+    more = own + more
     return (
         f"    {q(name)}: {{\n"
         f'      "name": {q(pattern.name)},\n'
@@ -274,12 +291,40 @@ def slot_from_json(raw: Any) -> Pattern:
         p, e = _group(group_raw, number)
         params.append(p)
         events.extend(e)
+    conditions = _conditions(raw.get("conditions", []), events)
+    phrase = raw.get("phrase", 0)
+    if isinstance(phrase, bool) or not isinstance(phrase, int):
+        raise _Unreadable(f"phrase: must be 0, 4, 8 or 16, got {phrase!r:.40}")
+    vary = _number(raw, "vary", 0.0)
     try:
         return Pattern(
-            tuple(events), tuple(params), tempo=tempo, swing=swing, name=name, own_tempo=own_tempo
+            tuple(events), tuple(params), tempo=tempo, swing=swing, name=name, own_tempo=own_tempo,
+            conditions=conditions, phrase=phrase, vary=vary,
         )
     except PatternError as exc:
         raise _Unreadable(str(exc)) from None
+
+
+def _conditions(raw: Any, events: list[Event]) -> tuple:
+    if not isinstance(raw, list):
+        raise _Unreadable(f"conditions: must be a list of [step, track, condition], "
+                          f"got {raw!r:.40}")
+    cells = {(e.step, e.track) for e in events}
+    out = []
+    for i, item in enumerate(raw, 1):
+        if (not isinstance(item, list) or len(item) != 3
+                or not all(isinstance(v, int) and not isinstance(v, bool) for v in item[:2])
+                or not isinstance(item[2], str)):
+            raise _Unreadable(f"conditions: entry {i}: must be [step, track, condition], "
+                              f"got {item!r:.40}")
+        step, track, text = item
+        if (step, track) not in cells:
+            raise _Unreadable(f"conditions: entry {i}: no hit on step {step} of track {track}")
+        try:
+            out.append(((step, track), parse_condition(text)))
+        except ConditionError as exc:
+            raise _Unreadable(f"conditions: entry {i}: {exc}") from None
+    return tuple(out)
 
 
 def chain_from_json(name: str, raw: Any) -> Chain:

@@ -20,6 +20,7 @@ from codec.errors import CodecError
 from codec.features import Bins
 from codec.midi import NOTE_MAP, kit_note_map, midi_to_patterns, write_midi
 from patterns.bank_model import SLOT_INDEX, SLOT_NAMES, Bank, BankError, check_slot
+from patterns.conditions import played_in_turn
 from patterns.grid import GROUPS
 from patterns.kit import KitMap
 from patterns.pattern import GroupParams, Pattern, PatternError
@@ -43,15 +44,17 @@ def export_patterns(
     kit: KitMap | None = None,
     name: str = "AutoBeat",
     force: bool = False,
+    seed: int = 0,
 ) -> Path:
-    """Write patterns one after another as a type-1 MIDI file (raises BankError).
+    """Write patterns one after another as a type-1 MIDI file (raises BankError), their
+    conditional trigs played out loop by loop from the first (seed ``seed``).
 
     Never over the open bank, its .bak or lock; over an existing file that is not a
     MIDI file only with ``force``."""
     if not patterns:
         raise BankError(f"{path}: nothing to export (no patterns)")
     try:
-        return write_midi(path, patterns, kit, force=force, name=name)
+        return write_midi(path, played_in_turn(patterns, seed), kit, force=force, name=name)
     except CodecError as exc:
         raise BankError(str(exc)) from None
 
@@ -59,10 +62,14 @@ def export_patterns(
 def export_slot(
     bank: Bank, slot: str, path: str | os.PathLike[str], kit: KitMap | None = None,
     force: bool = False,
+    loops: int = 1, seed: int = 0,
 ) -> Path:
+    """One slot, ``loops`` times (its conditional trigs played out loop by loop)."""
     pattern = slot_patterns(bank, [slot])[0]
-    return export_patterns(path, [pattern], kit, name=pattern.name or check_slot(slot),
-                           force=force)
+    if loops < 1:
+        raise BankError(f"loops must be at least 1, got {loops}")
+    return export_patterns(path, [pattern] * loops, kit, name=pattern.name or check_slot(slot),
+                           force=force, seed=seed)
 
 
 def export_chain(

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from operator import attrgetter
 
+from patterns.conditions import Condition, ConditionError, check_conditions
 from patterns.grid import GROUPS, MAX_OFFSET, MIN_OFFSET, STEPS, TRACKS
 
 _TRACK_COUNT = len(TRACKS)
@@ -23,6 +24,7 @@ MIN_TEMPO = 20.0
 MAX_TEMPO = 300.0
 MIN_SWING = 50.0
 MAX_SWING = 75.0
+PHRASES = (0, 4, 8, 16)  # bars a phrase (0: off): a fill plays in its last bar
 
 
 class PatternError(ValueError):
@@ -134,6 +136,10 @@ class Pattern:
     swing: float = 50.0  # percent, 50 (straight) .. 75
     name: str = ""
     own_tempo: bool = False  # plays at its own tempo; False: at the bank's (global) tempo
+    # conditional trigs ((step, track), Condition), sorted; only on cells with a hit
+    conditions: tuple[tuple[tuple[int, int], Condition], ...] = ()
+    phrase: int = 0  # how the slot plays: a fill every `phrase` bars (0: off) ...
+    vary: float = 0.0  # ... and the hats varied this much between fills (0: off)
 
     def __post_init__(self) -> None:
         events = tuple(sorted(self.events, key=_CELL))
@@ -154,6 +160,19 @@ class Pattern:
             raise PatternError(f"swing must be in {MIN_SWING:g}..{MAX_SWING:g} %, got {self.swing}")
         if not isinstance(self.own_tempo, bool):
             raise PatternError(f"own_tempo must be true or false, got {self.own_tempo!r}")
+        if self.conditions:
+            try:
+                conds = check_conditions(self.conditions)
+            except ConditionError as exc:
+                raise PatternError(str(exc)) from None
+            cells = {(e.step, e.track) for e in events}
+            object.__setattr__(self, "conditions", tuple(c for c in conds if c[0] in cells))
+        if self.phrase not in PHRASES:
+            raise PatternError(f"phrase must be one of {', '.join(map(str, PHRASES))} bars, "
+                               f"got {self.phrase!r}")
+        if isinstance(self.vary, bool) or not isinstance(self.vary, int | float) \
+                or not 0.0 <= self.vary <= 1.0:
+            raise PatternError(f"vary must be in 0..1, got {self.vary!r}")
 
     # --- reading -----------------------------------------------------------------
 
@@ -179,6 +198,13 @@ class Pattern:
 
     def is_empty(self) -> bool:
         return not self.events
+
+    def cond_at(self, step: int, track: int) -> Condition | None:
+        """The condition on a cell, or None."""
+        for cell, cond in self.conditions:
+            if cell == (step, track):
+                return cond
+        return None
 
     # --- editing: every method returns a new Pattern ------------------------------
 
@@ -221,6 +247,13 @@ class Pattern:
             if e.track != track:
                 raise PatternError(f"event on track {e.track} given for track {track}")
         return replace(self, events=tuple(e for e in self.events if e.track != track) + new)
+
+    def with_condition(self, step: int, track: int, cond: Condition | None) -> Pattern:
+        """Set (or with None clear) the condition of a cell that holds a hit."""
+        if cond is not None and self.at(step, track) is None:
+            raise PatternError(f"no hit on step {step + 1} of track {track} to put a condition on")
+        kept = tuple(c for c in self.conditions if c[0] != (step, track))
+        return replace(self, conditions=kept + ((((step, track), cond),) if cond else ()))
 
     def with_tempo(self, tempo: float) -> Pattern:
         return replace(self, tempo=float(tempo))

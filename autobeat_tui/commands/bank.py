@@ -14,6 +14,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from autobeat_tui.commands._numbers import SEED, integer
 from autobeat_tui.commands._options import load_kit
 from autobeat_tui.errors import shown
 
@@ -62,7 +63,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     p = sub.add_parser("export", parents=[common], help="write a slot, a chain or all as a .mid")
     p.usage = (
-        "autobeat bank export (SLOT | --chain NAME | --all) OUT.mid [--kit FILE] [--bank FILE]"
+        "autobeat bank export (SLOT | --chain NAME | --all) OUT.mid [--loops N] [--trig-seed N] "
+        "[--kit FILE] [--bank FILE]"
     )
     p.add_argument("paths", metavar="[SLOT] OUT.mid", nargs="+", help="a slot and the file")
     what = p.add_mutually_exclusive_group()
@@ -71,6 +73,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--kit", metavar="FILE", help="a kit map (TOML) for notes and channels")
     p.add_argument("--force", action="store_true",
                    help="replace an existing file that is not a MIDI file")
+    p.add_argument("--loops", type=integer(1, 1024), default=1, metavar="N",
+                   help="a slot: loops to write, conditional trigs played out (default 1)")
+    p.add_argument("--trig-seed", type=SEED, default=0, metavar="N",
+                   help="the seed conditional trigs play out from (default 0)")
 
     p = sub.add_parser("import", parents=[common], help="read a .mid into a slot (or slots)")
     p.add_argument("midi", metavar="IN.mid")
@@ -405,8 +411,9 @@ def _export(args: argparse.Namespace) -> int:
             what = f"chain {args.chain!r} ({chain.bars} bars)"
         else:
             slot = _slot(args.slot)
-            export_slot(bank, slot, args.out, kit, force=args.force)
-            what = f"slot {slot} (2 bars)"
+            export_slot(bank, slot, args.out, kit, force=args.force, loops=args.loops,
+                        seed=args.trig_seed)
+            what = f"slot {slot} ({2 * args.loops} bars)"
     except BankError as exc:
         raise _user(exc) from None
     print(f"wrote {what} to {args.out}")

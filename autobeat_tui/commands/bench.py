@@ -12,7 +12,8 @@ import importlib
 
 NAME = "bench"
 HELP = (
-    "run a benchmark: timing (engine), generate (model), bank (files), app (screen), audio (kit)"
+    "run a benchmark: timing (engine), generate (model), bank (files), app (screen), "
+    "audio (kit), fills"
 )
 
 BENCHMARKS = {
@@ -21,6 +22,7 @@ BENCHMARKS = {
     "bank": ("autobeat_tui.bench.bank", "saving and loading a full bank of 128 slots"),
     "app": ("autobeat_tui.bench.app", "first frame and key-to-screen latency of the app"),
     "audio": ("autobeat_tui.bench.audio", "the built-in kit: render onsets, velocity, speed"),
+    "fills": ("autobeat_tui.bench.fills", "fills: their shape, and ready before their bar"),
 }
 
 

@@ -1,4 +1,10 @@
-"""`autobeat generate`: write a group or a whole beat with the model, print its tokens."""
+"""`autobeat generate`: write a group or a whole beat with the model, print its tokens.
+
+``--type fill --context A01|FILE.mid`` writes a fill for a groove instead: the
+groove (a bank slot, from --bank or the default bank, or a MIDI file's first 2
+bars) with its bar 2 (or --fill-bar 1) played as a fill that leads into the 1
+(``BeatModel.fill``); all four groups are printed.
+"""
 
 from __future__ import annotations
 
@@ -34,8 +40,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         f"{DEFAULT_TEMPERATURE}; higher: wilder)")
     parser.add_argument("--top-p", type=number(0, 1, above=True),
                         default=0.95, help="nucleus sampling 0..1")
-    parser.add_argument("--context", metavar="FILE.mid",
-                        help="a MIDI file whose first 2 bars are the other groups' context")
+    parser.add_argument("--context", metavar="FILE.mid|SLOT",
+                        help="a MIDI file whose first 2 bars are the other groups' context, or "
+                             "a bank slot (A01); with --type fill: the groove to write a fill for")
+    parser.add_argument("--bank", metavar="FILE",
+                        help="the bank a --context slot is read from (default: the default bank)")
+    parser.add_argument("--fill-bar", type=int, choices=(1, 2), default=2,
+                        help="with --type fill: the bar played as a fill (default 2)")
     parser.add_argument("--tempo", type=BPM, default=None, help="tempo of the MIDI file, BPM")
     parser.add_argument("--out", metavar="FILE.mid", help="write the pattern as a MIDI file")
     parser.add_argument("--force", action="store_true",
@@ -44,6 +55,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--grid", action="store_true",
                         help="also print the pattern as a grid, drawn as the app draws it")
     parser.add_argument("--list-genres", action="store_true", help="list the model's genres")
+
+
+def _context(text: str, bank_file: str | None):
+    """The --context pattern: a bank slot (A01) or a MIDI file."""
+    import re
+
+    from autobeat_tui.errors import UserError
+    from codec.midi import midi_to_pattern
+
+    if re.fullmatch(r"[A-Ha-h](0?[1-9]|1[0-6])", text):
+        from patterns.bank import BankError, check_slot, default_bank_path, load_bank
+
+        path = bank_file or default_bank_path()
+        try:
+            slot = check_slot(text.upper())
+            pattern = load_bank(path).bank.get(slot)
+        except BankError as exc:
+            raise UserError(str(exc)) from None
+        if pattern is None:
+            raise UserError(f"{path}: slot {slot} is empty: nothing to write a fill for")
+        return pattern
+    if bank_file:
+        raise UserError("--bank is for a --context slot (A01), not a MIDI file")
+    return midi_to_pattern(text)
 
 
 def _group(text: str) -> int | None:
@@ -63,7 +98,7 @@ def _group(text: str) -> int | None:
 def run(args: argparse.Namespace) -> int:
     from autobeat_tui.errors import UserError
     from codec.errors import CodecError
-    from codec.midi import midi_to_pattern, write_midi
+    from codec.midi import write_midi
     from codec.tokens import encode_text
     from models.runner import ModelError
     from patterns.grid import GROUPS
@@ -88,13 +123,17 @@ def run(args: argparse.Namespace) -> int:
             asked = [GroupParams(genre=args.genre, type=args.type)
                      .with_level("density", args.density)
                      .with_level("intensity", args.intensity) for _g in GROUPS]
-            pattern = midi_to_pattern(args.context) if args.context else Pattern()
+            pattern = _context(args.context, args.bank) if args.context else Pattern()
             if args.tempo is not None:
                 pattern = pattern.with_tempo(args.tempo)
         except (PatternError, CodecError) as exc:
             raise UserError(str(exc)) from None
         try:
-            if group is None:
+            if args.type == "fill" and args.context:
+                pattern = model.fill(pattern, args.fill_bar - 1, seed, args.temperature,
+                                     args.top_p)
+                groups = [1, 2, 3, 4]
+            elif group is None:
                 pattern = model.generate_all(pattern, asked, seed, args.temperature,
                                              args.top_p)
                 groups = [1, 2, 3, 4]

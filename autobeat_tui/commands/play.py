@@ -2,6 +2,9 @@
 
 FILE is a .mid file (its first 2 bars, through the codec), a bank file (with
 --slot, else its first pattern) or a token text file (one group sequence a line).
+Without FILE, --slot plays from the default bank. --phrase N plays a fill the model
+writes in the last bar of every N bars (a slot's own phrase and vary are used
+unless given); conditional trigs play as the slot has them.
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ HELP = "play a pattern (.mid, bank slot or token text) to a MIDI output, headles
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", metavar="FILE",
-                        help="a .mid file, a bank file or a token text file")
+    parser.add_argument("file", metavar="FILE", nargs="?",
+                        help="a .mid file, a bank file or a token text file (default with "
+                             "--slot: the default bank)")
     parser.add_argument("--slot", metavar="A01", help="the slot to play from a bank file")
     parser.add_argument("--out", metavar="NAME",
                         help="MIDI output: the first whose name contains NAME (default: a virtual "
@@ -54,6 +58,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api", choices=API_CHOICES,
                         help="the MIDI system (default: the first that runs)")
     parser.add_argument("--json", action="store_true", help="print a JSON summary at the end")
+    parser.add_argument("--phrase", type=int, choices=(0, 4, 8, 16), default=None,
+                        help="a fill in the last bar of every 4, 8 or 16 bars (0: none; "
+                             "default: the slot's)")
+    parser.add_argument("--vary", type=float, default=None, metavar="AMOUNT",
+                        help="vary the hats between fills by 0.05..1 (0: off; default: the slot's)")
+    parser.add_argument("--no-crash", action="store_true", help="no crash on the 1 after a fill")
+    parser.add_argument("--model", metavar="FILE.gguf",
+                        help="the model that writes fills (default: the shipped one)")
+    parser.add_argument("--trig-seed", type=int, default=0, metavar="N",
+                        help="the seed conditional trigs play out from (default 0)")
 
 
 def load_pattern(path: str | Path, slot: str | None = None):
@@ -135,6 +149,21 @@ def load_pattern(path: str | Path, slot: str | None = None):
     return pattern
 
 
+def _drummer_options(args: argparse.Namespace, pattern):
+    """The pattern with --phrase and --vary applied (a one-line UserError if out of range)."""
+    from dataclasses import replace
+
+    from autobeat_tui.errors import UserError
+
+    if args.vary is not None and not (args.vary == 0 or 0.05 <= args.vary <= 1):
+        raise UserError(f"--vary must be 0 (off) or in 0.05..1, got {args.vary:g}")
+    if args.phrase is not None:
+        pattern = replace(pattern, phrase=args.phrase)
+    if args.vary is not None:
+        pattern = replace(pattern, vary=args.vary)
+    return pattern
+
+
 def run(args: argparse.Namespace) -> int:
     from autobeat_tui.errors import UserError
     from engine import messages as m
@@ -143,7 +172,18 @@ def run(args: argparse.Namespace) -> int:
     from engine.drumkit import kit_problems
     from engine.ports import NONE, PortError, find_port, list_inputs, list_outputs
 
-    pattern = load_pattern(args.file, args.slot)
+    if args.file is None:
+        if not args.slot:
+            raise UserError("give a FILE to play, or --slot A01 to play from the default bank")
+        from patterns.bank import default_bank_path
+
+        args.file = str(default_bank_path())
+    pattern = _drummer_options(args, load_pattern(args.file, args.slot))
+    model = None
+    if pattern.phrase or pattern.vary:
+        from autobeat_tui.commands._options import load_model
+
+        model = load_model(args.model)
     bpm = args.bpm if args.bpm is not None else pattern.tempo
     if not MIN_TEMPO <= bpm <= MAX_TEMPO:
         raise UserError(f"--bpm must be in {MIN_TEMPO:g}..{MAX_TEMPO:g}, got {bpm:g}")
@@ -174,11 +214,13 @@ def run(args: argparse.Namespace) -> int:
     state = None
     errors: list[str] = []
     started = time.monotonic()
+    phrases = None
     try:
         if args.swing is not None:
             pattern = pattern.with_swing(args.swing)
         engine.send(m.SetPattern(pattern, at="now"))
         engine.send(m.SetTempo(bpm))
+        engine.send(m.SetTrigSeed(args.trig_seed))
         if not external:
             engine.send(m.Transport("start"))
         first = engine.wait_for(m.EngineState, timeout=10.0)
@@ -198,7 +240,11 @@ def run(args: argparse.Namespace) -> int:
             print("autobeat play: no MIDI output (no MIDI system answers): playing silently",
                   file=sys.stderr)
         last_line = ""
-        while engine.alive:
+        if model is not None:
+            phrases = _play_phrases(args, engine, model, pattern, started)
+            state = phrases.state or state
+            errors += phrases.errors
+        while model is None and engine.alive:
             if args.seconds is not None and time.monotonic() - started >= args.seconds:
                 break
             time.sleep(0.05)
@@ -224,6 +270,8 @@ def run(args: argparse.Namespace) -> int:
         pass
     finally:
         engine.stop()
+        if model is not None:
+            model.close()
     summary = {
         "file": str(args.file),
         "seconds": round(time.monotonic() - started, 2),
@@ -233,6 +281,9 @@ def run(args: argparse.Namespace) -> int:
         "late_events": state.late_events if state else 0,
         "errors": errors,
     }
+    if phrases is not None:
+        summary.update({"phrase": pattern.phrase, "vary": pattern.vary, **{
+            k: v for k, v in phrases.summary().items() if k != "errors"}})
     if args.json:
         print(json.dumps(summary))
     else:
@@ -276,6 +327,19 @@ def _link_line(state) -> str:
     if state.clock_problem:
         return f"{said}: {state.clock_problem}"
     return said + (", playing" if state.playing else ", stopped")
+
+
+def _play_phrases(args, engine, model, pattern, started):
+    from autobeat_tui.live.drummer import Drummer
+    from autobeat_tui.live.phrase_loop import play_phrases
+
+    drummer = Drummer(crash=not args.no_crash)
+
+    def done(state, seconds) -> bool:
+        return args.seconds is not None and time.monotonic() - started >= args.seconds
+
+    return play_phrases(engine, model, pattern, drummer, done,
+                        lambda line: print(f"autobeat play: {line}", file=sys.stderr))
 
 
 def _follow_line(state) -> str:

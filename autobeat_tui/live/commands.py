@@ -115,6 +115,7 @@ class Chain:
 class Export:
     path: str
     slot: str | None = None  # None: the pattern on screen
+    loops: int = 1  # loops written, conditional trigs played out loop by loop
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +147,7 @@ class StepLiteral:
     track: int
     events: tuple = ()  # tuple[Event, ...]
     show: bool = False  # the track name alone: show its literal
+    conditions: tuple = ()  # ((step, track), Condition) written in brackets
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +176,37 @@ class Velocity:
 class Amount:
     value: float
     relative: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Cond:
+    """A conditional trig on a hit (issue 13): set, cleared (None), cycled, or listed."""
+
+    track: int | None = None  # None: list the conditions (or set the seed)
+    step: int | None = None
+    condition: object = None  # patterns.conditions.Condition | None (off)
+    cycle: int = 0  # +1 / -1: the next / previous condition of the cycle
+    seed: int | None = None  # `cond seed N`: the seed probabilities play out from
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """Arm a fill: the model writes one, it plays once in the next bar."""
+
+
+@dataclass(frozen=True, slots=True)
+class Crash:
+    on: bool  # a crash on the 1 after a fill
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    bars: int  # 4 | 8 | 16; 0: off
+
+
+@dataclass(frozen=True, slots=True)
+class Vary:
+    amount: float  # 0: off
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +253,11 @@ Command = (
     | Clear
     | Velocity
     | Amount
+    | Cond
+    | Fill
+    | Crash
+    | Phrase
+    | Vary
     | Help
     | Quit
 )

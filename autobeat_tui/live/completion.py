@@ -14,6 +14,7 @@ from autobeat_tui.live.language import (
     PARSERS,
 )
 from patterns.bank import SLOT_NAMES
+from patterns.conditions import CYCLE
 from patterns.grid import GROUPS, TRACKS, track_by_name
 from patterns.pattern import LEVEL_CHOICES, TYPES
 
@@ -99,6 +100,17 @@ def _candidates(words: list[str], ctx: CompletionContext) -> tuple[str, ...]:
         return GROUP_WORDS
     if head == "help" and n == 1:
         return tuple(PARSERS)
+    if head == "cond":
+        if n == 1:
+            return TRACK_WORDS + ("seed",)
+        return (*CYCLE, "off", "next") if n == 3 and words[1] != "seed" else ()
+    if head == "phrase" and n == 1:
+        return ("4", "8", "16", "off")
+    if head == "vary" and n == 1:
+        return ("0.05", "0.1", "0.2", "off")
+    if head == "crash" and n == 1:
+        literal = ctx.literals.get(track_by_name("crash"))
+        return ("on", "off") + ((literal,) if literal else ())
     try:
         track = track_by_name(head)
     except ValueError:

@@ -22,7 +22,10 @@ from autobeat_tui.live.commands import (
     Clear,
     Clock,
     Command,
+    Cond,
+    Crash,
     Export,
+    Fill,
     Gen,
     Help,
     Hit,
@@ -32,6 +35,7 @@ from autobeat_tui.live.commands import (
     Mutate,
     Mute,
     Out,
+    Phrase,
     Play,
     Queue,
     Quit,
@@ -46,14 +50,28 @@ from autobeat_tui.live.commands import (
     StepLiteral,
     Swing,
     Undo,
+    Vary,
     Velocity,
 )
-from autobeat_tui.live.steps import StepLiteralError, parse_track_literal
+from autobeat_tui.live.steps import (
+    StepLiteralError,
+    parse_track_conditions,
+    parse_track_literal,
+)
 from engine.player import MAX_LATENCY_MS
 from models.limits import MAX_SEED, MAX_TEMPERATURE, MIN_TEMPERATURE
 from patterns.bank import BankError, chain_entry, check_slot, looks_like_chain_entry
+from patterns.conditions import FORMS, ConditionError, parse_condition
 from patterns.grid import GROUPS, STEPS, track_by_name
-from patterns.pattern import LEVEL_CHOICES, MAX_SWING, MAX_TEMPO, MIN_SWING, MIN_TEMPO, TYPES
+from patterns.pattern import (
+    LEVEL_CHOICES,
+    MAX_SWING,
+    MAX_TEMPO,
+    MIN_SWING,
+    MIN_TEMPO,
+    PHRASES,
+    TYPES,
+)
 
 # The Groove MIDI Dataset's styles: the genres shown before a model has loaded.
 DEFAULT_GENRES = (
@@ -81,6 +99,7 @@ PARAM_KEYS = ("genre", "type", "density", "intensity")
 PATTERN_KEYS = ("genre", "type")
 MIN_AMOUNT, MAX_AMOUNT = 0.05, 1.0  # the mutate amount a command may set
 CLOCK_MODES = ("internal", "master", "follow", "link")
+MAX_EXPORT_LOOPS = 256
 
 
 class CommandError(ValueError):
@@ -374,7 +393,14 @@ def _slot_and_file(args: list[str], cmd: str, suffixes: tuple[str, ...]) -> tupl
 
 
 def _p_export(args: list[str], genres: Sequence[str]) -> Export:
-    return Export(*_slot_and_file(args, "export", (".mid", ".midi")))
+    loops = 1
+    rest = []
+    for arg in args:
+        if arg.lower().startswith("loops="):
+            loops = _int(arg[6:], "export", "loops", 1, MAX_EXPORT_LOOPS)
+        else:
+            rest.append(arg)
+    return Export(*_slot_and_file(rest, "export", (".mid", ".midi")), loops)
 
 
 RENDER_MAX_BARS = 1024
@@ -454,6 +480,49 @@ def _p_vel(args: list[str], genres: Sequence[str]) -> Velocity:
     return Velocity(track, step, _int(args[2], "vel", "velocity", 1, 127))
 
 
+def _p_cond(args: list[str], genres: Sequence[str]) -> Cond:
+    if not args:
+        return Cond()
+    if args[0].lower() == "seed":
+        return Cond(seed=_int(_one(args[1:], "cond"), "cond", "seed", 0, 2**32 - 1))
+    if len(args) < 3:
+        raise CommandError(f"cond: missing argument; usage: {USAGE['cond']}")
+    track, step = _track(args[0], "cond"), _step(args[1], "cond")
+    word = " ".join(args[2:]).lower()
+    if word in ("off", "none", "clear"):
+        return Cond(track, step, None)
+    if word in ("next", "prev"):
+        return Cond(track, step, None, 1 if word == "next" else -1)
+    try:
+        return Cond(track, step, parse_condition(word))
+    except ConditionError:
+        raise CommandError(f"cond: {' '.join(args[2:])!r} is not a condition; accepted: "
+                           f"{FORMS}, off") from None
+
+
+def _p_crash(args: list[str], genres: Sequence[str]) -> Crash | StepLiteral:
+    """`crash on|off` (after a fill); anything else is the crash track's step literal."""
+    if len(args) == 1 and args[0].lower() in ("on", "off"):
+        return Crash(args[0].lower() == "on")
+    return _literal("crash", track_by_name("crash"), args)
+
+
+def _p_phrase(args: list[str], genres: Sequence[str]) -> Phrase:
+    word = _one(args, "phrase").lower()
+    if word == "off":
+        return Phrase(0)
+    if not word.isdigit() or int(word) not in PHRASES[1:]:
+        raise CommandError(f"phrase: bars must be one of 4, 8, 16 or off, got {args[0]!r}")
+    return Phrase(int(word))
+
+
+def _p_vary(args: list[str], genres: Sequence[str]) -> Vary:
+    word = _one(args, "vary").lower()
+    if word == "off":
+        return Vary(0.0)
+    return Vary(_number(word, "vary", "amount", MIN_AMOUNT, MAX_AMOUNT))
+
+
 def _p_help(args: list[str], genres: Sequence[str]) -> Help:
     topic = _optional_word(args, "help")
     if topic is not None and topic not in USAGE:
@@ -499,6 +568,11 @@ PARSERS: dict[str, Callable[[list[str], Sequence[str]], Command]] = {
     "clear": _p_clear,
     "vel": _p_vel,
     "amount": _p_amount,
+    "cond": _p_cond,
+    "fill": _plain(Fill, "fill"),
+    "crash": _p_crash,
+    "phrase": _p_phrase,
+    "vary": _p_vary,
     "help": _p_help,
     "messages": _plain(Messages, "messages"),
     "quit": _plain(Quit, "quit"),
@@ -525,7 +599,7 @@ USAGE: dict[str, str] = {
     "load": "load [SLOT] (now)",
     "queue": "queue [SLOT] (at the next bar)",
     "chain": "chain SLOT[*TIMES] ... [as NAME] | chain NAME (kept in the bank) | chain off",
-    "export": "export [SLOT] FILE.mid",
+    "export": "export [SLOT] FILE.mid [loops=N] (conditional trigs played out loop by loop)",
     "render": "render [SLOT] FILE.wav [bars=N] (through the built-in kit or --kit-dir)",
     "clock": "clock internal | master | follow [PORT] | link (Ableton Link) | clock (show "
              "source, tempo, jitter, lock, peers, drift)",
@@ -536,12 +610,18 @@ USAGE: dict[str, str] = {
     "clear": "clear TRACK [STEP] | clear GROUP",
     "vel": "vel TRACK STEP VELOCITY|+N|-N",
     "amount": "amount 0.05..1 | amount +N | amount -N (for mutate)",
+    "cond": "cond TRACK STEP 40%|1:2|fill|!fill|pre|!pre|off|next | cond seed N | cond (list)",
+    "fill": "fill (the model writes a fill; it plays once in the next bar)",
+    "crash": "crash on|off (a crash on the 1 after a fill) | crash STEPS (the track)",
+    "phrase": "phrase 4|8|16|off (a fill in the last bar of every phrase)",
+    "vary": "vary 0.05..1|off (the hats varied lightly between fills; never saved)",
     "help": "help [COMMAND]",
     "messages": "messages (every message so far, whole)",
     "quit": "quit",
 }
 USAGE_LITERAL = (
-    "TRACK STEPS (kick x...x...x...x... : . rest, x hit, X accent, o soft, g ghost, 1..9)"
+    "TRACK STEPS (kick x...x...x...x... : . rest, x hit, X accent, o soft, g ghost, 1..9; "
+    "x[1:2] a hit with a condition)"
 )
 
 ALIASES = {
@@ -557,6 +637,17 @@ ALIASES = {
     "w": "save",
     "recall": "load",
 }
+
+
+def _literal(head: str, track: int, args: list[str]) -> StepLiteral:
+    if not args:
+        return StepLiteral(track, show=True)
+    try:
+        text = " ".join(args)
+        return StepLiteral(track, parse_track_literal(track, text),
+                           conditions=parse_track_conditions(track, text))
+    except StepLiteralError as exc:
+        raise CommandError(f"{head}: {exc}") from None
 
 
 def command_names() -> tuple[str, ...]:
@@ -584,10 +675,5 @@ def parse(line: str, genres: Sequence[str] = DEFAULT_GENRES) -> Command:
     except ValueError:
         track = None
     if track is not None and not head.isdecimal():
-        if not args:
-            return StepLiteral(track, show=True)
-        try:
-            return StepLiteral(track, parse_track_literal(track, " ".join(args)))
-        except StepLiteralError as exc:
-            raise CommandError(f"{head}: {exc}") from None
+        return _literal(head, track, args)
     raise CommandError(f"unknown command {words[0]!r}; type help for the list")

@@ -17,9 +17,11 @@ from pathlib import Path
 
 from autobeat_tui.live import language as lang
 from autobeat_tui.live.chain import ChainPlayer
+from autobeat_tui.live.drummer import DrumJob, Drummer
 from autobeat_tui.live.history import History
 from autobeat_tui.live.steps import format_track
 from engine.messages import (
+    CancelOnce,
     EngineState,
     SetClock,
     SetMute,
@@ -28,12 +30,14 @@ from engine.messages import (
     SetSolo,
     SetSwing,
     SetTempo,
+    SetTrigSeed,
     SwapGroup,
     Transport,
 )
 from models.runner import DEFAULT_MUTATE_AMOUNT
 from patterns.bank import SLOT_NAMES, BankError
 from patterns.bank import Chain as BankChain
+from patterns.conditions import describe, next_condition, played_out
 from patterns.grid import GROUPS, STEPS, TRACKS
 from patterns.pattern import (
     AUTO,
@@ -128,6 +132,9 @@ class Session:
         # the global tempo: every pattern plays at it unless it keeps its own (`bpm own`)
         self.tempo = bank.tempo if bank is not None and bank.tempo else self.pattern.tempo
         self.history.replace(self._at_tempo(self.pattern))
+        self.drummer = Drummer(self.rng)  # fills and variations (autobeat_tui/live/drummer.py)
+        self.jobs: list[DrumJob] = []  # drum jobs for the app's model worker
+        self.trig_seed = 0  # the seed conditional trigs play out from
 
     def _at_tempo(self, pattern: Pattern) -> Pattern:
         """A pattern about to play: at the global tempo unless it keeps its own."""
@@ -145,7 +152,8 @@ class Session:
         return list(self.bank.filled()) if self.bank is not None else []
 
     def literals(self) -> dict[int, str]:
-        return {t.number: format_track(self.pattern.events, t.number) for t in TRACKS}
+        p = self.pattern
+        return {t.number: format_track(p.events, t.number, p.conditions) for t in TRACKS}
 
     def send(self, *commands) -> None:
         self.outbox.extend(commands)
@@ -161,7 +169,11 @@ class Session:
 
     def _edit(self, pattern: Pattern, groups: Sequence[int]) -> None:
         """Commit an edit and play it at once."""
+        before = self.pattern
         self.history.commit(pattern)
+        if pattern.conditions != before.conditions:  # SwapGroup carries no conditions
+            self.send(SetPattern(pattern, at="now"))
+            return
         for g in sorted(set(groups)):
             self.send(SwapGroup(g, pattern.group_events(g), at="now"))
 
@@ -205,9 +217,79 @@ class Session:
         vel = int(_clamp(old.velocity + value if relative else value, 1, 127))
         return self.set_hit(track, step, vel)
 
-    def literal(self, track: int, events: tuple[Event, ...]) -> str:
-        self._edit(self.pattern.with_track(track, events), [self._track_group(track)])
-        return f"{TRACKS[track - 1].name}: {len(events)} hits"
+    def literal(self, track: int, events: tuple[Event, ...], conditions: tuple = ()) -> str:
+        p = self.pattern.with_track(track, events)
+        kept = tuple(c for c in p.conditions if c[0][1] != track)
+        self._edit(replace(p, conditions=kept + tuple(conditions)), [self._track_group(track)])
+        said = f" ({len(conditions)} with conditions)" if conditions else ""
+        return f"{TRACKS[track - 1].name}: {len(events)} hits{said}"
+
+    # --- conditional trigs, fills, phrases ------------------------------------------
+
+    def condition(self, cmd: lang.Cond) -> str:
+        """Set, clear, cycle or list conditional trigs (patterns/conditions.py)."""
+        if cmd.seed is not None:
+            self.trig_seed = cmd.seed
+            self.send(SetTrigSeed(cmd.seed))
+            return f"conditions play out from seed {cmd.seed}"
+        if cmd.track is None or cmd.step is None:
+            listed = describe(self.pattern.conditions)
+            return f"conditions: {listed}" if listed else "no conditional trigs"
+        track, step = cmd.track, cmd.step
+        name = f"{TRACKS[track - 1].name} step {step + 1}"
+        if self.pattern.at(step, track) is None:
+            raise CommandError(f"cond: no hit on {name} to put a condition on")
+        cond = cmd.condition
+        if cmd.cycle:
+            cond = next_condition(self.pattern.cond_at(step, track), cmd.cycle)
+        self._edit(self.pattern.with_condition(step, track, cond), [self._track_group(track)])
+        return f"{name}: {cond if cond is not None else 'no condition'}"
+
+    def arm_fill(self) -> DrumJob:
+        """A fill for the next bar: the job for the model worker."""
+        return self.drummer.arm(self.pattern, self.engine)
+
+    def fill_ready(self, job: DrumJob, result: Pattern) -> str | None:
+        self.send(self.drummer.ready(job, result))
+        if job.on_demand:
+            return "fill ready: it plays in the next bar"
+        return None
+
+    def set_crash(self, on: bool) -> str:
+        self.drummer.crash = on
+        return f"crash after a fill {'on' if on else 'off'}"
+
+    def set_phrase(self, bars: int) -> str:
+        before = self.pattern.phrase
+        self.history.replace(replace(self.pattern, phrase=bars))
+        if before and before != bars:  # the fills planned for the old phrase go
+            self.send(CancelOnce())
+            self.drummer.reset()
+        if not bars:
+            return "phrase off"
+        if self.playing:
+            self.jobs += self.drummer.plan(self.engine.bar, self.pattern)
+        return f"phrase {bars}: a fill in the last bar of every {bars} (kept with the slot)"
+
+    def set_vary(self, amount: float) -> str:
+        self.history.replace(replace(self.pattern, vary=round(amount, 2)))
+        if not amount:
+            return "vary off"
+        return f"vary {amount:.2f}: the hats vary between fills (the groove is what is saved)"
+
+    def take_jobs(self) -> list[DrumJob]:
+        jobs, self.jobs = self.jobs, []
+        return jobs
+
+    def fill_state(self) -> str:
+        """What the screen says of the fill: armed (being written), waiting, playing."""
+        if self.engine.fill == "playing":
+            return "fill ▶"
+        if self.drummer.armed is not None:
+            return "fill armed"
+        if self.engine.fill == "waiting":
+            return f"fill waits for bar {self.engine.fill_bar + 1}"
+        return ""
 
     def undo(self) -> str:
         before = self.pattern
@@ -432,10 +514,12 @@ class Session:
 
     def on_state(self, state: EngineState) -> list[str]:
         """Take the engine's newest state; lines to tell the user (chain moves, swaps)."""
-        old_bar = self.engine.bar
+        old_bar, old_late = self.engine.bar, self.engine.once_late
         self.engine = state
         self.playing = state.playing
         said = []
+        if state.once_late > old_late:
+            said.append("a fill was not ready before its bar: it plays a bar later")
         if state.pending:
             self._saw_pending = True
         elif self._saw_pending:
@@ -454,6 +538,7 @@ class Session:
             for g, lane in self.lane_state.items():  # stopped: nothing waits for a bar
                 if lane == WAITING:
                     self.lane_state[g] = IDLE
+        self.jobs += self.drummer.on_state(state, self.pattern)
         return said
 
     def on_swapped(self, bar: int) -> str | None:
@@ -655,13 +740,14 @@ class Session:
         said = self._queue_slot(self.chain.first())
         return f"chain {self.chain.describe()} ({said})"
 
-    def export(self, path: str, slot: str | None = None) -> str:
+    def export(self, path: str, slot: str | None = None, loops: int = 1) -> str:
         pattern = self._at_tempo(self._stored(slot, "export")) if slot else self.pattern
         if self._write_midi is None:
             raise CommandError("export: MIDI export is not available")
         target = Path(path).expanduser()
-        self._write_midi(target, [pattern], self.kit)
-        return f"exported {slot or 'the pattern'} to {target}"
+        self._write_midi(target, played_out(pattern, loops, self.trig_seed), self.kit)
+        times = f", {loops} loops" if loops > 1 else ""
+        return f"exported {slot or 'the pattern'} to {target}{times}"
 
     # --- the cursor ---------------------------------------------------------------------
 
@@ -708,16 +794,25 @@ class Session:
             case lang.Chain(entries, name, save_as):
                 said = self.save_chain(save_as, entries) + ": " if save_as else ""
                 return said + self.set_chain(entries, name)
-            case lang.Export(path, slot):
-                return self.export(path, slot)
+            case lang.Export(path, slot, loops):
+                return self.export(path, slot, loops)
             case lang.Clock(mode, port) if mode is not None:
                 return self.set_clock(mode, port)
             case lang.Out(name) if name is not None:
                 return self.set_output(name)
-            case lang.StepLiteral(track, events, show=False):
-                return self.literal(track, events)
+            case lang.StepLiteral(track, events, show=False, conditions=conds):
+                return self.literal(track, events, conds)
             case lang.StepLiteral(track, _, show=True):
-                return f"{TRACKS[track - 1].name} {format_track(self.pattern.events, track)}"
+                p = self.pattern
+                return f"{TRACKS[track - 1].name} {format_track(p.events, track, p.conditions)}"
+            case lang.Cond():
+                return self.condition(cmd)
+            case lang.Crash(on):
+                return self.set_crash(on)
+            case lang.Phrase(bars):
+                return self.set_phrase(bars)
+            case lang.Vary(amount):
+                return self.set_vary(amount)
             case lang.Hit(track, step, velocity):
                 return self.set_hit(track, step, velocity)
             case lang.Clear(track, step, group):

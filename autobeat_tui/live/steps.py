@@ -11,10 +11,14 @@ Each character is a step:
 
 Spaces and ``|`` are ignored, so bars can be set apart (``x...x... | x...x...``).
 A literal of 1, 2, 4, 8 or 16 steps repeats to fill the 32.
+
+A hit may carry a conditional trig in brackets right after it (patterns/conditions.py):
+``x[1:2]`` plays on the first of every two loops, ``o[40%]``, ``x[fill]``, ``x[!pre]``.
 """
 
 from __future__ import annotations
 
+from patterns.conditions import Condition, ConditionError, parse_condition
 from patterns.grid import STEPS, TRACKS
 from patterns.pattern import Event
 
@@ -46,15 +50,42 @@ def char_velocity(char: str) -> int | None:
     raise StepLiteralError(f"unknown step {char!r}: use . for a rest, x X o g or 1..9 for a hit")
 
 
+def parse_cells(text: str) -> tuple[tuple[int | None, Condition | None], ...]:
+    """The 32 (velocity or None for a rest, condition or None) a literal stands for."""
+    cells: list[tuple[int | None, Condition | None]] = []
+    i = 0
+    while i < len(text):
+        c = text[i]
+        i += 1
+        if c in SEPARATORS:
+            continue
+        if c == "[":
+            end = text.find("]", i)
+            if not cells or cells[-1][0] is None or cells[-1][1] is not None or end < 0:
+                raise StepLiteralError("a condition goes in [ ] right after a hit, e.g. x[1:2]")
+            try:
+                cells[-1] = (cells[-1][0], parse_condition(text[i:end]))
+            except ConditionError as exc:
+                raise StepLiteralError(str(exc)) from None
+            i = end + 1
+            continue
+        cells.append((char_velocity(c), None))
+    if len(cells) not in REPEATABLE_LENGTHS:
+        raise StepLiteralError(
+            f"a step literal has 32 steps (or 16, 8, 4, 2, 1 to repeat), got {len(cells)}"
+        )
+    return tuple(cells) * (STEPS // len(cells))
+
+
 def parse_steps(text: str) -> tuple[int | None, ...]:
     """The 32 velocities (None for a rest) a literal stands for."""
-    chars = [c for c in text if c not in SEPARATORS]
-    if len(chars) not in REPEATABLE_LENGTHS:
-        raise StepLiteralError(
-            f"a step literal has 32 steps (or 16, 8, 4, 2, 1 to repeat), got {len(chars)}"
-        )
-    velocities = tuple(char_velocity(c) for c in chars)
-    return velocities * (STEPS // len(velocities))
+    return tuple(v for v, _ in parse_cells(text))
+
+
+def parse_track_conditions(track: int, text: str) -> tuple[tuple[tuple[int, int], Condition], ...]:
+    """The conditional trigs a literal writes on a track: ((step, track), condition)."""
+    return tuple(((step, track), cond) for step, (_, cond) in enumerate(parse_cells(text))
+                 if cond is not None)
 
 
 def parse_track_literal(track: int, text: str) -> tuple[Event, ...]:
@@ -76,11 +107,15 @@ def velocity_char(velocity: int) -> str:
     return str(max(1, min(9, round(velocity * 9 / 127))))
 
 
-def format_track(events: tuple[Event, ...] | list[Event], track: int) -> str:
-    """A track's events as a 32-step literal (offsets dropped), bars set apart by a space."""
+def format_track(events: tuple[Event, ...] | list[Event], track: int,
+                 conditions=()) -> str:
+    """A track's events as a 32-step literal (offsets dropped), bars set apart by a space;
+    conditional trigs in brackets after their hit."""
     cells = ["."] * STEPS
     for e in events:
         if e.track == track:
             cells[e.step] = velocity_char(e.velocity)
-    text = "".join(cells)
-    return f"{text[:16]} {text[16:]}"
+    for (step, t), cond in conditions:
+        if t == track and cells[step] != ".":
+            cells[step] += f"[{cond}]"
+    return f"{''.join(cells[:16])} {''.join(cells[16:])}"

@@ -16,6 +16,10 @@ from patterns.grid import GROUPS, TRACKS
 TRACK_LIST = "   ".join(
     " ".join(f"{t}:{TRACKS[t - 1].name}" for t in g.tracks) for g in GROUPS
 ) + "   (a TRACK is its number or its name: mute 5 = mute chh; a GROUP is 1..4)"
+COND_LEGEND = (
+    "after a hit: % probability  1..8 A of A:B  F fill  f not fill  P pre  p not pre "
+    "(c cycles, cond sets: 40% 1:2 fill !fill pre !pre)"
+)
 
 
 def help_table() -> Table:
@@ -37,6 +41,7 @@ def help_table() -> Table:
     table.add_row(Text("TRACKS", style="bold underline"), Text(TRACK_LIST))
     table.add_row("", "")
     table.add_row(Text("GRID", style="bold underline"), Text(LEGEND))
+    table.add_row(Text("CONDITIONS", style="bold underline"), COND_LEGEND)
     return table
 
 

@@ -30,6 +30,7 @@ class LaneView:
     solos: frozenset[int] = frozenset()
     playhead: int | None = None  # the step sounding, None when stopped
     cursor: tuple[int, int] | None = None  # (track, step) when the cursor is in this lane
+    conditions: tuple = ()  # ((step, track), Condition) of this lane's hits
 
 
 def header_text(view: LaneView, width: int) -> Text:
@@ -91,6 +92,7 @@ def row_text(view: LaneView, track: int, width: int) -> Text:
         silenced=muted or (bool(view.solos) and track not in view.solos),
         playhead=view.playhead,
         cursor_step=cursor_step,
+        conditions={step: c for (step, t), c in view.conditions if t == track},
     ))
 
 

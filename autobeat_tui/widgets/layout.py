@@ -10,8 +10,9 @@ joins the text.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from patterns.grid import STEPS, STEPS_PER_BAR, STEPS_PER_BEAT, TRACKS
 from patterns.pattern import Event, Pattern
@@ -102,9 +103,11 @@ def row_pieces(
     silenced: bool = False,
     playhead: int | None = None,
     cursor_step: int | None = None,
+    conditions: Mapping[int, Any] | None = None,
 ) -> Pieces:
     """One track's row: its label (number and name when wide, else the name), the mute
-    and solo flags, and a glyph and timing mark per step."""
+    and solo flags, and a glyph and timing mark per step; a conditional trig's glyph
+    (``conditions``: step -> Condition) where the timing mark goes."""
     info = TRACKS[track - 1]
     cells: dict[int, Event] = {e.step: e for e in events if e.track == track}
     # wide: the number and the name commands take (`mute 5`, `mute chh`); narrow: the name
@@ -127,6 +130,12 @@ def row_pieces(
             ch, mark = glyph(event.velocity), timing_mark(event.offset)
             style = "dim" if silenced else colour
             mark_style = "bold" if mark != " " else style
+            cond = (conditions or {}).get(step)
+            if cond is not None:  # a conditional trig: its glyph where the timing mark goes
+                if layout.cell > 1:
+                    mark, mark_style = cond.glyph, "bold magenta"
+                else:
+                    ch, style = cond.glyph, "bold magenta"
         if step == playhead:
             style += " underline on blue"
         if step == cursor_step:

@@ -29,6 +29,9 @@ class StatusView:
     engine_error: str = ""
     queued: str = ""  # a slot queued for the next bar
     chain: str = ""
+    fill: str = ""  # "fill armed" | "fill waits for bar N" | "fill ▶" (issue 13)
+    phrase: int = 0  # bars a phrase, 0: off
+    vary: float = 0.0
 
 
 def _short(text: str, size: int) -> str:
@@ -66,6 +69,13 @@ def _parts(v: StatusView, wide: bool, name_size: int, bank_size: int) -> list[tu
         parts.append((f"out {out}", out_style))
     model = _short(v.model.removesuffix(".gguf"), name_size)
     parts.append((f"model {model}", "bold red" if v.model_error else ""))
+    drummer = " ".join(filter(None, (
+        f"phrase {v.phrase}" if v.phrase else "",
+        f"vary {v.vary:g}" if v.vary else "",
+        v.fill,
+    )))
+    if drummer:
+        parts.insert(3, (drummer, "bold magenta" if v.fill else "magenta"))
     return parts
 
 

@@ -98,6 +98,18 @@ class FakeModel:
         finally:
             self._active -= 1
 
+    def fill(self, groove: Pattern, bar: int, seed: int, temperature=1.0, top_p=0.95):
+        """The groove with bar `bar` a snare roll on its last beat and toms before it."""
+        self._enter()
+        try:
+            self.calls.append(("fill", bar, seed))
+            first = bar * 16
+            kept = [e for e in groove.events if e.step // 16 != bar]
+            roll = [Event(first + s, 9 if s < 12 else 3, 0, 90) for s in range(8, 16)]
+            return groove.with_events([*kept, *roll])
+        finally:
+            self._active -= 1
+
     def close(self) -> None:
         pass
 

@@ -120,7 +120,7 @@ def test_empty_bank_file():
     text = dumps(Bank(name="x"))
     assert json.loads(text) == {
         "format": "autobeat-bank",
-        "version": 1,
+        "version": FORMAT_VERSION,
         "name": "x",
         "slots": {},
         "chains": {},

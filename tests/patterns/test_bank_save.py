@@ -225,8 +225,8 @@ def test_an_unreadable_file_is_never_overwritten(tmp_path):
 
 def test_a_newer_format_is_not_overwritten(tmp_path):
     path = tmp_path / "b.json"
-    path.write_text('{"format": "autobeat-bank", "version": 2, "slots": {}}')
-    with pytest.raises(BankError, match="version 2 is newer than this program"):
+    path.write_text('{"format": "autobeat-bank", "version": 3, "slots": {}}')
+    with pytest.raises(BankError, match="version 3 is newer than this program"):
         save_bank(Bank(), path)
 
 

@@ -133,7 +133,7 @@ def test_an_unreadable_bank_is_reported_in_one_line(tmp_path, capsys):
     assert code == 2
     assert err == (
         f"autobeat bank: {path}: bank format version 7 is newer than this program reads "
-        "(up to 1); update autobeat to open it\n"
+        "(up to 2); update autobeat to open it\n"
     )
     code, _, err = _run(capsys, "copy", "A01", "A02", "--bank", str(path))
     assert code == 2
