@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events, work
 from textual.app import App, ComposeResult
@@ -55,7 +55,10 @@ from engine.messages import (
 from patterns.bank import BankError
 from patterns.grid import GROUPS, STEPS, TRACKS
 from patterns.kit import KitError
-from patterns.pattern import PatternError
+from patterns.pattern import Pattern, PatternError
+
+if TYPE_CHECKING:
+    from models.runner import BeatWriter
 
 POLL_HZ = 60
 # the smallest terminal the whole grid fits in: 12 tracks, 4 lane headers, the status
@@ -146,7 +149,7 @@ class AutoBeatApp(App):
         self,
         session: Session,
         engine: Any,
-        load_model: Callable[[], Any] | None = None,
+        load_model: Callable[[], BeatWriter] | None = None,
         *,
         bank_label: str = "",
         startup_errors: Sequence[str] = (),
@@ -162,7 +165,7 @@ class AutoBeatApp(App):
         self.session = session
         self.engine = engine
         self._load_model = load_model
-        self.model: Any = None
+        self.model: BeatWriter | None = None
         self.model_status = ModelStatus("loading…" if load_model else "none", load_model is None)
         self._model_lock = threading.Lock()  # one thread uses the model at a time
         self.bank_label = bank_label
@@ -351,7 +354,7 @@ class AutoBeatApp(App):
             return
         self.call_from_thread(self._model_loaded, model)
 
-    def _model_loaded(self, model: Any) -> None:
+    def _model_loaded(self, model: BeatWriter) -> None:
         self.model = model
         self.model_status = ModelStatus(getattr(model, "name", "ready"))
         genres = tuple(getattr(model, "genres", ()) or ())
@@ -841,7 +844,7 @@ def background_priority(nice: int = 10) -> None:
         pass  # not Linux, or not allowed: the model runs at the app's priority
 
 
-def run_model(model: Any, request: GenRequest) -> Any:
+def run_model(model: BeatWriter, request: GenRequest) -> Pattern:
     """One job on the model (call with the model lock held)."""
     p = request.pattern
     extra = {} if request.temperature is None else {"temperature": request.temperature}

@@ -94,6 +94,28 @@ class DecodeSession(Protocol):
     def close(self) -> None: ...
 
 
+class BeatWriter(Protocol):
+    """What the app, the command line and the drummer ask of a beat model (``BeatModel``,
+    whichever backend runs it; a test's fake)."""
+
+    name: str
+    genres: tuple[str, ...]
+
+    def generate_group(self, pattern: Pattern, group: int, params: GroupParams, seed: int,
+                       temperature: float = ..., top_p: float = ...) -> Pattern: ...
+
+    def generate_all(self, pattern: Pattern, params: Sequence[GroupParams], seed: int,
+                     temperature: float = ..., top_p: float = ...) -> Pattern: ...
+
+    def mutate(self, pattern: Pattern, group: int, amount: float, seed: int,
+               temperature: float = ..., top_p: float = ...) -> Pattern: ...
+
+    def fill(self, groove: Pattern, bar: int, seed: int, temperature: float = ...,
+             top_p: float = ...) -> Pattern: ...
+
+    def close(self) -> None: ...
+
+
 class ModelError(Exception):
     """A model file that cannot be used, or a request it cannot serve: one clear line."""
 

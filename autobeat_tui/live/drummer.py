@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from engine.messages import EngineState, PlayOnce
 from patterns.pattern import Pattern
+
+if TYPE_CHECKING:
+    from models.runner import BeatWriter
 
 HATS = 2  # the group a variation mutates
 LOOKAHEAD = 2  # phrase fills written ahead: this phrase's and the next one's
@@ -43,7 +46,7 @@ class DrumJob:
     on_demand: bool = False
 
 
-def run_job(model: Any, job: DrumJob) -> Pattern:
+def run_job(model: BeatWriter, job: DrumJob) -> Pattern:
     """The pattern a job asks of the model (call with the model's lock held)."""
     if job.kind == "fill":
         return model.fill(job.groove, job.bar, job.seed)

@@ -13,11 +13,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from autobeat_tui.live.drummer import Drummer, run_job
 from engine import messages as m
 from patterns.pattern import Pattern
+
+if TYPE_CHECKING:
+    from models.runner import BeatWriter
 
 POLL_S = 0.01
 
@@ -59,7 +62,7 @@ def bar_start(state: m.EngineState, bar: int, received: float) -> float:
     return received + (bar * 16 - now_step) * step_s
 
 
-def play_phrases(engine: Any, model: Any, groove: Pattern, drummer: Drummer,
+def play_phrases(engine: Any, model: BeatWriter, groove: Pattern, drummer: Drummer,
                  done: Callable[[m.EngineState | None, float], bool],
                  say: Callable[[str], None] | None = None) -> PhraseStats:
     """Poll the engine, serve the drummer's jobs, until ``done(state, seconds)``."""
