@@ -378,10 +378,14 @@ class AutoBeatApp(App):
         self.report_error(f"model: {message}")
         self.sync()
 
-    def generate(self, cmd: lang.Gen | lang.Mutate) -> str:
+    def _need_model(self, then: str) -> None:
+        """CommandError (one line) when there is no model yet, or none to be had."""
         if self.model is None:
             what = "still loading" if not self.model_status.error else "not available"
-            raise lang.CommandError(f"the model is {what}; generation is off until it loads")
+            raise lang.CommandError(f"the model is {what}; {then}")
+
+    def generate(self, cmd: lang.Gen | lang.Mutate) -> str:
+        self._need_model("generation is off until it loads")
         request = self.session.gen_request(cmd)
         self._generate_worker(request)
         names = ", ".join(GROUPS[g - 1].name for g in request.groups)
@@ -439,9 +443,10 @@ class AutoBeatApp(App):
     # --- fills and variations -----------------------------------------------------------
 
     def fill(self) -> str:
-        if self.model is None:
-            what = "still loading" if not self.model_status.error else "not available"
-            raise lang.CommandError(f"fill: the model is {what}; the groove plays on")
+        try:
+            self._need_model("the groove plays on")
+        except lang.CommandError as exc:
+            raise lang.CommandError(f"fill: {exc}") from None
         job = self.session.arm_fill()
         self._drum_worker(job)
         return "fill armed: the model is writing it for the next bar"
