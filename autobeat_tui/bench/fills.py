@@ -11,7 +11,10 @@
    phrase begins (autobeat_tui/live/phrase_loop.py, as ``autobeat play --phrase``).
    Target: every fill reaches the engine before its bar begins (the engine counts the
    late ones). Also: the model's time per fill and the least time left before a bar.
-   Timing on a busy, shared machine is noisy.
+3. App (``--part app``): the same with the real app drawing (Textual's headless
+   driver, the real engine process and model): ``:phrase 4`` typed, space to play;
+   the app writes the fills in its model worker while the playhead redraws the grid.
+Timing on a busy, shared machine is noisy.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ HATS_RATIO_TARGET = 1.5
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--part", choices=("shape", "ready", "all"), default="all")
+    parser.add_argument("--part", choices=("shape", "ready", "app", "all"), default="all")
     parser.add_argument("--grooves", type=int, default=200, help="fills to write (default 200)")
     parser.add_argument("--split", default="validation", help="the data split (default validation)")
     parser.add_argument("--data", default="../shared/data/groove", metavar="DIR",
@@ -143,6 +146,71 @@ def ready(model, args, say) -> dict:
     return out
 
 
+def app_ready(args, say) -> dict:
+    import asyncio
+
+    return asyncio.run(_app_ready(args, say))
+
+
+async def _app_ready(args, say) -> dict:
+    from autobeat_tui.app import AutoBeatApp
+    from autobeat_tui.errors import UserError
+    from autobeat_tui.live.session import Session
+    from engine import messages as m
+    from engine.client import Engine
+    from models.runner import BeatModel
+    from patterns.bank import starter_bank
+
+    groove = replace(starter_bank().slots["A01"], tempo=args.bpm)
+    bars = args.phrases * args.phrase
+    engine = Engine(out="none")
+    sent: list = []
+    send = engine.send
+
+    def counting(command) -> None:
+        if isinstance(command, m.PlayOnce):
+            sent.append((time.monotonic(), command))
+        send(command)
+
+    engine.send = counting  # type: ignore[method-assign]
+    # started here, as `autobeat` does before its first frame (a process spawned from
+    # under Textual's test driver cannot keep its standard streams)
+    engine.start()
+    app = AutoBeatApp(Session(groove), engine, lambda: BeatModel.load(args.model),
+                      start_engine=False)
+    say(f"app: {args.phrases} phrases of {args.phrase} bars at {args.bpm:g} BPM, the app drawing")
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            while not (app.engine_ready and (app.model is not None or app.model_status.error)):
+                await pilot.pause(0.05)
+            if app.model is None or app.engine_error:
+                raise UserError(f"bench fills: the app could not start: model "
+                                f"{app.model_status.text}, engine {app.engine_error or 'ok'}")
+            await pilot.press("colon", *f"phrase {args.phrase}", "enter", "space")
+            state = app.session.engine
+            while state.bar < bars or not state.playing:
+                await pilot.pause(0.05)
+                state = app.session.engine
+                if app.engine_error:
+                    raise UserError(f"bench fills: the engine stopped: {app.engine_error}")
+            await pilot.press("space")
+            await app.workers.wait_for_complete()
+    finally:
+        app.close_model()
+        engine.stop()
+    fills = sum(1 for _, c in sent if c.fill)
+    return {
+        "phrases": args.phrases,
+        "bpm": args.bpm,
+        "phrase": args.phrase,
+        "fills": fills,
+        "fills_late": state.once_late,
+        "fills_ready_in_time": fills - min(fills, state.once_late),
+        "late_events": state.late_events,
+        "passed": fills >= args.phrases and state.once_late == 0,
+    }
+
+
 def run(args: argparse.Namespace) -> int:
     from autobeat_tui.commands._options import load_model
     from autobeat_tui.errors import UserError
@@ -162,10 +230,12 @@ def run(args: argparse.Namespace) -> int:
             result["ready"] = ready(model, args, say)
     finally:
         model.close()
+    if args.part in ("app", "all"):
+        result["app"] = app_ready(args, say)
     if args.json:
         print(json.dumps(result))
     else:
-        for part in ("shape", "ready"):
+        for part in ("shape", "ready", "app"):
             if part in result:
                 print(f"{part}: " + ", ".join(f"{k} {v}" for k, v in result[part].items()))
     return 0

@@ -93,6 +93,16 @@ def test_bench_fills_ready_counts_every_phrase():
     assert ready["passed"] == (ready["fills_late"] == 0)
 
 
+def test_bench_fills_with_the_app_drawing():
+    out = autobeat("bench", "fills", "--part", "app", "--phrases", "1", "--bpm", "300",
+                   "--json")
+    assert out.returncode == 0, out.stderr
+    app = json.loads(out.stdout.strip().splitlines()[-1])["app"]
+    assert app["phrases"] == 1 and app["fills"] >= 1  # bar 4's fill is asked as play starts
+    assert app["fills_ready_in_time"] + app["fills_late"] == app["fills"]
+    assert app["passed"] == (app["fills_late"] == 0)
+
+
 @pytest.mark.skipif(not DATA.is_dir(), reason="the Groove data is not here")
 def test_bench_fills_shape_measures_fills_and_real_ones():
     out = autobeat("bench", "fills", "--part", "shape", "--grooves", "4", "--json")
