@@ -106,8 +106,12 @@ def _call_within(fn, seconds: float):
     return result
 
 
-@pytest.mark.parametrize("reader", list(_reader_calls()))
-@pytest.mark.parametrize(("kind", "via_link"), list(_with_symlinks()))
+@pytest.mark.parametrize(("reader", "kind", "via_link"), [
+    (reader, kind, via_link) for reader in _reader_calls()
+    for kind, via_link in _with_symlinks()
+    # a folder named info.csv beside itself is not a case
+    if not (reader == "info.csv" and kind == "folder")
+])
 def test_every_reader_refuses_every_hostile_kind_in_one_line(tmp_path, reader, kind, via_link):
     target = KINDS[kind](tmp_path)
     if via_link:
@@ -115,8 +119,6 @@ def test_every_reader_refuses_every_hostile_kind_in_one_line(tmp_path, reader, k
         link.symlink_to(target)
         target = link
     fn, error = _reader_calls()[reader]
-    if reader == "info.csv" and kind == "folder":
-        pytest.skip("a folder named info.csv beside itself is not a case")
     result = _call_within(lambda: fn(target), 10)
     exc = result.get("error")
     assert exc is not None, f"{reader} accepted a {kind}"
