@@ -150,6 +150,11 @@ def list_genres(model_path: str | None) -> int:
 def run(args: argparse.Namespace) -> int:
     if args.list_genres:
         return list_genres(args.model)
+    from autobeat_tui.commands.attach import attach
+
+    attached = attach(args, start=False)  # a host plays this bank: the app on it
+    if attached is not None:
+        return attached
     app, engine, lock = build_app(args)
     try:
         # Started before the app takes over the terminal: a spawned process wants the

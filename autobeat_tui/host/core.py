@@ -32,7 +32,7 @@ from engine.messages import (
 )
 from engine.messages import CommandError as EngineCommandError
 from patterns.bank import BankError
-from patterns.grid import GROUPS
+from patterns.grid import GROUPS, TRACKS
 from patterns.kit import KitError
 from patterns.pattern import PatternError
 
@@ -73,6 +73,7 @@ class HostCore:
         self.engine_ready = False
         self.engine_error = ""
         self.messages: list[str] = []
+        self.message_count = 0  # every message said so far (clients show the new ones)
         self.changed = True  # something a client draws changed since the last snapshot
         self.wake: Callable[[], None] = lambda: None  # the server's: a worker finished
         for line in startup_messages:
@@ -111,6 +112,7 @@ class HostCore:
 
     def say(self, text: str, error: bool = False) -> None:
         self.messages.append(("✗ " if error else "") + text)
+        self.message_count += 1
         del self.messages[:-MAX_MESSAGES]
         self.changed = True
 
@@ -266,8 +268,9 @@ class HostCore:
     def run_line(self, line: str, cursor: tuple[int, int] | None = None) -> tuple[bool, str]:
         """Carry out one command line: (done, the one line the app would show)."""
         s = self.session
-        if cursor is not None:
+        if cursor is not None:  # the client's cursor, and so its selected group
             s.cursor_track, s.cursor_step = cursor
+            s.selected = TRACKS[s.cursor_track - 1].group
         try:
             cmd = lang.parse(line, s.genres)
             said = self.execute(cmd)
@@ -390,4 +393,6 @@ class HostCore:
             "bank": str(s.bank_path) if s.bank_path else "",
             "read_only": not s.bank_writable,
             "messages": self.messages[-50:],
+            "message_count": self.message_count,
+            "genres": list(s.genres),
         }
