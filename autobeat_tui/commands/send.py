@@ -19,14 +19,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _lines(args: argparse.Namespace):
-    for line in args.lines:
-        if line == "-":
-            for text in sys.stdin:
-                text = text.strip().removeprefix(":").strip()
-                if text and not text.startswith("#"):
-                    yield text
-        else:
-            yield line.strip().removeprefix(":").strip()
+    """Each command line to run: an argument may hold several (an editor's selection);
+    a leading ':' is dropped, as in a paste; blank lines and # comments are skipped."""
+    for arg in args.lines:
+        for text in (sys.stdin if arg == "-" else arg.splitlines()):
+            text = text.strip().removeprefix(":").strip()
+            if text and not text.startswith("#"):
+                yield text
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,8 +39,6 @@ def run(args: argparse.Namespace) -> int:
     status = 0
     with host:
         for line in _lines(args):
-            if not line:
-                continue
             try:
                 ok, text = host.run(line)
             except (OSError, HostUnavailable, ValueError) as exc:

@@ -86,6 +86,8 @@ def test_send_hosts_stop_and_bad_input(env, tmp_path):
     piped = autobeat(environ, "send", "--bank", str(bank), "-",
                      stdin="# a comment\n:bpm 140\n\nplay\n")
     assert (piped.returncode, piped.stdout) == (0, "tempo 140 BPM\nplaying\n")
+    selection = autobeat(environ, "send", "--bank", str(bank), "swing 52\n# x\n  :mute 2\n")
+    assert selection.stdout == "swing 52%\ntrack 2 rim: mute on\n"  # an editor's selection
 
     listed = autobeat(environ, "hosts")
     assert listed.stdout.startswith(f"{bank}  pid {pid}  0 clients  playing  slot A01")
