@@ -141,14 +141,14 @@ def running_hosts(timeout: float = 2.0) -> list[dict[str, Any]]:
 def host_socket(bank: str | None) -> Path:
     """The socket of the host to talk to: the named bank's; without one, the default
     bank's when it runs, else the only host running. HostUnavailable otherwise."""
-    from patterns.bank import default_bank_path
-
     if bank is not None:
         path = p.socket_path(Path(bank))
         if not os.path.lexists(path):
             raise HostUnavailable(f"no host is running for {bank} (autobeat host --bank "
                                   f"{bank} starts one)")
         return path
+    from patterns.bank import default_bank_path
+
     default = p.socket_path(default_bank_path())
     if os.path.lexists(default):
         return default

@@ -137,3 +137,15 @@ def test_kill_9_then_the_next_host_brings_the_work_back(env, tmp_path):
     assert "the unsaved pattern of A01 from the last session is back" in said
     assert autobeat(environ, "send", "--bank", str(bank), "undo").stdout == "undone\n"
     assert autobeat(environ, "stop", "--bank", str(bank)).returncode == 0
+
+
+def test_bench_app_host_part_measures_attach_and_send(tmp_path, monkeypatch):
+    from autobeat_tui.bench.host import host_figures
+
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    figures = host_figures(80, 24, None, starts=1, sends=10)
+    trip = figures["send_round_trip_ms"]
+    assert trip["n"] == 10 and 0 < trip["p50"] <= trip["p95"] <= trip["max"]
+    assert figures["send_process_ms"]["n"] == 2
+    attach = figures["attach_first_frame_s"]
+    assert len(attach["runs"]) == 1 and attach["runs"][0] is not None  # the host's grid drawn
