@@ -36,15 +36,30 @@ class ProtocolError(Exception):
 
 
 def runtime_dir() -> Path:
-    """The folder of the hosts' sockets: the user's runtime folder (mode 0700)."""
+    """The folder of the hosts' sockets: the user's runtime folder, ``autobeat`` in it,
+    which must be a folder of this user's that no one else may enter (UserError if not)."""
+    import stat
+    import warnings
+
+    from autobeat_tui.errors import UserError
+
     override = os.environ.get(RUNTIME_ENV)
     if override:
         folder = Path(override)
     else:
         from platformdirs import user_runtime_dir
 
-        folder = Path(user_runtime_dir("autobeat"))
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with warnings.catch_warnings():  # no XDG_RUNTIME_DIR: its /tmp fallback, checked
+            warnings.simplefilter("ignore")
+            folder = Path(user_runtime_dir("autobeat"))
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = folder.lstat()
+    except OSError as exc:
+        raise UserError(f"{folder}: cannot make the hosts' folder: {exc.strerror or exc}") from None
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise UserError(f"{folder}: the hosts' folder must be a folder of yours that only "
+                        f"you can open (mode 0700); it is not, so no socket is used there")
     return folder
 
 

@@ -260,3 +260,21 @@ def test_an_engine_report_moves_a_queued_slot(host):
         wait_for(lambda: host.session.engine.pending)
         host.engine.report(playing=True, step=0, bar=2, pending=False)
         wait_for(lambda: host.session.slot == "A02")
+
+
+def test_a_runtime_folder_others_can_enter_is_refused(monkeypatch, tmp_path):
+    from autobeat_tui.errors import UserError
+
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o777)
+    shared.chmod(0o777)
+    monkeypatch.setenv(p.RUNTIME_ENV, str(shared))
+    with pytest.raises(UserError, match="only you can open"):
+        p.runtime_dir()
+    shared.chmod(0o700)
+    assert p.runtime_dir() == shared
+    link = tmp_path / "link"
+    link.symlink_to(shared)
+    monkeypatch.setenv(p.RUNTIME_ENV, str(link))
+    with pytest.raises(UserError, match="only you can open"):
+        p.runtime_dir()
