@@ -41,11 +41,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keys", type=int, default=40, help="key presses per phase (default 40)")
     parser.add_argument("--size", default="80x24", help="terminal size, COLSxROWS (default 80x24)")
     parser.add_argument("--model", metavar="FILE", help="the GGUF model (default: the shipped one)")
-    parser.add_argument("--part", choices=("all", "app", "host"), default="all",
+    parser.add_argument("--part", choices=("all", "app", "host", "cycles"), default="all",
                         help="app: the app in its own process; host: attached to a session "
-                        "host and `send`; all: both (default)")
+                        "host and `send`; all: both (default); cycles: --cycles attach and "
+                        "detach (or terminal killed) while a host plays to JACK")
+    parser.add_argument("--cycles", type=int, default=20,
+                        help="attach/detach cycles for --part cycles (default 20)")
     parser.add_argument("--sends", type=int, default=200,
                         help="command lines sent to a session host for the round trip (200)")
+
+
+def _own_terminal() -> None:
+    """In the child: a session of its own with the pty as its controlling terminal."""
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
 class AppInPty:
@@ -80,7 +89,7 @@ class AppInPty:
             stdout=slave,
             stderr=slave,
             env=env,
-            start_new_session=True,
+            preexec_fn=_own_terminal,  # as in a real terminal: closing it sends SIGHUP
             close_fds=True,
         )
         os.close(slave)
@@ -266,6 +275,10 @@ def run(args: argparse.Namespace) -> int:
         from autobeat_tui.bench.host import host_figures
 
         result["host"] = host_figures(cols, rows, args.model, args.starts, args.sends)
+    if args.part == "cycles":
+        from autobeat_tui.bench.cycles import cycles
+
+        result["cycles"] = cycles(args.cycles, cols, rows)
     if args.json:
         print(json.dumps(result))
     else:

@@ -378,6 +378,7 @@ class HostCore:
             "bar": state.bar,
             "engine_tempo": state.tempo,
             "output": state.output,
+            "late_events": state.late_events,
             "clock": s.clock_mode,
             "locked": state.locked,
             "clock_lost": state.clock_lost,
