@@ -41,6 +41,12 @@ MAX_MESSAGES = 500
 ERRORS_TO_REPORT = (lang.CommandError, BankError, CodecError, PatternError, KitError)
 
 
+def _drawn(state: EngineState) -> tuple:
+    """What of the engine's state a client draws (the snapshot's fields)."""
+    return (state.playing, state.step, state.bar, state.tempo, state.output, state.locked,
+            state.clock_lost, state.late_events)
+
+
 class HostCore:
     """A session that runs command lines headless and plays through its engine."""
 
@@ -151,7 +157,7 @@ class HostCore:
     def on_report(self, report: Any) -> None:
         s = self.session
         if isinstance(report, EngineState):
-            if report != s.engine:
+            if _drawn(report) != _drawn(s.engine):
                 self.changed = True
             if report.output != self._latency_sent[0]:
                 self._apply_latency(report.output)

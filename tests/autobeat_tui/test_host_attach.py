@@ -108,3 +108,15 @@ async def test_quit_asks_and_y_stops_the_host(host):
     assert app.outcome == STOPPED
     host.thread.join(5)
     assert not host.thread.is_alive()
+
+
+async def test_the_host_going_away_ends_the_app_with_one_line(host):
+    app = attached(host)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.first_state_at is not None)
+        host.server.stop("test")
+        host.thread.join(5)
+        host.server.close()  # its clients' connections close
+        await until(pilot, lambda: app.outcome != DETACHED)
+    assert app.outcome.startswith("host gone: ")
+    assert "\n" not in app.outcome
