@@ -65,8 +65,9 @@ class AppInPty:
         self.home = Path(tempfile.mkdtemp(prefix="autobeat-bench-"))
         exe = shutil.which("autobeat")
         cmd = [exe] if exe else [sys.executable, "-m", "autobeat_tui.cli"]
+        # the app in its own process (--here); bench/host.py times it on a host
         cmd += args if args is not None else ["--bank", str(self.home / "bank.json"), "--out",
-                                              "none"]
+                                              "none", "--here"]
         if model:
             cmd += ["--model", model]
         env = {

@@ -5,7 +5,9 @@ ride hit on step 1 so the first frame that shows the host's state can be told fr
 the app's empty frame before it. Then:
 
 1. attach to first frame: `autobeat attach` in a pty until the grid shows the host's
-   pattern (target 0.5 s), --starts times (each detaches with ^q);
+   pattern (target 0.5 s), --starts times (each detaches with ^q); and plain
+   `autobeat` on a bank no host plays (a host starts, then the app on it; the
+   app's first-frame target, 1.0 s);
 2. send round trip: a command line to the host and its answer back over the socket
    (target p50 20 ms), --sends times; and, for scale, whole `autobeat send`
    processes (Python start-up included), a tenth as many.
@@ -35,6 +37,13 @@ def _stats(values: list[float], digits: int = 2) -> dict:
     p95 = ok[min(len(ok) - 1, int(round(0.95 * (len(ok) - 1))))]
     return {"n": len(ok), "p50": round(statistics.median(ok), digits),
             "p95": round(p95, digits), "max": round(ok[-1], digits)}
+
+
+def _frames(frames: list[float | None]) -> dict:
+    timed = [f for f in frames if f is not None]
+    return {"runs": [round(f, 3) if f is not None else None for f in frames],
+            "median": round(statistics.median(timed), 3) if timed else None,
+            "max": round(max(timed), 3) if timed else None}
 
 
 def host_figures(cols: int, rows: int, model: str | None, starts: int, sends: int) -> dict:
@@ -87,13 +96,26 @@ def host_figures(cols: int, rows: int, model: str | None, starts: int, sends: in
                 frames.append(got)
             finally:
                 app.close()  # ^q: detach
-        timed = [f for f in frames if f is not None]
-        result["attach_first_frame_s"] = {
-            "runs": [round(f, 3) if f is not None else None for f in frames],
-            "median": round(statistics.median(timed), 3) if timed else None,
-            "max": round(max(timed), 3) if timed else None,
-            "target": ATTACH_TARGET_S,
-        }
+        result["attach_first_frame_s"] = {**_frames(frames), "target": ATTACH_TARGET_S}
+        # plain `autobeat` on a bank no host plays: the host starts, then the app on it
+        starts_ = []
+        for n in range(starts):
+            fresh = folder / f"fresh{n}.json"
+            app = AppInPty(cols, rows, None, ["--bank", str(fresh), "--out", "none"], env)
+            try:
+                buffer = b""
+                got = None
+                while time.perf_counter() - app.started < 15:
+                    buffer += app.read(0.01)
+                    if LAST_ROW in buffer and b" quit" in buffer:
+                        got = time.perf_counter() - app.started
+                        break
+                starts_.append(got)
+            finally:
+                app.close()
+                subprocess.run([*cli, "stop", "--bank", str(fresh)], env=env,
+                               capture_output=True, timeout=30)
+        result["start_host_and_app_first_frame_s"] = {**_frames(starts_), "target": 1.0}
     finally:
         subprocess.run([*cli, "stop", "--bank", str(bank)], env=env, capture_output=True,
                        timeout=30)

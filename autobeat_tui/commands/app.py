@@ -12,6 +12,15 @@ HELP = "open the terminal app (the default when no command is given)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_session_arguments(parser)
+    parser.add_argument(
+        "--here", action="store_true",
+        help="run the session in this process, without a host: it ends with the terminal",
+    )
+
+
+def add_session_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of a session (the app's, a host's)."""
     parser.add_argument(
         "--bank", metavar="FILE", help="the bank file to open (default: your default bank)"
     )
@@ -150,11 +159,12 @@ def list_genres(model_path: str | None) -> int:
 def run(args: argparse.Namespace) -> int:
     if args.list_genres:
         return list_genres(args.model)
-    from autobeat_tui.commands.attach import attach
+    if not args.here:  # the app on the bank's host, started if none runs
+        from autobeat_tui.commands.attach import attach
 
-    attached = attach(args, start=False)  # a host plays this bank: the app on it
-    if attached is not None:
-        return attached
+        attached = attach(args, start=True, here_if_locked=True)
+        if attached is not None:
+            return attached
     app, engine, lock = build_app(args)
     try:
         # Started before the app takes over the terminal: a spawned process wants the

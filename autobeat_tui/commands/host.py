@@ -11,7 +11,7 @@ HELP = "start the session host of a bank: it keeps playing when the terminal goe
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    app_command.add_arguments(parser)
+    app_command.add_session_arguments(parser)
     parser.add_argument("--foreground", action="store_true",
                         help="run in this terminal (Ctrl+C stops it) instead of detached")
 
