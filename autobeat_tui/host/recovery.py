@@ -112,7 +112,11 @@ class Recovery:
                 note = f"; its undo history could not be read ({und.name}: {exc})"
             else:
                 note = ""
-                if present is None or (h_present == present and h_slot == slot):
+                # the history of the pattern that comes back: the unsaved one, or (after a
+                # clean stop) the one still saved in its slot, never a stale one
+                stored = session.bank.slots.get(h_slot) if session.bank is not None else None
+                if (h_present == present and h_slot == slot) if present is not None else (
+                        h_present == stored):
                     history = (h_slot, h_present, past, future)
         else:
             note = ""

@@ -24,7 +24,7 @@ from autobeat_tui.live import language as lang
 from autobeat_tui.live.session import Session
 from engine.messages import SetTempo, SwapGroup
 from patterns.bank import Bank, load_bank, save_bank
-from patterns.pattern import Pattern
+from patterns.pattern import Event, Pattern
 from tests.autobeat_tui.tui_doubles import FakeModel, RecordingEngine
 
 
@@ -278,3 +278,20 @@ def test_a_runtime_folder_others_can_enter_is_refused(monkeypatch, tmp_path):
     monkeypatch.setenv(p.RUNTIME_ENV, str(link))
     with pytest.raises(UserError, match="only you can open"):
         p.runtime_dir()
+
+
+def test_history_comes_back_only_with_its_own_pattern(host):
+    with host.client() as c:
+        for line in ("hit kick 1", "hit kick 5", "save"):
+            assert c.run(line)[0]
+    assert not recovery_path(host.bank_path).exists() and undo_path(host.bank_path).exists()
+    saved = load_bank(host.bank_path).bank
+    # a clean restart: the saved pattern with its undo steps
+    again = Session(saved.get("A01"), bank=saved, bank_path=host.bank_path, save_bank=save_bank)
+    assert "with 2 undo steps" in Recovery(host.bank_path).take(again)
+    # the bank changed meanwhile (autobeat bank, another copy): its pattern, no stale history
+    changed = saved.with_slot("A01", Pattern().with_event(Event(3, 2)))
+    other = Session(changed.get("A01"), bank=changed, bank_path=host.bank_path,
+                    save_bank=save_bank)
+    assert Recovery(host.bank_path).take(other) is None
+    assert other.pattern.at(3, 2) is not None and other.history.depth == (0, 0)
