@@ -71,4 +71,6 @@ def attach(args: argparse.Namespace, start: bool = True,
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.list_genres:
+        return app_command.list_genres(args.model)
     return attach(args) or 0

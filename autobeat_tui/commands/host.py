@@ -19,6 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from autobeat_tui.host import run as host_run
 
+    if args.list_genres:
+        return app_command.list_genres(args.model)
+
     if args.foreground:
         return host_run.serve(args)
     info = host_run.start_detached(args)
