@@ -144,7 +144,8 @@ def start_detached(args: argparse.Namespace) -> dict:
     while time.monotonic() < end:
         if process.poll() is not None:
             lines = log.read_text(errors="replace").strip().splitlines()
-            raise UserError(lines[-1] if lines else f"the host exited ({process.returncode})")
+            last = lines[-1].removeprefix("autobeat host: ") if lines else ""
+            raise UserError(last or f"the host exited ({process.returncode}); log: {log}")
         try:
             with HostClient.connect(sock, role="info", timeout=1.0) as host:
                 return host.info

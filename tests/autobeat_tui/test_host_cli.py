@@ -149,3 +149,12 @@ def test_bench_app_host_part_measures_attach_and_send(tmp_path, monkeypatch):
     assert figures["send_process_ms"]["n"] == 2
     attach = figures["attach_first_frame_s"]
     assert len(attach["runs"]) == 1 and attach["runs"][0] is not None  # the host's grid drawn
+
+
+def test_a_host_that_cannot_start_says_why_in_one_line(env, tmp_path):
+    environ, _ = env
+    bank = tmp_path / "set.json"
+    done = autobeat(environ, "host", "--bank", str(bank), "--out", "none", "--latency", "500")
+    assert (done.returncode, done.stderr) == (
+        2, "autobeat host: --latency: latency must be in -100..100 ms, got 500\n")
+    assert autobeat(environ, "hosts").stdout == "no host is running\n"
