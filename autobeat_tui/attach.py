@@ -123,6 +123,8 @@ class QuitScreen(ModalScreen[str]):
 class AttachedApp(AutoBeatApp):
     """The terminal app as a client of a host (see the module's doc)."""
 
+    quit_label = "detach"  # what ^q does here, on the key bar
+
     def __init__(self, connect: Callable[[str], HostClient], *, bank_label: str = "",
                  list_outputs=None, list_inputs=None) -> None:
         session = Session(Pattern())

@@ -107,7 +107,7 @@ def host_figures(cols: int, rows: int, model: str | None, starts: int, sends: in
                 got = None
                 while time.perf_counter() - app.started < 15:
                     buffer += app.read(0.01)
-                    if LAST_ROW in buffer and b" quit" in buffer:
+                    if LAST_ROW in buffer and b" detach" in buffer:  # the key bar
                         got = time.perf_counter() - app.started
                         break
                 starts_.append(got)

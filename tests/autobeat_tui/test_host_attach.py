@@ -120,3 +120,12 @@ async def test_the_host_going_away_ends_the_app_with_one_line(host):
         await until(pilot, lambda: app.outcome != DETACHED)
     assert app.outcome.startswith("host gone: ")
     assert "\n" not in app.outcome
+
+
+async def test_the_key_bar_says_ctrl_q_detaches(host):
+    from autobeat_tui.widgets.key_bar import KeyBar
+
+    app = attached(host)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.first_state_at is not None)
+        assert str(app.query_one(KeyBar).render()).endswith("^q detach")
