@@ -129,3 +129,22 @@ async def test_the_key_bar_says_ctrl_q_detaches(host):
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.first_state_at is not None)
         assert str(app.query_one(KeyBar).render()).endswith("^q detach")
+
+
+async def test_help_and_messages_are_this_terminal_s_pages(host):
+    from autobeat_tui.screens.help import HelpScreen
+    from autobeat_tui.screens.messages import MessagesScreen
+
+    with host.client() as c:
+        c.run("bpm 111")
+    app = attached(host)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.first_state_at is not None)
+        await pilot.press("colon", *"messages", "enter")
+        await until(pilot, lambda: isinstance(app.screen, MessagesScreen))
+        assert "› bpm 111  → tempo 111 BPM" in app.screen.lines
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, MessagesScreen))
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+    assert all("messages" not in m and "help" not in m for m in host.core.messages)
