@@ -16,6 +16,7 @@ import selectors
 import signal
 import socket
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -142,8 +143,11 @@ class HostServer:
                         self._write(client)
             now = time.monotonic()
             if now >= next_tick:
-                self.core.tick()
-                self._push_state()
+                try:
+                    self.core.tick()
+                    self._push_state()
+                except Exception:  # noqa: BLE001 - a bug: in the log, the music plays on
+                    traceback.print_exc()
                 next_tick = max(next_tick + TICK_S, now)
 
     def close(self) -> None:
@@ -228,7 +232,11 @@ class HostServer:
             if cursor is not None and not _is_cursor(cursor):
                 self._refuse(client, "cursor: [track 1-12, step 0-31] expected")
                 return
-            ok, text = self.core.run_line(line, tuple(cursor) if cursor else None)
+            try:
+                ok, text = self.core.run_line(line, tuple(cursor) if cursor else None)
+            except Exception as exc:  # noqa: BLE001 - a bug: in the log, the music plays on
+                traceback.print_exc()
+                ok, text = False, f"internal error: {exc!r} (the host's log has the details)"
             self._send(client, {"id": ident, "ok": ok, "text": text})
         elif msg.get("stop") is True:
             self._send(client, {"id": ident, "ok": True, "text": "host stopped; music off"})

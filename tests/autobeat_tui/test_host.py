@@ -295,3 +295,15 @@ def test_history_comes_back_only_with_its_own_pattern(host):
                     save_bank=save_bank)
     assert Recovery(host.bank_path).take(other) is None
     assert other.pattern.at(3, 2) is not None and other.history.depth == (0, 0)
+
+
+def test_a_bug_in_one_command_is_answered_and_the_host_plays_on(host, monkeypatch, capsys):
+    def broken(*args):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(host.session, "set_swing", broken)
+    with host.client() as c:
+        ok, text = c.run("swing 60")
+        assert not ok and text.startswith("internal error: ZeroDivisionError('a bug')")
+        assert c.run("bpm 97") == (True, "tempo 97 BPM")
+    assert host.thread.is_alive()
