@@ -15,7 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_session_arguments(parser)
     parser.add_argument(
         "--here", action="store_true",
-        help="run the session in this process, without a host: it ends with the terminal",
+        help="run the session in this process even when a host plays the bank (then "
+        "read-only): it ends with the terminal",
     )
 
 
@@ -159,10 +160,10 @@ def list_genres(model_path: str | None) -> int:
 def run(args: argparse.Namespace) -> int:
     if args.list_genres:
         return list_genres(args.model)
-    if not args.here:  # the app on the bank's host, started if none runs
+    if not args.here:  # a host plays this bank: the app on it (autobeat attach starts one)
         from autobeat_tui.commands.attach import attach
 
-        attached = attach(args, start=True, here_if_locked=True)
+        attached = attach(args, start=False)
         if attached is not None:
             return attached
     app, engine, lock = build_app(args)

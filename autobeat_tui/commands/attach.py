@@ -15,25 +15,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     app_command.add_session_arguments(parser)  # used when a host has to be started
 
 
-def _locked(bank_path: Path) -> bool:
-    """Whether another program (an app without a host) holds the bank's lock."""
-    from patterns.bank import BankError, BankLockedError
-    from patterns.bank_lock import BankLock
-
-    try:
-        BankLock(bank_path).acquire().release()
-    except BankLockedError:
-        return True
-    except BankError:
-        return False  # no lock can be made there: the host says what it can do
-    return False
-
-
-def attach(args: argparse.Namespace, start: bool = True,
-           here_if_locked: bool = False) -> int | None:
-    """Run the attached app. None (nothing done) when no host runs for the bank and
-    `start` is off, or, with `here_if_locked`, when an app without a host holds the
-    bank (the caller opens it in its own process, read-only, as before hosts)."""
+def attach(args: argparse.Namespace, start: bool = True) -> int | None:
+    """Run the attached app; None (nothing done) when no host runs for the bank and
+    `start` is off."""
 
     from autobeat_tui.errors import UserError
     from autobeat_tui.host import protocol as p
@@ -45,7 +29,7 @@ def attach(args: argparse.Namespace, start: bool = True,
     try:
         HostClient.connect(sock, role="info", timeout=2.0).close()
     except HostUnavailable:
-        if not start or (here_if_locked and _locked(bank_path)):
+        if not start:
             return None
         from autobeat_tui.host.run import start_detached
 

@@ -1,4 +1,8 @@
-"""The model's jobs, run in a worker thread by the app and by the host (headless)."""
+"""The model's jobs, run in a worker thread by the session host (headless).
+
+The same two functions as at the end of autobeat_tui/app.py, which imports textual;
+the app can import them from here instead (left as it is so the merge stays clean).
+"""
 
 from __future__ import annotations
 

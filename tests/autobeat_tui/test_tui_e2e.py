@@ -64,9 +64,6 @@ def tmux(tmp_path):
     session = Tmux(tmp_path)
     yield session
     subprocess.run([TMUX or "tmux", "-L", session.socket, "kill-server"], capture_output=True)
-    # `autobeat` plays the bank on a host that ^q leaves playing: stop it
-    subprocess.run([sys.executable, "-m", "autobeat_tui.cli", "stop", "--bank",
-                    str(tmp_path / "bank.json")], capture_output=True, timeout=30)
 
 
 def test_autobeat_starts_plays_a_typed_beat_saves_and_quits(tmux, tmp_path):
@@ -123,7 +120,6 @@ def test_autobeat_starts_plays_a_typed_beat_saves_and_quits(tmux, tmp_path):
     while not done.exists() and time.monotonic() < end:
         time.sleep(0.1)
     assert done.read_text().strip() == "0"
-    assert "detached: the host of" in tmux.screen()  # ^q: the music plays on, and it says so
     saved = load_bank(bank).bank.get("A01")
     assert [e.step for e in saved.track_events(1)] == [0, 4, 8, 12, 16, 20, 24, 28]
     if model_ok:
