@@ -87,6 +87,9 @@ def apply_snapshot(session: Session, state: dict[str, Any]) -> None:
         clock_lost=state["clock_lost"], output=state["output"],
     )
     session.playing = state["playing"]
+    if hasattr(session, "fill_state"):  # the drummer's state, as the host has it
+        fill = state.get("fill", "")
+        session.fill_state = lambda: fill  # type: ignore[method-assign]
 
 
 class StateArrived(Message):

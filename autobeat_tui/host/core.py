@@ -163,6 +163,7 @@ class HostCore:
                 self._apply_latency(report.output)
             for line in s.on_state(report):
                 self.say(line)
+            self.start_drum_jobs()
         elif isinstance(report, PortError):
             self.say(f"MIDI: {report.message}", error=True)
         elif isinstance(report, AudioProblem):
@@ -265,6 +266,57 @@ class HostCore:
 
         self._hand_over(finished)
 
+    # --- fills and variations (a session with a drummer: autobeat_tui/live/drummer.py) ----
+
+    def fill(self) -> str:
+        if self.model is None:
+            what = "still loading" if self.model_status == "loading…" else "not available"
+            raise lang.CommandError(f"fill: the model is {what}; the groove plays on")
+        self._start_drum(self.session.arm_fill())
+        return "fill armed: the model is writing it for the next bar"
+
+    def start_drum_jobs(self) -> None:
+        """Start the phrase fills and variations the session planned (with a model)."""
+        take = getattr(self.session, "take_jobs", None)
+        if take is None:
+            return
+        jobs = take()
+        if self.model is None:
+            return
+        for job in jobs:
+            self._start_drum(job)
+
+    def _start_drum(self, job: Any) -> None:
+        threading.Thread(target=self._drum_worker, args=(job,), name="drum",
+                         daemon=True).start()
+
+    def _drum_worker(self, job: Any) -> None:
+        from autobeat_tui.live.drummer import run_job
+
+        with self._model_lock:  # at the host's own priority: late is worse than slow
+            if self.model is None:
+                return
+            try:
+                result = run_job(self.model, job)
+            except Exception as exc:  # noqa: BLE001 - said, the groove plays on
+                message = str(exc)
+
+                def failed() -> None:
+                    self.session.drummer.failed(job)
+                    self.say(f"{job.kind} failed: {message}; the groove plays on", error=True)
+
+                self._hand_over(failed)
+                return
+
+        def ready() -> None:
+            line = self.session.fill_ready(job, result)
+            self.flush()
+            if line:
+                self.say(line)
+            self.changed = True
+
+        self._hand_over(ready)
+
     @property
     def generating(self) -> bool:
         return GENERATING in self.session.lane_state.values()
@@ -309,6 +361,13 @@ class HostCore:
             return self.latency(cmd)
         if isinstance(cmd, lang.Render):
             return self.render(cmd)
+        kind = type(cmd).__name__  # the drummer's commands, where the language has them
+        if kind == "Fill":
+            return self.fill()
+        if kind in ("Phrase", "Vary"):
+            said = self.session.run(cmd)
+            self.start_drum_jobs()
+            return said
         if isinstance(cmd, lang.Out) and cmd.name is None:
             try:
                 names = list(self._list_outputs())
@@ -399,6 +458,7 @@ class HostCore:
             "engine": self.engine_error or ("playing" if self.engine_ready else "starting"),
             "bank": str(s.bank_path) if s.bank_path else "",
             "read_only": not s.bank_writable,
+            "fill": s.fill_state() if hasattr(s, "fill_state") else "",
             "messages": self.messages[-50:],
             "message_count": self.message_count,
             "genres": list(s.genres),
