@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import socket
 import stat
 import tempfile
@@ -34,6 +35,7 @@ def runtime(monkeypatch):
     folder = Path(tempfile.mkdtemp(prefix="abrt"))
     monkeypatch.setenv(p.RUNTIME_ENV, str(folder))
     yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 class Running:

@@ -4,6 +4,7 @@ engine (no output), the shipped model, a real socket."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -37,6 +38,7 @@ def env(tmp_path):
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+    shutil.rmtree(runtime, ignore_errors=True)
 
 
 def autobeat(environ, *args, stdin: str | None = None, timeout: float = 60.0):

@@ -84,6 +84,7 @@ def test_the_music_plays_on_when_the_terminal_goes_and_attach_brings_it_back(tmp
                                capture_output=True)
             time.sleep(0.3)
             dump.stop()
+            shutil.rmtree(runtime, ignore_errors=True)
     events = dump.snapshot()
     stop_at = next((i for i, e in enumerate(events) if e.data[:2] == (0xB9, 123)), len(events))
     kicks = [e.frame for e in events[:stop_at] if e.data[0] == 0x99 and e.data[1] == 36
