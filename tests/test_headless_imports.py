@@ -15,6 +15,8 @@ HEADLESS_MODULES = [
     "codec.vocab", "codec.tokens", "codec.features", "codec.midi", "codec.dataset",
     "engine.messages", "engine.client", "engine.player", "engine.process",
     "patterns.bank", "models.runner",
+    "autobeat_tui.host.core", "autobeat_tui.host.server", "autobeat_tui.host.client",
+    "autobeat_tui.host.run", "autobeat_tui.commands.send",
 ]  # fmt: skip
 
 

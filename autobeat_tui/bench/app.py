@@ -41,20 +41,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keys", type=int, default=40, help="key presses per phase (default 40)")
     parser.add_argument("--size", default="80x24", help="terminal size, COLSxROWS (default 80x24)")
     parser.add_argument("--model", metavar="FILE", help="the GGUF model (default: the shipped one)")
+    parser.add_argument("--part", choices=("all", "app", "host", "cycles"), default="all",
+                        help="app: the app in its own process; host: attached to a session "
+                        "host and `send`; all: both (default); cycles: --cycles attach and "
+                        "detach (or terminal killed) while a host plays to JACK")
+    parser.add_argument("--cycles", type=int, default=20,
+                        help="attach/detach cycles for --part cycles (default 20)")
+    parser.add_argument("--sends", type=int, default=200,
+                        help="command lines sent to a session host for the round trip (200)")
+
+
+def _own_terminal() -> None:
+    """In the child: a session of its own with the pty as its controlling terminal."""
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
 class AppInPty:
     """The real `autobeat` in a pseudo-terminal of a given size."""
 
-    def __init__(self, cols: int, rows: int, model: str | None) -> None:
+    def __init__(self, cols: int, rows: int, model: str | None,
+                 args: list[str] | None = None, extra_env: dict[str, str] | None = None) -> None:
         self.home = Path(tempfile.mkdtemp(prefix="autobeat-bench-"))
         exe = shutil.which("autobeat")
         cmd = [exe] if exe else [sys.executable, "-m", "autobeat_tui.cli"]
-        cmd += ["--bank", str(self.home / "bank.json"), "--out", "none"]
+        # the app in its own process (--here); bench/host.py times it on a host
+        cmd += args if args is not None else ["--bank", str(self.home / "bank.json"), "--out",
+                                              "none", "--here"]
         if model:
             cmd += ["--model", model]
         env = {
             **os.environ,
+            **(extra_env or {}),
             "HOME": str(self.home),
             "XDG_DATA_HOME": str(self.home / "data"),
             "XDG_CONFIG_HOME": str(self.home / "config"),
@@ -72,7 +90,7 @@ class AppInPty:
             stdout=slave,
             stderr=slave,
             env=env,
-            start_new_session=True,
+            preexec_fn=_own_terminal,  # as in a real terminal: closing it sends SIGHUP
             close_fds=True,
         )
         os.close(slave)
@@ -240,19 +258,28 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--size must be COLSxROWS like 80x24, got {args.size!r}") from None
     if args.starts < 1 or args.keys < 2:
         raise UserError("--starts must be at least 1 and --keys at least 2")
-    frames = [first_frame(cols, rows, args.model) for _ in range(args.starts)]
-    timed = [f for f in frames if f is not None]
-    result = {
-        "size": f"{cols}x{rows}",
-        "first_frame_s": {
-            "runs": [round(f, 3) if f is not None else None for f in frames],
-            "median": round(statistics.median(timed), 3) if timed else None,
-            "max": round(max(timed), 3) if timed else None,
-            "target": FIRST_FRAME_TARGET_S,
-        },
-        "key_to_screen": key_latencies(cols, rows, args.model, args.keys),
-        "key_target_ms": KEY_TARGET_MS,
-    }
+    result: dict = {"size": f"{cols}x{rows}"}
+    if args.part in ("all", "app"):
+        frames = [first_frame(cols, rows, args.model) for _ in range(args.starts)]
+        timed = [f for f in frames if f is not None]
+        result |= {
+            "first_frame_s": {
+                "runs": [round(f, 3) if f is not None else None for f in frames],
+                "median": round(statistics.median(timed), 3) if timed else None,
+                "max": round(max(timed), 3) if timed else None,
+                "target": FIRST_FRAME_TARGET_S,
+            },
+            "key_to_screen": key_latencies(cols, rows, args.model, args.keys),
+            "key_target_ms": KEY_TARGET_MS,
+        }
+    if args.part in ("all", "host"):
+        from autobeat_tui.bench.host import host_figures
+
+        result["host"] = host_figures(cols, rows, args.model, args.starts, args.sends)
+    if args.part == "cycles":
+        from autobeat_tui.bench.cycles import cycles
+
+        result["cycles"] = cycles(args.cycles, cols, rows)
     if args.json:
         print(json.dumps(result))
     else:

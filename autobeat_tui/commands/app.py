@@ -12,6 +12,16 @@ HELP = "open the terminal app (the default when no command is given)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_session_arguments(parser)
+    parser.add_argument(
+        "--here", action="store_true",
+        help="run the session in this process even when a host plays the bank (then "
+        "read-only): it ends with the terminal",
+    )
+
+
+def add_session_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of a session (the app's, a host's)."""
     parser.add_argument(
         "--bank", metavar="FILE", help="the bank file to open (default: your default bank)"
     )
@@ -153,6 +163,12 @@ def list_genres(model_path: str | None) -> int:
 def run(args: argparse.Namespace) -> int:
     if args.list_genres:
         return list_genres(args.model)
+    if not args.here:  # a host plays this bank: the app on it (autobeat attach starts one)
+        from autobeat_tui.commands.attach import attach
+
+        attached = attach(args, start=False)
+        if attached is not None:
+            return attached
     app, engine, lock = build_app(args)
     try:
         # Started before the app takes over the terminal: a spawned process wants the

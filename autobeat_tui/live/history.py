@@ -71,3 +71,14 @@ class History:
         self._past.append(self.present)
         self.present = self._future.pop()
         return self.present
+
+    def stacks(self) -> tuple[list[Pattern], list[Pattern]]:
+        """(the snapshots before the present, oldest first; the ones undone, next last)."""
+        return list(self._past), list(self._future)
+
+    def restore(self, present: Pattern, past: list[Pattern], future: list[Pattern]) -> None:
+        """Put back a history kept elsewhere (a recovery file)."""
+        self._past.clear()
+        self._past.extend(past)
+        self._future[:] = future
+        self.present = present

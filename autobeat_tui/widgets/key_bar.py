@@ -29,17 +29,19 @@ KEYS: tuple[tuple[str, str], ...] = (
 ALWAYS_LAST = ("^q", "quit")
 
 
-def key_bar_text(width: int) -> Text:
+def key_bar_text(width: int, quit_label: str = ALWAYS_LAST[1]) -> Text:
+    """The bar at `width`; `quit_label`: what ^q does (an attached app detaches)."""
     items = [k for k in KEYS if k != ALWAYS_LAST]
+    last = (ALWAYS_LAST[0], quit_label)
     chosen: list[tuple[str, str]] = []
-    used = len(ALWAYS_LAST[0]) + len(ALWAYS_LAST[1]) + 1
+    used = len(last[0]) + len(last[1]) + 1
     for key, label in items:
         size = len(key) + 1 + len(label) + 2
         if used + size > width:
             break
         chosen.append((key, label))
         used += size
-    chosen.append(ALWAYS_LAST)
+    chosen.append(last)
     text = Text(no_wrap=True)
     for i, (key, label) in enumerate(chosen):
         if i:
@@ -59,4 +61,4 @@ class KeyBar(Widget):
     """
 
     def render(self) -> Text:
-        return key_bar_text(self.size.width)
+        return key_bar_text(self.size.width, getattr(self.app, "quit_label", ALWAYS_LAST[1]))

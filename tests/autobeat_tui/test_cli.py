@@ -13,7 +13,8 @@ from autobeat_tui.cli import build_parser, main
 from autobeat_tui.commands import _options
 from autobeat_tui.live.language import DEFAULT_GENRES
 
-COMMANDS = {"app", "bank", "bench", "dataset", "eval", "generate", "play", "ports", "render",
+COMMANDS = {"app", "attach", "bank", "bench", "dataset", "eval", "generate", "host", "hosts",
+            "play", "ports", "render", "send", "stop",
             "train"}
 
 

@@ -1,0 +1,465 @@
+"""The host's session: what the app does with a command line, without a screen.
+
+``HostCore`` owns the Session, the engine client and the model. ``run_line``
+carries out one command line and returns its one-line answer; ``tick`` (called
+about 60 times a second by the server) sends what the session queued, takes the
+engine's reports and finished generations, and keeps the recovery files;
+``snapshot`` is the whole state a client draws. Everything runs on the server's
+thread except the model, which runs in a worker thread and hands its result over.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from autobeat_tui.host.recovery import Recovery, pattern_to_json
+from autobeat_tui.live import language as lang
+from autobeat_tui.live.session import GENERATING, GenRequest, Session
+from codec.errors import CodecError
+from engine.messages import (
+    AudioProblem,
+    ClockProblem,
+    EngineState,
+    PatternSwapped,
+    PortError,
+    SetLatency,
+    SetPattern,
+    SetSwing,
+    SetTempo,
+)
+from engine.messages import CommandError as EngineCommandError
+from patterns.bank import BankError
+from patterns.grid import GROUPS, TRACKS
+from patterns.kit import KitError
+from patterns.pattern import PatternError
+
+MAX_MESSAGES = 500
+# the project's own errors: each is one line for the user (as in the app)
+ERRORS_TO_REPORT = (lang.CommandError, BankError, CodecError, PatternError, KitError)
+
+
+def _drawn(state: EngineState) -> tuple:
+    """What of the engine's state a client draws (the snapshot's fields)."""
+    return (state.playing, state.step, state.bar, state.tempo, state.output, state.locked,
+            state.clock_lost, state.late_events)
+
+
+class HostCore:
+    """A session that runs command lines headless and plays through its engine."""
+
+    def __init__(
+        self,
+        session: Session,
+        engine: Any,
+        load_model: Callable[[], Any] | None = None,
+        *,
+        recovery: Recovery | None = None,
+        settings: Any = None,
+        latency_ms: float | None = None,
+        list_outputs: Callable[[], list[str]] | None = None,
+        kit_dir: str | None = None,
+        startup_messages: tuple[str, ...] = (),
+    ) -> None:
+        self.session = session
+        self.engine = engine
+        self._load_model = load_model
+        self.model: Any = None
+        self.model_status = "loading…" if load_model else "none"
+        self._model_lock = threading.Lock()
+        self._done: queue.SimpleQueue = queue.SimpleQueue()  # from worker threads
+        self.recovery = recovery
+        self.settings = settings
+        self.latency_ms = latency_ms
+        self._latency_sent: tuple[str | None, float] = (None, 0.0)
+        self._list_outputs = list_outputs or (lambda: [])
+        self.kit_dir = kit_dir
+        self.engine_ready = False
+        self.engine_error = ""
+        self.messages: list[str] = []
+        self.message_count = 0  # every message said so far (clients show the new ones)
+        self.changed = True  # something a client draws changed since the last snapshot
+        self.wake: Callable[[], None] = lambda: None  # the server's: a worker finished
+        for line in startup_messages:
+            self.say(line)
+
+    # --- start and stop -------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the engine (its process) and the model load (a thread)."""
+        try:
+            self.engine.start()
+        except Exception as exc:  # noqa: BLE001 - shown, the host keeps running
+            self.engine_error = "stopped"
+            self.say(f"engine did not start: {exc}", error=True)
+        else:
+            self.engine_ready = True
+            p = self.session.pattern
+            for command in (SetPattern(p, at="now"), SetTempo(p.tempo), SetSwing(p.swing)):
+                self.engine.send(command)
+            self.flush()
+        if self._load_model is not None:
+            threading.Thread(target=self._load_model_worker, name="model-load",
+                             daemon=True).start()
+        self.keep_recovery()
+
+    def close(self) -> None:
+        self.engine.stop()
+        if self.model is not None and self._model_lock.acquire(timeout=10.0):
+            try:
+                self.model.close()
+                self.model = None
+            finally:
+                self._model_lock.release()
+
+    # --- feedback ---------------------------------------------------------------------
+
+    def say(self, text: str, error: bool = False) -> None:
+        self.messages.append(("✗ " if error else "") + text)
+        self.message_count += 1
+        del self.messages[:-MAX_MESSAGES]
+        self.changed = True
+
+    # --- the engine ---------------------------------------------------------------------
+
+    def flush(self) -> None:
+        if not self.engine_ready or self.engine_error:
+            return
+        for command in self.session.take_outbox():
+            try:
+                self.engine.send(command)
+            except Exception as exc:  # noqa: BLE001 - a dead pipe: say so, keep running
+                self.engine_error = "stopped"
+                self.say(f"engine: {exc}", error=True)
+                return
+
+    def tick(self) -> None:
+        """Engine reports, finished work, recovery: call often (about 60 times a second)."""
+        while True:
+            try:
+                done = self._done.get_nowait()
+            except queue.Empty:
+                break
+            done()
+        if self.engine_ready and not self.engine_error:
+            if not self.engine.alive:
+                self.engine_error = "stopped"
+                self.say("the engine stopped; playback is off (autobeat stop, then start "
+                         "again)", error=True)
+            else:
+                for report in self.engine.poll():
+                    self.on_report(report)
+        self.flush()
+        self.keep_recovery()
+
+    def on_report(self, report: Any) -> None:
+        s = self.session
+        if isinstance(report, EngineState):
+            if _drawn(report) != _drawn(s.engine):
+                self.changed = True
+            if report.output != self._latency_sent[0]:
+                self._apply_latency(report.output)
+            for line in s.on_state(report):
+                self.say(line)
+            self.start_drum_jobs()
+        elif isinstance(report, PortError):
+            self.say(f"MIDI: {report.message}", error=True)
+        elif isinstance(report, AudioProblem):
+            self.say(f"audio: {report.message}", error=True)
+        elif isinstance(report, EngineCommandError):
+            self.say(f"engine: {report.message}", error=True)
+        elif isinstance(report, ClockProblem):
+            self.say(report.message or "the clock input is fine again", bool(report.message))
+        elif isinstance(report, PatternSwapped):
+            line = s.on_swapped(report.bar)
+            if line:
+                self.say(line)
+            self.changed = True
+
+    def _apply_latency(self, output: str) -> None:
+        ms = self.latency_ms
+        if ms is None:
+            ms = self.settings.latency_for(output) if self.settings is not None else 0.0
+        if ms != self._latency_sent[1]:
+            self.session.outbox.append(SetLatency(ms))
+        self._latency_sent = (output, ms)
+
+    # --- recovery ---------------------------------------------------------------------------
+
+    def keep_recovery(self) -> None:
+        if self.recovery is None:
+            return
+        try:
+            if self.recovery.keep(self.session):
+                self.changed = True
+        except (BankError, OSError, ValueError) as exc:  # a full disk: said once a change
+            self.say(f"recovery file: {exc}", error=True)
+
+    # --- the model ---------------------------------------------------------------------------
+
+    def _load_model_worker(self) -> None:
+        try:
+            with self._model_lock:
+                model = self._load_model()
+        except Exception as exc:  # noqa: BLE001 - ModelError and anything under it
+            message = str(exc)
+
+            def failed() -> None:
+                self.model_status = "missing"
+                self.say(f"model: {message}", error=True)
+
+            self._hand_over(failed)
+            return
+
+        def loaded() -> None:
+            self.model = model
+            self.model_status = getattr(model, "name", "ready")
+            genres = tuple(getattr(model, "genres", ()) or ())
+            if genres:
+                self.session.genres = genres
+            self.changed = True
+
+        self._hand_over(loaded)
+
+    def _hand_over(self, done: Callable[[], None]) -> None:
+        self._done.put(done)
+        self.wake()
+
+    def generate(self, cmd: lang.Gen | lang.Mutate) -> str:
+        if self.model is None:
+            what = "still loading" if self.model_status == "loading…" else "not available"
+            raise lang.CommandError(f"the model is {what}; generation is off until it loads")
+        request = self.session.gen_request(cmd)
+        threading.Thread(target=self._generate_worker, args=(request,), name="generate",
+                         daemon=True).start()
+        names = ", ".join(GROUPS[g - 1].name for g in request.groups)
+        verb = "mutating" if request.kind == "mutate" else "generating"
+        return f"{verb} {names} (seed {request.seed})"
+
+    def _generate_worker(self, request: GenRequest) -> None:
+        from autobeat_tui.live.model_jobs import background_priority, run_model
+
+        background_priority()
+        with self._model_lock:
+            if request.id != self.session.latest_request:
+                return
+            try:
+                result = run_model(self.model, request)
+            except Exception as exc:  # noqa: BLE001 - said, the host keeps running
+                message = str(exc)
+
+                def failed() -> None:
+                    self.session.generation_failed(request)
+                    self.say(f"generation failed: {message}", error=True)
+
+                self._hand_over(failed)
+                return
+
+        def finished() -> None:
+            if self.session.apply_generated(request, result, self.model_status):
+                self.flush()
+                verb = "mutated" if request.kind == "mutate" else "generated"
+                self.say(f"{verb} " + ", ".join(GROUPS[g - 1].name for g in request.groups))
+            self.changed = True
+
+        self._hand_over(finished)
+
+    # --- fills and variations (a session with a drummer: autobeat_tui/live/drummer.py) ----
+
+    def fill(self) -> str:
+        if self.model is None:
+            what = "still loading" if self.model_status == "loading…" else "not available"
+            raise lang.CommandError(f"fill: the model is {what}; the groove plays on")
+        self._start_drum(self.session.arm_fill())
+        return "fill armed: the model is writing it for the next bar"
+
+    def start_drum_jobs(self) -> None:
+        """Start the phrase fills and variations the session planned (with a model)."""
+        take = getattr(self.session, "take_jobs", None)
+        if take is None:
+            return
+        jobs = take()
+        if self.model is None:
+            return
+        for job in jobs:
+            self._start_drum(job)
+
+    def _start_drum(self, job: Any) -> None:
+        threading.Thread(target=self._drum_worker, args=(job,), name="drum",
+                         daemon=True).start()
+
+    def _drum_worker(self, job: Any) -> None:
+        from autobeat_tui.live.drummer import run_job
+
+        with self._model_lock:  # at the host's own priority: late is worse than slow
+            if self.model is None:
+                return
+            try:
+                result = run_job(self.model, job)
+            except Exception as exc:  # noqa: BLE001 - said, the groove plays on
+                message = str(exc)
+
+                def failed() -> None:
+                    self.session.drummer.failed(job)
+                    self.say(f"{job.kind} failed: {message}; the groove plays on", error=True)
+
+                self._hand_over(failed)
+                return
+
+        def ready() -> None:
+            line = self.session.fill_ready(job, result)
+            self.flush()
+            if line:
+                self.say(line)
+            self.changed = True
+
+        self._hand_over(ready)
+
+    @property
+    def generating(self) -> bool:
+        return GENERATING in self.session.lane_state.values()
+
+    # --- commands -----------------------------------------------------------------------
+
+    def run_line(self, line: str, cursor: tuple[int, int] | None = None) -> tuple[bool, str]:
+        """Carry out one command line: (done, the one line the app would show)."""
+        s = self.session
+        if cursor is not None:  # the client's cursor, and so its selected group
+            s.cursor_track, s.cursor_step = cursor
+            s.selected = TRACKS[s.cursor_track - 1].group
+        try:
+            cmd = lang.parse(line, s.genres)
+            said = self.execute(cmd)
+        except ERRORS_TO_REPORT as exc:
+            self.say(str(exc), error=True)
+            return False, str(exc)
+        self.flush()
+        self.keep_recovery()
+        self.changed = True
+        said = said or "ok"
+        self.say(f"› {line}  → {said}")
+        return True, said
+
+    def execute(self, cmd: lang.Command) -> str | None:
+        if isinstance(cmd, lang.Gen | lang.Mutate):
+            return self.generate(cmd)
+        if isinstance(cmd, lang.Help):
+            if cmd.topic:
+                return lang.USAGE[cmd.topic]
+            return "commands: " + ", ".join(sorted(lang.USAGE))
+        if isinstance(cmd, lang.Quit):
+            raise lang.CommandError("quit: the host keeps playing; `autobeat stop` stops it")
+        if isinstance(cmd, lang.Messages):
+            return " | ".join(self.messages[-10:]) or "no messages"
+        if isinstance(cmd, lang.Clock) and cmd.mode is None:
+            from autobeat_tui.live.clockview import describe_clock
+
+            return describe_clock(self.session.engine, self.session.clock_mode)
+        if isinstance(cmd, lang.Latency):
+            return self.latency(cmd)
+        if isinstance(cmd, lang.Render):
+            return self.render(cmd)
+        kind = type(cmd).__name__  # the drummer's commands, where the language has them
+        if kind == "Fill":
+            return self.fill()
+        if kind in ("Phrase", "Vary"):
+            said = self.session.run(cmd)
+            self.start_drum_jobs()
+            return said
+        if isinstance(cmd, lang.Out) and cmd.name is None:
+            try:
+                names = list(self._list_outputs())
+            except Exception:  # noqa: BLE001 - no MIDI system
+                names = []
+            found = ", ".join(names) if names else "none found (no MIDI system or device)"
+            return f"playing to {self.session.engine.output}; outputs: {found}"
+        return self.session.run(cmd)
+
+    def latency(self, cmd: lang.Latency) -> str:
+        from autobeat_tui.settings import SettingsError
+
+        output = self.session.engine.output
+        if cmd.ms is None:
+            kept = self.settings.latency_ms if self.settings is not None else {}
+            listed = ", ".join(f"{k} {v:+g} ms" for k, v in kept.items()) or "none kept"
+            return f"latency: {output} {self._latency_sent[1]:+g} ms now; {listed}"
+        name = cmd.name or output
+        if name == "none":
+            raise lang.CommandError("latency: no output is playing; name one: "
+                                    + lang.USAGE["latency"])
+        if self.settings is None:
+            raise lang.CommandError("latency: there is no settings file to keep it in")
+        try:
+            self.settings.set_latency(name, cmd.ms)
+        except (SettingsError, ValueError) as exc:
+            raise lang.CommandError(f"latency: {exc}") from None
+        self.latency_ms = None
+        self._latency_sent = (None, self._latency_sent[1])
+        self._apply_latency(output)
+        where = "earlier" if cmd.ms > 0 else "later"
+        return f"latency {name}: {abs(cmd.ms):g} ms {where} (kept)"
+
+    def render(self, cmd: lang.Render) -> str:
+        from pathlib import Path
+
+        pattern, mutes, solos = self.session.render_source(cmd.slot)
+        path = str(Path(cmd.path).expanduser())
+
+        def work() -> None:
+            from engine.render import render_elsewhere
+
+            try:
+                said, problems = render_elsewhere(pattern, path, cmd.bars, self.kit_dir,
+                                                  mutes, solos)
+            except Exception as exc:  # noqa: BLE001 - RenderError, or the process failed
+                text = f"render: {exc}"
+                self._hand_over(lambda: self.say(text, error=True))
+                return
+            for line in problems:
+                self._hand_over(lambda line=line: self.say(f"render: {line}", error=True))
+            self._hand_over(lambda: self.say(said))
+
+        threading.Thread(target=work, name="render", daemon=True).start()
+        return f"rendering {cmd.slot or 'the pattern'} ({cmd.bars} bars) to {path}…"
+
+    # --- the state clients draw -------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything the app's screen shows, as JSON values (derived here, in one place)."""
+        s = self.session
+        state = s.engine
+        undo, redo = s.history.depth
+        return {
+            "pattern": pattern_to_json(s.pattern),
+            "slot": s.slot,
+            "filled": s.filled_slots(),
+            "queued": s.queued[0] if s.queued else "",
+            "chain": s.chain.describe() if s.chain else "",
+            "tempo": s.tempo,
+            "playing": state.playing,
+            "step": state.step,
+            "bar": state.bar,
+            "engine_tempo": state.tempo,
+            "output": state.output,
+            "late_events": state.late_events,
+            "clock": s.clock_mode,
+            "locked": state.locked,
+            "clock_lost": state.clock_lost,
+            "selected": s.selected,
+            "cursor": [s.cursor_track, s.cursor_step],
+            "mutes": sorted(s.mutes),
+            "solos": sorted(s.solos),
+            "lanes": {str(g): v for g, v in s.lane_state.items()},
+            "amount": s.amount,
+            "undo": [undo, redo],
+            "model": self.model_status,
+            "engine": self.engine_error or ("playing" if self.engine_ready else "starting"),
+            "bank": str(s.bank_path) if s.bank_path else "",
+            "read_only": not s.bank_writable,
+            "fill": s.fill_state() if hasattr(s, "fill_state") else "",
+            "messages": self.messages[-50:],
+            "message_count": self.message_count,
+            "genres": list(s.genres),
+        }
