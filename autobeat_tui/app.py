@@ -7,7 +7,6 @@ worker thread. This module wires them to the widgets and keeps nothing else.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -26,6 +25,7 @@ from autobeat_tui.hotkeys import HOTKEYS
 from autobeat_tui.live import language as lang
 from autobeat_tui.live.completion import CompletionContext
 from autobeat_tui.live.drummer import DrumJob, run_job
+from autobeat_tui.live.model_jobs import background_priority, run_model
 from autobeat_tui.live.session import GENERATING, GenRequest, Session
 from autobeat_tui.screens.help import HelpScreen
 from autobeat_tui.screens.messages import MessagesScreen
@@ -55,7 +55,7 @@ from engine.messages import (
 from patterns.bank import BankError
 from patterns.grid import GROUPS, STEPS, TRACKS
 from patterns.kit import KitError
-from patterns.pattern import Pattern, PatternError
+from patterns.pattern import PatternError
 
 if TYPE_CHECKING:
     from models.runner import BeatWriter
@@ -838,27 +838,6 @@ class AutoBeatApp(App):
             self.say(f"unsaved changes in {s.slot}{where}: w saves them, ^q again quits")
             return
         self.exit()
-
-
-def background_priority(nice: int = 10) -> None:
-    """Lower this thread's priority (Linux: nice is per thread; the model's compute
-    threads started from it inherit it), so the screen answers keys while it works."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
-    except (AttributeError, OSError):
-        pass  # not Linux, or not allowed: the model runs at the app's priority
-
-
-def run_model(model: BeatWriter, request: GenRequest) -> Pattern:
-    """One job on the model (call with the model lock held)."""
-    p = request.pattern
-    extra = {} if request.temperature is None else {"temperature": request.temperature}
-    if request.kind == "all":
-        return model.generate_all(p, p.params, request.seed, **extra)
-    g = request.groups[0]
-    if request.kind == "mutate":
-        return model.mutate(p, g, request.amount, request.seed)
-    return model.generate_group(p, g, p.group_params(g), request.seed, **extra)
 
 
 def bank_label(path: Path | None) -> str:

@@ -1,16 +1,17 @@
-"""The model's jobs, run in a worker thread by the session host (headless).
-
-The same two functions as at the end of autobeat_tui/app.py, which imports textual;
-the app can import them from here instead (left as it is so the merge stays clean).
-"""
+"""The model's jobs, run in a worker thread by the app and by the session host
+(headless: no textual here)."""
 
 from __future__ import annotations
 
 import os
 import threading
-from typing import Any
+from typing import TYPE_CHECKING
 
 from autobeat_tui.live.session import GenRequest
+from patterns.pattern import Pattern
+
+if TYPE_CHECKING:
+    from models.runner import BeatWriter
 
 
 def background_priority(nice: int = 10) -> None:
@@ -22,7 +23,7 @@ def background_priority(nice: int = 10) -> None:
         pass  # not Linux, or not allowed: the model runs at the app's priority
 
 
-def run_model(model: Any, request: GenRequest) -> Any:
+def run_model(model: BeatWriter, request: GenRequest) -> Pattern:
     """One job on the model (call with the model lock held)."""
     p = request.pattern
     extra = {} if request.temperature is None else {"temperature": request.temperature}
