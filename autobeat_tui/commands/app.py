@@ -73,17 +73,11 @@ def open_session_bank(path: str | None):
         return Bank(), bank_path, False, None, [f"{exc}; saving is off"]
 
 
-def build_app(args: argparse.Namespace):
-    """The app, its engine and the bank lock, from the command line's options."""
-    from autobeat_tui.app import AutoBeatApp
+def checked_options(args: argparse.Namespace):
+    """The kit map, once --kit, --latency and the clock options are checked (UserError):
+    the same for the app and for a session host."""
     from autobeat_tui.errors import UserError
-    from autobeat_tui.live.session import Session
-    from autobeat_tui.settings import Settings, SettingsError, check_latency, default_path
-    from codec.midi import write_midi
-    from engine import ports
-    from engine.client import Engine
-    from patterns.bank import save_bank
-    from patterns.pattern import Pattern
+    from autobeat_tui.settings import check_latency
 
     kit = load_kit(args.kit)
     if args.latency is not None:
@@ -91,6 +85,23 @@ def build_app(args: argparse.Namespace):
             check_latency(args.latency)
         except ValueError as exc:
             raise UserError(f"--latency: {exc}") from None
+    if args.clock == "link" and args.clock_in:
+        raise UserError("--clock link and --clock-in both set the clock: give one")
+    return kit
+
+
+def build_app(args: argparse.Namespace):
+    """The app, its engine and the bank lock, from the command line's options."""
+    from autobeat_tui.app import AutoBeatApp
+    from autobeat_tui.live.session import Session
+    from autobeat_tui.settings import Settings, SettingsError, default_path
+    from codec.midi import write_midi
+    from engine import ports
+    from engine.client import Engine
+    from patterns.bank import save_bank
+    from patterns.pattern import Pattern
+
+    kit = checked_options(args)
     bank, bank_path, writable, lock, messages = open_session_bank(args.bank)
     try:
         settings = Settings.load()
@@ -115,8 +126,6 @@ def build_app(args: argparse.Namespace):
         messages = [*messages, restored]
     session.clock_in = args.clock_in
     link = args.clock == "link"
-    if link and args.clock_in:
-        raise UserError("--clock link and --clock-in both set the clock: give one")
     if args.clock_in:
         session.clock_mode = "follow"
     elif link:

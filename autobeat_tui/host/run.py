@@ -22,11 +22,12 @@ def log_path(bank_path: Path) -> Path:
 
 def build_core(args: argparse.Namespace):
     """(core, bank path, lock): the session, engine and model a host owns."""
-    from autobeat_tui.commands._options import load_kit, model_threads
+    from autobeat_tui.commands._options import model_threads
+    from autobeat_tui.commands.app import checked_options
     from autobeat_tui.host.core import HostCore
     from autobeat_tui.host.recovery import Recovery
     from autobeat_tui.live.session import Session
-    from autobeat_tui.settings import Settings, SettingsError, check_latency, default_path
+    from autobeat_tui.settings import Settings, SettingsError, default_path
     from codec.midi import write_midi
     from engine import ports
     from engine.client import Engine
@@ -34,14 +35,7 @@ def build_core(args: argparse.Namespace):
     from patterns.bank import BankError, BankLockedError, default_bank_path, open_bank, save_bank
     from patterns.pattern import Pattern
 
-    kit = load_kit(args.kit)
-    if args.latency is not None:
-        try:
-            check_latency(args.latency)
-        except ValueError as exc:
-            raise UserError(f"--latency: {exc}") from None
-    if args.clock == "link" and args.clock_in:
-        raise UserError("--clock link and --clock-in both set the clock: give one")
+    kit = checked_options(args)
     bank_path = Path(args.bank) if args.bank else default_bank_path()
     try:
         bank, warnings, lock = open_bank(args.bank)
