@@ -25,6 +25,7 @@ from autobeat_tui.hotkeys import HOTKEYS
 from autobeat_tui.live import language as lang
 from autobeat_tui.live.completion import CompletionContext
 from autobeat_tui.live.drummer import DrumJob, run_job
+from autobeat_tui.live.latency import Latencies
 from autobeat_tui.live.model_jobs import background_priority, run_model
 from autobeat_tui.live.session import GENERATING, GenRequest, Session
 from autobeat_tui.screens.help import HelpScreen
@@ -182,9 +183,7 @@ class AutoBeatApp(App):
         self._told_no_output = False
         self.messages: list[str] = []  # every message, whole (:messages)
         self._on_message_line = ""  # the console form of what the message line shows
-        self.settings = settings  # autobeat_tui.settings.Settings, or None (nothing kept)
-        self.latency_ms = latency_ms  # --latency: this run's offset for every output
-        self._latency_sent = (None, 0.0)  # (output, ms) the engine has now
+        self.latencies = Latencies(settings, latency_ms)  # :latency, --latency
         self._quit_asked = False  # ^q with unsaved edits asked once already
 
     # --- layout ----------------------------------------------------------------------
@@ -313,8 +312,8 @@ class AutoBeatApp(App):
             if report.output == "none" and not self._told_no_output:
                 self._told_no_output = True
                 self.say("no MIDI output: the beat plays silently (:out lists the ports)")
-            if report.output != self._latency_sent[0]:
-                self._apply_latency(report.output)
+            if self.latencies.changed(report.output):
+                self._send_latency(self.latencies.apply(report.output))
             for line in self.session.on_state(report):
                 self.say(line)
             self.start_drum_jobs()
@@ -544,40 +543,16 @@ class AutoBeatApp(App):
 
     # --- latency offsets ---------------------------------------------------------------
 
-    def _apply_latency(self, output: str) -> None:
-        """Give the engine the offset kept for `output` (or --latency's)."""
-        ms = self.latency_ms
-        if ms is None:
-            ms = self.settings.latency_for(output) if self.settings is not None else 0.0
-        if ms != self._latency_sent[1]:
-            self.session.outbox.append(SetLatency(ms))
+    def _send_latency(self, command: SetLatency | None) -> None:
+        if command is not None:
+            self.session.outbox.append(command)
             self.flush()
-        self._latency_sent = (output, ms)
 
     def latency(self, cmd: lang.Latency) -> str:
         """`:latency [PORT] MS`: keep an offset for an output; no MS: list them."""
-        from autobeat_tui.settings import SettingsError
-
-        output = self.session.engine.output
-        if cmd.ms is None:
-            kept = self.settings.latency_ms if self.settings is not None else {}
-            listed = ", ".join(f"{k} {v:+g} ms" for k, v in kept.items()) or "none kept"
-            return f"latency: {output} {self._latency_sent[1]:+g} ms now; {listed}"
-        name = cmd.name or output
-        if name == "none":
-            raise lang.CommandError("latency: no output is playing; name one: "
-                                    + lang.USAGE["latency"])
-        if self.settings is None:
-            raise lang.CommandError("latency: there is no settings file to keep it in")
-        try:
-            self.settings.set_latency(name, cmd.ms)
-        except (SettingsError, ValueError) as exc:
-            raise lang.CommandError(f"latency: {exc}") from None
-        self.latency_ms = None  # a kept offset replaces --latency
-        self._latency_sent = (None, self._latency_sent[1])
-        self._apply_latency(output)
-        where = "earlier" if cmd.ms > 0 else "later"
-        return f"latency {name}: {abs(cmd.ms):g} ms {where} (kept)"
+        said, command = self.latencies.command(cmd, self.session.engine.output)
+        self._send_latency(command)
+        return said
 
     def on_command_line_run(self, message: CommandLine.Run) -> None:
         if not message.line:

@@ -17,6 +17,7 @@ from typing import Any
 
 from autobeat_tui.host.recovery import Recovery, pattern_to_json
 from autobeat_tui.live import language as lang
+from autobeat_tui.live.latency import Latencies
 from autobeat_tui.live.session import GENERATING, GenRequest, Session
 from codec.errors import CodecError
 from engine.messages import (
@@ -71,9 +72,7 @@ class HostCore:
         self._model_lock = threading.Lock()
         self._done: queue.SimpleQueue = queue.SimpleQueue()  # from worker threads
         self.recovery = recovery
-        self.settings = settings
-        self.latency_ms = latency_ms
-        self._latency_sent: tuple[str | None, float] = (None, 0.0)
+        self.latencies = Latencies(settings, latency_ms)  # :latency, --latency
         self._list_outputs = list_outputs or (lambda: [])
         self.kit_dir = kit_dir
         self.engine_ready = False
@@ -159,8 +158,8 @@ class HostCore:
         if isinstance(report, EngineState):
             if _drawn(report) != _drawn(s.engine):
                 self.changed = True
-            if report.output != self._latency_sent[0]:
-                self._apply_latency(report.output)
+            if self.latencies.changed(report.output):
+                self._send_latency(self.latencies.apply(report.output))
             for line in s.on_state(report):
                 self.say(line)
             self.start_drum_jobs()
@@ -178,13 +177,9 @@ class HostCore:
                 self.say(line)
             self.changed = True
 
-    def _apply_latency(self, output: str) -> None:
-        ms = self.latency_ms
-        if ms is None:
-            ms = self.settings.latency_for(output) if self.settings is not None else 0.0
-        if ms != self._latency_sent[1]:
-            self.session.outbox.append(SetLatency(ms))
-        self._latency_sent = (output, ms)
+    def _send_latency(self, command: SetLatency | None) -> None:
+        if command is not None:
+            self.session.outbox.append(command)
 
     # --- recovery ---------------------------------------------------------------------------
 
@@ -378,28 +373,9 @@ class HostCore:
         return self.session.run(cmd)
 
     def latency(self, cmd: lang.Latency) -> str:
-        from autobeat_tui.settings import SettingsError
-
-        output = self.session.engine.output
-        if cmd.ms is None:
-            kept = self.settings.latency_ms if self.settings is not None else {}
-            listed = ", ".join(f"{k} {v:+g} ms" for k, v in kept.items()) or "none kept"
-            return f"latency: {output} {self._latency_sent[1]:+g} ms now; {listed}"
-        name = cmd.name or output
-        if name == "none":
-            raise lang.CommandError("latency: no output is playing; name one: "
-                                    + lang.USAGE["latency"])
-        if self.settings is None:
-            raise lang.CommandError("latency: there is no settings file to keep it in")
-        try:
-            self.settings.set_latency(name, cmd.ms)
-        except (SettingsError, ValueError) as exc:
-            raise lang.CommandError(f"latency: {exc}") from None
-        self.latency_ms = None
-        self._latency_sent = (None, self._latency_sent[1])
-        self._apply_latency(output)
-        where = "earlier" if cmd.ms > 0 else "later"
-        return f"latency {name}: {abs(cmd.ms):g} ms {where} (kept)"
+        said, command = self.latencies.command(cmd, self.session.engine.output)
+        self._send_latency(command)
+        return said
 
     def render(self, cmd: lang.Render) -> str:
         from pathlib import Path
