@@ -118,6 +118,15 @@ class AppInPty:
                 return time.perf_counter() - start
         return None
 
+    def first_frame(self, timeout: float = 10.0) -> float | None:
+        """Seconds from the start until a whole grid with hits is drawn, or None."""
+        buffer = b""
+        while time.perf_counter() - self.started < timeout:
+            buffer += self.read(0.01)
+            if LAST_ROW in buffer and HIT_GLYPH in buffer:
+                return time.perf_counter() - self.started
+        return None
+
     def drain(self, quiet: float = 0.15) -> bytes:
         """Read until the app has been quiet for `quiet` seconds."""
         out = b""

@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from autobeat_tui.bench.app import HIT_GLYPH, LAST_ROW, AppInPty
+from autobeat_tui.bench.app import AppInPty
 
 BPM = 174.0
 RATE = 48000
@@ -91,13 +91,7 @@ def cycles(count: int, cols: int = 80, rows: int = 24) -> dict:
         drawn, how = [], []
         for n in range(count):
             app = AppInPty(cols, rows, None, ["attach", "--bank", str(bank)], env)
-            buffer, seen = b"", None
-            while time.perf_counter() - app.started < 10:
-                buffer += app.read(0.01)
-                if LAST_ROW in buffer and HIT_GLYPH in buffer:
-                    seen = time.perf_counter() - app.started
-                    break
-            drawn.append(seen)
+            drawn.append(app.first_frame())
             if n % 2:  # the terminal goes: the pty closes under the app (SIGHUP)
                 how.append("terminal killed")
                 os.close(app.master)
