@@ -95,6 +95,10 @@ def apply_snapshot(session: Session, state: dict[str, Any]) -> None:
         session.fill_state = lambda: fill  # type: ignore[method-assign]
 
 
+class HostNotStarted(HostUnavailable):
+    """The host started for this app did not come up (its last line says why)."""
+
+
 class StateArrived(Message):
     """A snapshot waits in the app's slot (only the newest is drawn)."""
 
@@ -157,6 +161,10 @@ class AttachedApp(AutoBeatApp):
         try:
             self.control = self._connect("send")
             self.watch = self._connect("watch")
+        except HostNotStarted as exc:  # its own line: the bank is locked, say
+            self.outcome = str(exc)
+            self.exit(return_code=2)
+            return
         except HostUnavailable as exc:
             self.outcome = f"{HOST_GONE}: {exc}"
             self.exit(return_code=2)

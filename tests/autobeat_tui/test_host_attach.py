@@ -215,13 +215,31 @@ async def test_warnings_of_a_host_just_started_are_notifications_old_ones_lines(
         running.close()
 
 
+def test_options_a_running_host_does_not_take_are_named_in_one_line():
+    import argparse
+
+    from autobeat_tui.commands.app import add_session_arguments
+    from autobeat_tui.commands.attach import options_not_taken
+
+    parser = argparse.ArgumentParser()
+    add_session_arguments(parser)
+    info = {"options": {"out": "TR-8S", "latency": 4.0}}
+    same = parser.parse_args(["--out", "TR-8S", "--bank", "set.json"])
+    assert options_not_taken(same, info, "set.json") == ""
+    assert options_not_taken(parser.parse_args([]), info, "set.json") == ""  # none given
+    other = parser.parse_args(["--out", "none", "--clock", "link", "--latency", "4"])
+    assert options_not_taken(other, info, "set.json") == (
+        "the host of set.json already runs (--out TR-8S, no --clock), so --out none "
+        "--clock link is not taken: autobeat stop, then autobeat with them starts a host "
+        "that takes them")
+
+
 async def test_options_the_host_does_not_take_are_said_once(host):
+    line = "the host of bank.json already runs (--out TR-8S), so --out none is not taken"
     app = AttachedApp(lambda role: HostClient.connect(host.path, role=role, timeout=5.0),
-                      bank_label="bank.json",
-                      startup_warnings=("the host of bank.json plays to TR-8S; --out none "
-                                        "waits for autobeat stop",))
+                      bank_label="bank.json", startup_warnings=(line,))
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.first_state_at is not None)
         await until(pilot, lambda: bool(app._notifications))
-        assert [n.message for n in app._notifications] == [
-            "the host of bank.json plays to TR-8S; --out none waits for autobeat stop"]
+        assert [(n.title, n.message, n.severity) for n in app._notifications] == [
+            ("host", line, "warning")]
