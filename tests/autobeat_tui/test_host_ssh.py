@@ -42,10 +42,14 @@ def undo_depth(env, bank: Path) -> list[int]:
 
 
 def test_over_ssh_the_beat_survives_a_dropped_connection_and_attach_brings_it_back(tmp_path):
-    from engine.jacktools import JackServer, MidiDump
+    from engine.jacktools import JackError, JackServer, MidiDump
 
+    try:  # a realtime jackd keeps time on a busy machine (its frames are the clock here)
+        jack = JackServer(realtime=True)
+    except JackError:
+        jack = JackServer()
     runtime = Path(tempfile.mkdtemp(prefix="abrt"))
-    with JackServer() as jack, loopback_ssh.LoopbackSshd() as sshd:
+    with jack, loopback_ssh.LoopbackSshd() as sshd:
         env = {**os.environ, **jack.env(), p.RUNTIME_ENV: str(runtime),
                "XDG_CONFIG_HOME": str(tmp_path / "config"),
                "XDG_DATA_HOME": str(tmp_path / "data"), "PYTHONPATH": str(ROOT)}
@@ -69,17 +73,19 @@ def test_over_ssh_the_beat_survives_a_dropped_connection_and_attach_brings_it_ba
             first.wait_for(lambda s: "snare: 4 hits" in s)
             first.keys("space")
             before = first.wait_for(playing)
+            started = time.monotonic()
             time.sleep(1.0)
             ssh_pid = int(first("display-message", "-p", "-t", "app", "#{pane_pid}").strip())
             os.kill(ssh_pid, signal.SIGKILL)  # the connection drops
+            dropped = time.monotonic() - started
             time.sleep(3.0)  # sshd hangs up on the app there; the host plays on
             hosts = subprocess.run([sys.executable, "-m", "autobeat_tui.cli", "hosts"],
                                    env=env, capture_output=True, text=True).stdout
             assert f"{bank}  pid" in hosts and "0 clients  playing" in hosts, hosts
             second("new-session", "-d", "-s", "app", "-x", "80", "-y", "30",
                    "exec " + sshd.ssh_line(f"{remote} attach --bank {bank}"))
-            after = second.wait_for(lambda s: playing(s) and grid(s) == grid(before), 60)
-            assert "› snare ....x.......x" in after  # the messages came back too
+            second.wait_for(lambda s: playing(s) and grid(s) == grid(before), 60)
+            second.wait_for(lambda s: "› snare ....x.......x" in s)  # the messages too
             assert undo_depth(env, bank) == [2, 0]  # and the undo history
             second.keys("C-q")
             second.wait_for(lambda s: "detached: the host of" in s)
@@ -103,5 +109,9 @@ def test_over_ssh_the_beat_survives_a_dropped_connection_and_attach_brings_it_ba
     gaps = [b - a for a, b in zip(kicks, kicks[1:], strict=False)]
     # no kick lost across the dropped connection and the new attach (a --no-realtime
     # jackd on a busy machine may run a cycle late: a quarter of a beat of slack)
-    assert max(gaps) < 1.25 * quarter, [round(g / quarter, 2) for g in gaps if g > quarter * 1.1]
+    late = [(round((kicks[i] - kicks[0]) / 48000, 2), round(g / quarter, 2))
+            for i, g in enumerate(gaps) if g > quarter * 1.1]
+    assert max(gaps) < 1.25 * quarter, (
+        f"kick gaps (seconds from the first kick, quarters): {late}; the connection "
+        f"dropped about {dropped:.1f} s after play")
     assert abs(len(kicks) - 1 - round((kicks[-1] - kicks[0]) / quarter)) <= 1
