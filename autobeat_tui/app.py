@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from textual import events, work
 from textual.app import App, ComposeResult
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.widgets import RichLog, Static
@@ -25,6 +26,7 @@ from autobeat_tui.hotkeys import HOTKEYS
 from autobeat_tui.live import language as lang
 from autobeat_tui.live.completion import CompletionContext
 from autobeat_tui.live.drummer import DrumJob, run_job
+from autobeat_tui.live.engine_link import EngineLink
 from autobeat_tui.live.latency import Latencies
 from autobeat_tui.live.model_jobs import background_priority, run_model
 from autobeat_tui.live.session import GENERATING, GenRequest, Session
@@ -39,20 +41,6 @@ from autobeat_tui.widgets.ruler import Ruler
 from autobeat_tui.widgets.slot_strip import SlotStrip, SlotView
 from autobeat_tui.widgets.status_line import StatusLine, StatusView
 from codec.errors import CodecError
-from engine.messages import (
-    AudioProblem,
-    ClockProblem,
-    EngineState,
-    PatternSwapped,
-    PortError,
-    SetLatency,
-    SetPattern,
-    SetSwing,
-    SetTempo,
-)
-from engine.messages import (
-    CommandError as EngineCommandError,
-)
 from patterns.bank import BankError
 from patterns.grid import GROUPS, STEPS, TRACKS
 from patterns.kit import KitError
@@ -164,7 +152,6 @@ class AutoBeatApp(App):
     ) -> None:
         super().__init__()
         self.session = session
-        self.engine = engine
         self._load_model = load_model
         self.model: BeatWriter | None = None
         self.model_status = ModelStatus("loading…" if load_model else "none", load_model is None)
@@ -176,14 +163,13 @@ class AutoBeatApp(App):
         self._poll_hz = poll_hz
         self._start_engine = start_engine
         self.kit_dir = kit_dir  # the sounds `render` uses (None: the built-in kit)
-        self.engine_ready = False
-        self.engine_error = ""
-        self.output_error = False
         self.first_frame_at: float | None = None
-        self._told_no_output = False
+        self._views_ready = False  # the widgets are mounted (views can be derived)
         self.messages: list[str] = []  # every message, whole (:messages)
         self._on_message_line = ""  # the console form of what the message line shows
         self.latencies = Latencies(settings, latency_ms)  # :latency, --latency
+        self.link = EngineLink(session, engine, self.latencies, say=self.say,
+                               problem=self.report_error, start_jobs=self.start_drum_jobs)
         self._quit_asked = False  # ^q with unsaved edits asked once already
 
     # --- layout ----------------------------------------------------------------------
@@ -206,7 +192,9 @@ class AutoBeatApp(App):
             yield KeyBar()
 
     def on_mount(self) -> None:
-        self.sync()
+        self._views_ready = True
+        self.derive_views()
+        self.set_interval(1 / self._poll_hz, self._tick, name="engine-poll")
         self.call_after_refresh(self._after_first_frame)
 
     def _after_first_frame(self) -> None:
@@ -216,128 +204,55 @@ class AutoBeatApp(App):
         if self._start_engine:
             self._start_engine_worker()
         else:
-            self._engine_started()
+            self.link.started()
         if self._load_model is not None:
             self._load_model_worker()
         for message in self._startup_errors:
             self.report_error(message, title="bank", severity="warning")
 
-    # --- the engine ---------------------------------------------------------------------
+    # --- the engine (autobeat_tui/live/engine_link.py: as the session host runs it) -------
+
+    @property
+    def engine(self) -> Any:
+        return self.link.engine
+
+    @engine.setter
+    def engine(self, engine: Any) -> None:
+        self.link.engine = engine
+
+    @property
+    def engine_ready(self) -> bool:
+        return self.link.ready
+
+    @property
+    def engine_error(self) -> str:
+        return self.link.error
+
+    @property
+    def output_error(self) -> bool:
+        return self.link.output_error
 
     @work(thread=True, exit_on_error=False, group="engine")
     def _start_engine_worker(self) -> None:
         try:
             self.engine.start()
         except Exception as exc:  # noqa: BLE001 - any failure is shown, the app keeps running
-            self.call_from_thread(self._engine_failed, f"engine did not start: {exc}")
+            self.call_from_thread(self.link.failed, f"engine did not start: {exc}")
             return
-        self.call_from_thread(self._engine_started)
-
-    def _engine_started(self) -> None:
-        self.engine_ready = True
-        pattern = self.session.pattern
-        for command in (
-            SetPattern(pattern, at="now"),
-            SetTempo(pattern.tempo),
-            SetSwing(pattern.swing),
-        ):
-            self.engine.send(command)
-        self.flush()
-        self.set_interval(1 / self._poll_hz, self.poll_engine, name="engine-poll")
-
-    def _engine_failed(self, message: str) -> None:
-        self.engine_error = "stopped"
-        self.report_error(message)
-        self.sync()
-
-    def _engine_died(self) -> None:
-        """The engine process is gone (killed): silence what it may have left sounding
-        on the output it used, say so, and let `play` start a new one."""
-        silenced = False
-        panic = getattr(self.engine, "panic", None)
-        if panic is not None:
-            try:
-                silenced = panic(self.session.engine.output)
-            except Exception:  # noqa: BLE001 - no MIDI system: nothing can sound either
-                silenced = False
-        self.session.playing = False
-        note = "notes silenced" if silenced else "its output is gone with it"
-        self._engine_failed(f"engine stopped ({note}); play starts it again")
-
-    def restart_engine(self) -> bool:
-        """Start a new engine after the last one died; False if it cannot start."""
-        restart = getattr(self.engine, "restart", None)
-        if restart is None:
-            return False
-        try:
-            restart()
-        except Exception as exc:  # noqa: BLE001 - shown, the app keeps running
-            self.report_error(f"engine did not start: {exc}")
-            return False
-        self.engine_error = ""
-        self.engine_ready = False
-        self._engine_started()
-        return True
+        self.call_from_thread(self.link.started)
 
     def flush(self) -> None:
         """Send what the session queued (kept until the engine has started)."""
-        if not self.engine_ready:
-            return
-        for command in self.session.take_outbox():
-            try:
-                self.engine.send(command)
-            except Exception as exc:  # noqa: BLE001 - a dead pipe: say so, keep running
-                self._engine_failed(f"engine: {exc}")
-                return
+        self.link.flush()
 
-    def poll_engine(self) -> None:
-        if self.engine_error:
-            return
-        if not self.engine.alive:
-            self._engine_died()
-            return
-        for report in self.engine.poll():
-            self.post_message(EngineReported(report))
+    def _tick(self) -> None:
+        """The poll timer: the engine's reports come in as messages; the screen follows
+        the state (derive_views: on each tick, and whenever the app is idle)."""
+        self.link.poll(lambda report: self.post_message(EngineReported(report)))
+        self.derive_views()
 
     def on_engine_reported(self, message: EngineReported) -> None:
-        report = message.report
-        if isinstance(report, EngineState):
-            before = (self.session.engine, self.session.playing)
-            if (
-                self.output_error
-                and report.output != self.session.engine.output
-                and report.output != "none"
-            ):
-                self.output_error = False
-            if report.output == "none" and not self._told_no_output:
-                self._told_no_output = True
-                self.say("no MIDI output: the beat plays silently (:out lists the ports)")
-            if self.latencies.changed(report.output):
-                self._send_latency(self.latencies.apply(report.output))
-            for line in self.session.on_state(report):
-                self.say(line)
-            self.start_drum_jobs()
-            self.flush()
-            if before != (report, report.playing):
-                self.sync()
-        elif isinstance(report, PortError):
-            self.output_error = True
-            self.report_error(f"MIDI: {report.message}")
-            self.sync()
-        elif isinstance(report, AudioProblem):
-            self.report_error(f"audio: {report.message}")
-        elif isinstance(report, EngineCommandError):
-            self.report_error(f"engine: {report.message}")
-        elif isinstance(report, ClockProblem):
-            if report.message:
-                self.report_error(report.message)
-            else:
-                self.say("the clock input is fine again")
-        elif isinstance(report, PatternSwapped):
-            line = self.session.on_swapped(report.bar)
-            if line:
-                self.say(line)
-            self.sync()
+        self.link.on_report(message.report)
 
     # --- the model ------------------------------------------------------------------------
 
@@ -359,7 +274,6 @@ class AutoBeatApp(App):
         genres = tuple(getattr(model, "genres", ()) or ())
         if genres:
             self.session.genres = genres
-        self.sync()
 
     def close_model(self, timeout: float = 10.0) -> None:
         """Close the model once no worker uses it (a generation may still be finishing)."""
@@ -375,7 +289,6 @@ class AutoBeatApp(App):
     def _model_failed(self, message: str) -> None:
         self.model_status = ModelStatus("missing", True)
         self.report_error(f"model: {message}")
-        self.sync()
 
     def _need_model(self, then: str) -> None:
         """CommandError (one line) when there is no model yet, or none to be had."""
@@ -415,7 +328,6 @@ class AutoBeatApp(App):
                 f"{'mutated' if request.kind == 'mutate' else 'generated'} "
                 + ", ".join(GROUPS[g - 1].name for g in request.groups)
             )
-        self.sync()
 
     # --- rendering --------------------------------------------------------------------------
 
@@ -483,7 +395,6 @@ class AutoBeatApp(App):
             self.flush()
             if line:
                 self.say(line)
-        self.sync()
 
     # --- commands -----------------------------------------------------------------------
 
@@ -498,16 +409,14 @@ class AutoBeatApp(App):
             said = self.execute(cmd)
         except ERRORS_TO_REPORT as exc:
             self.say(str(exc), error=True, echo=echo)
-            self.sync()
             return False
         self.flush()
         if said or echo:
             self.say(said or "ok", echo=echo)
-        self.sync()
         return True
 
     def execute(self, cmd: lang.Command) -> str | None:
-        self._engine_for_play(cmd)
+        self.link.for_command(cmd)  # play: a new engine when the last one died
         if isinstance(cmd, lang.Gen | lang.Mutate):
             return self.generate(cmd)
         if isinstance(cmd, lang.Fill):
@@ -543,15 +452,10 @@ class AutoBeatApp(App):
 
     # --- latency offsets ---------------------------------------------------------------
 
-    def _send_latency(self, command: SetLatency | None) -> None:
-        if command is not None:
-            self.session.outbox.append(command)
-            self.flush()
-
     def latency(self, cmd: lang.Latency) -> str:
         """`:latency [PORT] MS`: keep an offset for an output; no MS: list them."""
         said, command = self.latencies.command(cmd, self.session.engine.output)
-        self._send_latency(command)
+        self.link.send_latency(command)
         return said
 
     def on_command_line_run(self, message: CommandLine.Run) -> None:
@@ -603,7 +507,6 @@ class AutoBeatApp(App):
         if message.step is not None:
             self.session.cursor_step = message.step
             self.action_toggle_hit()
-        self.sync()
 
     def on_command_line_options(self, message: CommandLine.Options) -> None:
         self.query_one(MessageLine).say(message.text)
@@ -645,13 +548,8 @@ class AutoBeatApp(App):
     def action_play_stop(self) -> None:
         self.run_line("stop" if self.session.playing else "play")
 
-    def _engine_for_play(self, cmd: lang.Command) -> None:
-        if self.engine_error and isinstance(cmd, lang.Play) and cmd.action != "stop":
-            self.restart_engine()
-
     def action_cursor(self, tracks: int, steps: int) -> None:
         self.session.move_cursor(tracks, steps)
-        self.sync()
 
     def action_cursor_group(self, direction: int) -> None:
         if isinstance(self.focused, CommandLine):  # tab completes there
@@ -663,7 +561,6 @@ class AutoBeatApp(App):
         group = (self.session.selected - 1 + direction) % len(GROUPS) + 1
         self.run_line(f"group {group}")
         self.session.cursor_track = GROUPS[group - 1].tracks[0]
-        self.sync()
 
     def _cell(self) -> tuple[str, int]:
         return TRACKS[self.session.cursor_track - 1].name, self.session.cursor_step + 1
@@ -725,8 +622,22 @@ class AutoBeatApp(App):
 
     # --- drawing ---------------------------------------------------------------------------------
 
-    def sync(self) -> None:
-        """Hand every widget its view; unchanged views do not redraw."""
+    def on_idle(self) -> None:
+        """Whatever changed the state (a key, a command, an engine report, a finished
+        generation, a host's snapshot), the screen follows once the app has handled it."""
+        self.derive_views()
+
+    def derive_views(self) -> None:
+        """The one place the screen comes from: every widget's view, derived from the
+        state after each handled message (on_idle) and on each poll tick; unchanged views
+        do not redraw, and deriving them all takes about 0.1 ms."""
+        if not self._views_ready or self._exit:
+            return  # idle before the widgets are there, or after they went
+        try:
+            ruler, status, slots = (self.query_one(Ruler), self.query_one(StatusLine),
+                                    self.query_one(SlotStrip))
+        except NoMatches:  # the screen is being torn down
+            return
         s = self.session
         state = s.engine
         playhead = state.step if state.playing and 0 <= state.step < STEPS else None
@@ -748,8 +659,8 @@ class AutoBeatApp(App):
                 cursor,
                 tuple(c for c in pattern.conditions if TRACKS[c[0][1] - 1].group == g),
             )
-        self.query_one(Ruler).playhead = playhead
-        self.query_one(StatusLine).view = StatusView(
+        ruler.playhead = playhead
+        status.view = StatusView(
             bank=self.bank_label,
             read_only=not s.bank_writable,
             slot=s.slot,
@@ -773,7 +684,7 @@ class AutoBeatApp(App):
             phrase=pattern.phrase,
             vary=pattern.vary,
         )
-        self.query_one(SlotStrip).view = SlotView(
+        slots.view = SlotView(
             slot=s.slot,
             filled=frozenset(s.filled_slots()),
             queued=s.queued[0] if s.queued else "",

@@ -10,6 +10,7 @@ asks whether to stop the music; ``:quit!`` stops the host.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -20,13 +21,14 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from autobeat_tui.app import AutoBeatApp, ModelStatus
+from autobeat_tui.app import TOAST_S, AutoBeatApp, ModelStatus
 from autobeat_tui.host.client import HostClient, HostUnavailable
 from autobeat_tui.host.recovery import pattern_from_json
 from autobeat_tui.live.history import History
+from autobeat_tui.live.said import ERROR, NOTIFIED, PROBLEM, Said
 from autobeat_tui.live.session import Session
 from autobeat_tui.screens.messages import MessagesScreen
-from engine.messages import EngineState
+from engine.messages import ClockInfo, EngineState
 from patterns.pattern import Pattern
 
 DETACHED, STOPPED, HOST_GONE = "detached", "stopped", "host gone"
@@ -85,11 +87,16 @@ def apply_snapshot(session: Session, state: dict[str, Any]) -> None:
         playing=state["playing"], step=state["step"], bar=state["bar"],
         tempo=state["engine_tempo"], clock=state["clock"], locked=state["locked"],
         clock_lost=state["clock_lost"], output=state["output"],
+        late_events=state["late_events"], clock_info=ClockInfo(peers=state.get("peers") or None),
     )
     session.playing = state["playing"]
     if hasattr(session, "fill_state"):  # the drummer's state, as the host has it
         fill = state.get("fill", "")
         session.fill_state = lambda: fill  # type: ignore[method-assign]
+
+
+class HostNotStarted(HostUnavailable):
+    """The host started for this app did not come up (its last line says why)."""
 
 
 class StateArrived(Message):
@@ -129,12 +136,14 @@ class AttachedApp(AutoBeatApp):
     quit_label = "detach"  # what ^q does here, on the key bar
 
     def __init__(self, connect: Callable[[str], HostClient], *, bank_label: str = "",
-                 list_outputs=None, list_inputs=None) -> None:
+                 list_outputs=None, list_inputs=None,
+                 startup_warnings: tuple[str, ...] = ()) -> None:
         session = Session(Pattern())
         session.history = _MirrorHistory(Pattern())
         super().__init__(session, _NoEngine(), None, bank_label=bank_label,
                          list_outputs=list_outputs, list_inputs=list_inputs,
                          start_engine=False)
+        self._startup_warnings = startup_warnings  # options this host does not take
         self._connect = connect
         self.control: HostClient | None = None
         self.watch: HostClient | None = None
@@ -152,17 +161,20 @@ class AttachedApp(AutoBeatApp):
         try:
             self.control = self._connect("send")
             self.watch = self._connect("watch")
+        except HostNotStarted as exc:  # its own line: the bank is locked, say
+            self.outcome = str(exc)
+            self.exit(return_code=2)
+            return
         except HostUnavailable as exc:
             self.outcome = f"{HOST_GONE}: {exc}"
             self.exit(return_code=2)
             return
         self.watch.sock.settimeout(None)
-        self.engine_ready = True
+        self.link.ready = True  # the host's engine: its state comes in the snapshots
         threading.Thread(target=self._read_states, name="host-states", daemon=True).start()
         super().on_mount()
-
-    def _engine_started(self) -> None:
-        self.engine_ready = True  # the host's engine; nothing to send from here
+        for line in self._startup_warnings:
+            self.report_error(line, title="host", severity="warning")
 
     def _read_states(self) -> None:
         assert self.watch is not None
@@ -184,18 +196,28 @@ class AttachedApp(AutoBeatApp):
             return
         apply_snapshot(self.session, state)
         if self.first_state_at is None:
-            import time
-
             self.first_state_at = time.monotonic()
         self.model_status = ModelStatus(state["model"], state["model"] == "missing")
-        self.engine_error = "" if state["engine"] in ("playing", "starting") else state["engine"]
-        self.host_messages = list(state["messages"])
+        self.link.error = "" if state["engine"] in ("playing", "starting") else state["engine"]
+        self.link.output_error = bool(state.get("output_error"))
+        said = [Said.from_json(m) for m in state["messages"]]
+        self.host_messages = [m.line for m in said]
+        first = self._seen_messages == 0
         new = state["message_count"] - self._seen_messages
         self._seen_messages = state["message_count"]
-        for line in state["messages"][-new:] if new > 0 else ():
-            error = line.startswith("✗ ")
-            super().say(line.removeprefix("✗ "), error=error)
-        self.sync()
+        for message in said[-new:] if new > 0 else ():
+            self.show(message, first)
+
+    def show(self, message: Said, old: bool = False) -> None:
+        """One message of the host's, as the app in its own process shows it: a problem
+        as a notification, a line on the message line. Those said before this terminal
+        attached are lines, but for a problem of the last few seconds (the bank's warnings
+        of a host that has just started for it)."""
+        if message.kind in NOTIFIED and (not old or time.time() - message.at < TOAST_S):
+            severity = "error" if message.kind == PROBLEM else "warning"
+            self.report_error(message.text, message.title or "AutoBeat", severity)
+            return
+        super().say(message.text, message.kind in (ERROR, PROBLEM), message.echo)
 
     def on_host_gone(self, message: HostGone) -> None:
         if self.outcome == DETACHED:
@@ -238,7 +260,6 @@ class AttachedApp(AutoBeatApp):
             return True
         if isinstance(cmd, lang.Select):  # this terminal's selection follows
             s.select(cmd.group)
-            self.sync()
         return True
 
     def execute(self, cmd):  # only the pages above come here

@@ -35,7 +35,8 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
     parser = Parser(
         prog="autobeat",
         description="A terminal drum sequencer with an on-device beat model. "
-        "With no command, opens the app.",
+        "With no command, opens the app on a session host that keeps playing when the "
+        "terminal goes (Ctrl+Q detaches, autobeat stop stops it).",
     )
     parser.add_argument("--version", action="version", version=f"autobeat {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -41,12 +41,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keys", type=int, default=40, help="key presses per phase (default 40)")
     parser.add_argument("--size", default="80x24", help="terminal size, COLSxROWS (default 80x24)")
     parser.add_argument("--model", metavar="FILE", help="the GGUF model (default: the shipped one)")
-    parser.add_argument("--part", choices=("all", "app", "host", "cycles"), default="all",
+    parser.add_argument("--part", choices=("all", "app", "host", "cycles", "timing"),
+                        default="all",
                         help="app: the app in its own process; host: attached to a session "
                         "host and `send`; all: both (default); cycles: --cycles attach and "
-                        "detach (or terminal killed) while a host plays to JACK")
+                        "detach (or terminal killed) while a host plays to JACK; timing: "
+                        "issue 4's timing targets under a host for --seconds while one app "
+                        "stays attached and a second attaches and goes")
     parser.add_argument("--cycles", type=int, default=20,
                         help="attach/detach cycles for --part cycles (default 20)")
+    parser.add_argument("--seconds", type=float, default=60.0,
+                        help="length of the --part timing run (default 60)")
     parser.add_argument("--sends", type=int, default=200,
                         help="command lines sent to a session host for the round trip (200)")
 
@@ -289,6 +294,13 @@ def run(args: argparse.Namespace) -> int:
         from autobeat_tui.bench.cycles import cycles
 
         result["cycles"] = cycles(args.cycles, cols, rows)
+    if args.part == "timing":
+        from autobeat_tui.bench.host_timing import host_timing
+
+        if args.seconds <= 0:
+            raise UserError(f"--seconds must be above 0, got {args.seconds:g}")
+        result["timing_under_host"] = host_timing(args.seconds, cols=cols, rows=rows,
+                                                  model=args.model)
     if args.json:
         print(json.dumps(result))
     else:

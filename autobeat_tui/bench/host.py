@@ -5,9 +5,9 @@ ride hit on step 1 so the first frame that shows the host's state can be told fr
 the app's empty frame before it. Then:
 
 1. attach to first frame: `autobeat attach` in a pty until the grid shows the host's
-   pattern (target 0.5 s), --starts times (each detaches with ^q); and
-   `autobeat attach` on a bank no host plays (a host starts, then the app on it;
-   the app's first-frame target, 1.0 s);
+   pattern (target 0.5 s), --starts times (each detaches with ^q); and plain
+   `autobeat` on a bank no host plays (a host starts while the app gets ready, and
+   the app draws the host's grid; the app's first-frame target, 1.0 s);
 2. send round trip: a command line to the host and its answer back over the socket
    (target p50 20 ms), --sends times; and, for scale, whole `autobeat send`
    processes (Python start-up included), a tenth as many.
@@ -90,12 +90,11 @@ def host_figures(cols: int, rows: int, model: str | None, starts: int, sends: in
             finally:
                 app.close()  # ^q: detach
         result["attach_first_frame_s"] = {**_frames(frames), "target": ATTACH_TARGET_S}
-        # `autobeat attach` on a bank no host plays: the host starts, then the app on it
+        # plain `autobeat` on a bank no host plays: a host starts, the app waits for it
         starts_ = []
         for n in range(starts):
             fresh = folder / f"fresh{n}.json"
-            app = AppInPty(cols, rows, None, ["attach", "--bank", str(fresh), "--out", "none"],
-                           env)
+            app = AppInPty(cols, rows, None, ["--bank", str(fresh), "--out", "none"], env)
             try:
                 buffer = b""
                 got = None

@@ -1,4 +1,9 @@
-"""`autobeat app` (also `autobeat` with no command): the terminal app."""
+"""`autobeat app` (also `autobeat` with no command): the terminal app.
+
+By default the session runs in a host process (autobeat_tui/host) that keeps playing
+when the terminal goes: the app attaches to the bank's host, or starts one (as
+`autobeat attach`). `--here` runs the session in this process, as before hosts.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +13,16 @@ from pathlib import Path
 from autobeat_tui.commands._options import load_kit, load_model, model_threads
 
 NAME = "app"
-HELP = "open the terminal app (the default when no command is given)"
+HELP = ("open the terminal app on the bank's session host, starting one (the default "
+        "when no command is given; --here: the session in this process)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_session_arguments(parser)
     parser.add_argument(
         "--here", action="store_true",
-        help="run the session in this process even when a host plays the bank (then "
-        "read-only): it ends with the terminal",
+        help="run the session in this process, not on a session host: it ends with the "
+        "terminal (read-only while a host plays the bank)",
     )
 
 
@@ -172,12 +178,10 @@ def list_genres(model_path: str | None) -> int:
 def run(args: argparse.Namespace) -> int:
     if args.list_genres:
         return list_genres(args.model)
-    if not args.here:  # a host plays this bank: the app on it (autobeat attach starts one)
+    if not args.here:  # the app on the bank's host, started if none runs
         from autobeat_tui.commands.attach import attach
 
-        attached = attach(args, start=False)
-        if attached is not None:
-            return attached
+        return attach(args) or 0
     app, engine, lock = build_app(args)
     try:
         # Started before the app takes over the terminal: a spawned process wants the

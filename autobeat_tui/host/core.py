@@ -6,6 +6,9 @@ about 60 times a second by the server) sends what the session queued, takes the
 engine's reports and finished generations, and keeps the recovery files;
 ``snapshot`` is the whole state a client draws. Everything runs on the server's
 thread except the model, which runs in a worker thread and hands its result over.
+The engine's life and reports are ``EngineLink``'s (autobeat_tui/live/engine_link.py),
+as in the app; what the host says is kept with its kind (autobeat_tui/live/said.py), so
+an attached app shows a problem as a notification, as the app in its own process does.
 """
 
 from __future__ import annotations
@@ -17,21 +20,11 @@ from typing import Any
 
 from autobeat_tui.host.recovery import Recovery, pattern_to_json
 from autobeat_tui.live import language as lang
+from autobeat_tui.live.engine_link import EngineLink
 from autobeat_tui.live.latency import Latencies
+from autobeat_tui.live.said import ERROR, PROBLEM, SAY, WARNING, Said
 from autobeat_tui.live.session import GENERATING, GenRequest, Session
 from codec.errors import CodecError
-from engine.messages import (
-    AudioProblem,
-    ClockProblem,
-    EngineState,
-    PatternSwapped,
-    PortError,
-    SetLatency,
-    SetPattern,
-    SetSwing,
-    SetTempo,
-)
-from engine.messages import CommandError as EngineCommandError
 from patterns.bank import BankError
 from patterns.grid import GROUPS, TRACKS
 from patterns.kit import KitError
@@ -40,12 +33,6 @@ from patterns.pattern import PatternError
 MAX_MESSAGES = 500
 # the project's own errors: each is one line for the user (as in the app)
 ERRORS_TO_REPORT = (lang.CommandError, BankError, CodecError, PatternError, KitError)
-
-
-def _drawn(state: EngineState) -> tuple:
-    """What of the engine's state a client draws (the snapshot's fields)."""
-    return (state.playing, state.step, state.bar, state.tempo, state.output, state.locked,
-            state.clock_lost, state.late_events)
 
 
 class HostCore:
@@ -65,7 +52,6 @@ class HostCore:
         startup_messages: tuple[str, ...] = (),
     ) -> None:
         self.session = session
-        self.engine = engine
         self._load_model = load_model
         self.model: Any = None
         self.model_status = "loading…" if load_model else "none"
@@ -75,30 +61,25 @@ class HostCore:
         self.latencies = Latencies(settings, latency_ms)  # :latency, --latency
         self._list_outputs = list_outputs or (lambda: [])
         self.kit_dir = kit_dir
-        self.engine_ready = False
-        self.engine_error = ""
-        self.messages: list[str] = []
+        self.messages: list[Said] = []
         self.message_count = 0  # every message said so far (clients show the new ones)
         self.changed = True  # something a client draws changed since the last snapshot
         self.wake: Callable[[], None] = lambda: None  # the server's: a worker finished
-        for line in startup_messages:
-            self.say(line)
+        self.link = EngineLink(session, engine, self.latencies, say=self.say,
+                               problem=self.problem, changed=self._changed,
+                               start_jobs=self.start_drum_jobs)
+        for line in startup_messages:  # the app's startup warnings (bank, settings, kit)
+            self.tell(Said(WARNING, line, title="bank"))
+
+    @property
+    def engine(self) -> Any:
+        return self.link.engine
 
     # --- start and stop -------------------------------------------------------------
 
     def start(self) -> None:
         """Start the engine (its process) and the model load (a thread)."""
-        try:
-            self.engine.start()
-        except Exception as exc:  # noqa: BLE001 - shown, the host keeps running
-            self.engine_error = "stopped"
-            self.say(f"engine did not start: {exc}", error=True)
-        else:
-            self.engine_ready = True
-            p = self.session.pattern
-            for command in (SetPattern(p, at="now"), SetTempo(p.tempo), SetSwing(p.swing)):
-                self.engine.send(command)
-            self.flush()
+        self.link.start()
         if self._load_model is not None:
             threading.Thread(target=self._load_model_worker, name="model-load",
                              daemon=True).start()
@@ -115,24 +96,27 @@ class HostCore:
 
     # --- feedback ---------------------------------------------------------------------
 
-    def say(self, text: str, error: bool = False) -> None:
-        self.messages.append(("✗ " if error else "") + text)
+    def tell(self, said: Said) -> None:
+        self.messages.append(said)
         self.message_count += 1
         del self.messages[:-MAX_MESSAGES]
+        self.changed = True
+
+    def say(self, text: str, error: bool = False, echo: str = "") -> None:
+        """A line on the message line (red when `error`: a command refused)."""
+        self.tell(Said(ERROR if error else SAY, text, echo))
+
+    def problem(self, text: str) -> None:
+        """A problem outside the user's command: a notification in every client."""
+        self.tell(Said(PROBLEM, text))
+
+    def _changed(self) -> None:
         self.changed = True
 
     # --- the engine ---------------------------------------------------------------------
 
     def flush(self) -> None:
-        if not self.engine_ready or self.engine_error:
-            return
-        for command in self.session.take_outbox():
-            try:
-                self.engine.send(command)
-            except Exception as exc:  # noqa: BLE001 - a dead pipe: say so, keep running
-                self.engine_error = "stopped"
-                self.say(f"engine: {exc}", error=True)
-                return
+        self.link.flush()
 
     def tick(self) -> None:
         """Engine reports, finished work, recovery: call often (about 60 times a second)."""
@@ -142,44 +126,9 @@ class HostCore:
             except queue.Empty:
                 break
             done()
-        if self.engine_ready and not self.engine_error:
-            if not self.engine.alive:
-                self.engine_error = "stopped"
-                self.say("the engine stopped; playback is off (autobeat stop, then start "
-                         "again)", error=True)
-            else:
-                for report in self.engine.poll():
-                    self.on_report(report)
+        self.link.poll()  # a dead engine is said here once; `play` starts a new one
         self.flush()
         self.keep_recovery()
-
-    def on_report(self, report: Any) -> None:
-        s = self.session
-        if isinstance(report, EngineState):
-            if _drawn(report) != _drawn(s.engine):
-                self.changed = True
-            if self.latencies.changed(report.output):
-                self._send_latency(self.latencies.apply(report.output))
-            for line in s.on_state(report):
-                self.say(line)
-            self.start_drum_jobs()
-        elif isinstance(report, PortError):
-            self.say(f"MIDI: {report.message}", error=True)
-        elif isinstance(report, AudioProblem):
-            self.say(f"audio: {report.message}", error=True)
-        elif isinstance(report, EngineCommandError):
-            self.say(f"engine: {report.message}", error=True)
-        elif isinstance(report, ClockProblem):
-            self.say(report.message or "the clock input is fine again", bool(report.message))
-        elif isinstance(report, PatternSwapped):
-            line = s.on_swapped(report.bar)
-            if line:
-                self.say(line)
-            self.changed = True
-
-    def _send_latency(self, command: SetLatency | None) -> None:
-        if command is not None:
-            self.session.outbox.append(command)
 
     # --- recovery ---------------------------------------------------------------------------
 
@@ -190,7 +139,7 @@ class HostCore:
             if self.recovery.keep(self.session):
                 self.changed = True
         except (BankError, OSError, ValueError) as exc:  # a full disk: said once a change
-            self.say(f"recovery file: {exc}", error=True)
+            self.problem(f"recovery file: {exc}")
 
     # --- the model ---------------------------------------------------------------------------
 
@@ -203,7 +152,7 @@ class HostCore:
 
             def failed() -> None:
                 self.model_status = "missing"
-                self.say(f"model: {message}", error=True)
+                self.problem(f"model: {message}")
 
             self._hand_over(failed)
             return
@@ -247,7 +196,7 @@ class HostCore:
 
                 def failed() -> None:
                     self.session.generation_failed(request)
-                    self.say(f"generation failed: {message}", error=True)
+                    self.problem(f"generation failed: {message}")
 
                 self._hand_over(failed)
                 return
@@ -298,7 +247,7 @@ class HostCore:
 
                 def failed() -> None:
                     self.session.drummer.failed(job)
-                    self.say(f"{job.kind} failed: {message}; the groove plays on", error=True)
+                    self.problem(f"{job.kind} failed: {message}; the groove plays on")
 
                 self._hand_over(failed)
                 return
@@ -324,17 +273,19 @@ class HostCore:
         if cursor is not None:  # the client's cursor, and so its selected group
             s.cursor_track, s.cursor_step = cursor
             s.selected = TRACKS[s.cursor_track - 1].group
+        echo = f"› {line}  → "
         try:
             cmd = lang.parse(line, s.genres)
+            self.link.for_command(cmd)  # play: a new engine when the last one died
             said = self.execute(cmd)
         except ERRORS_TO_REPORT as exc:
-            self.say(str(exc), error=True)
+            self.say(str(exc), error=True, echo=echo)
             return False, str(exc)
         self.flush()
         self.keep_recovery()
         self.changed = True
         said = said or "ok"
-        self.say(f"› {line}  → {said}")
+        self.say(said, echo=echo)
         return True, said
 
     def execute(self, cmd: lang.Command) -> str | None:
@@ -347,7 +298,7 @@ class HostCore:
         if isinstance(cmd, lang.Quit):
             raise lang.CommandError("quit: the host keeps playing; `autobeat stop` stops it")
         if isinstance(cmd, lang.Messages):
-            return " | ".join(self.messages[-10:]) or "no messages"
+            return " | ".join(m.line for m in self.messages[-10:]) or "no messages"
         if isinstance(cmd, lang.Clock) and cmd.mode is None:
             from autobeat_tui.live.clockview import describe_clock
 
@@ -374,7 +325,7 @@ class HostCore:
 
     def latency(self, cmd: lang.Latency) -> str:
         said, command = self.latencies.command(cmd, self.session.engine.output)
-        self._send_latency(command)
+        self.link.send_latency(command)
         return said
 
     def render(self, cmd: lang.Render) -> str:
@@ -419,6 +370,8 @@ class HostCore:
             "bar": state.bar,
             "engine_tempo": state.tempo,
             "output": state.output,
+            "output_error": self.link.output_error,
+            "peers": state.clock_info.peers or 0,
             "late_events": state.late_events,
             "clock": s.clock_mode,
             "locked": state.locked,
@@ -431,11 +384,11 @@ class HostCore:
             "amount": s.amount,
             "undo": [undo, redo],
             "model": self.model_status,
-            "engine": self.engine_error or ("playing" if self.engine_ready else "starting"),
+            "engine": self.link.status,
             "bank": str(s.bank_path) if s.bank_path else "",
             "read_only": not s.bank_writable,
             "fill": s.fill_state() if hasattr(s, "fill_state") else "",
-            "messages": self.messages[-50:],
+            "messages": [m.to_json() for m in self.messages[-50:]],
             "message_count": self.message_count,
             "genres": list(s.genres),
         }

@@ -9,7 +9,11 @@ TEXT}`` and closes. After the hello a client sends
     {"id": N, "stop": true}                                            stop the host
 
 and the host answers each with ``{"id": N, "ok": BOOL, "text": LINE}``. A watching
-client also receives ``{"state": SNAPSHOT}`` whenever what it would draw changes.
+client also receives ``{"state": SNAPSHOT}`` whenever what it would draw changes
+(HostCore.snapshot). The snapshot's "messages" are the last things the host said,
+each ``{"kind": KIND, "text": LINE, "at": SECONDS}`` with "echo" (a command line
+before its answer) and "title" where they apply; KIND is "say", "error" (a line
+refused), "problem" or "warning" (shown as a notification: autobeat_tui/live/said.py).
 
 Anything else (bytes that are not UTF-8 JSON, a line over MAX_LINE, an unknown
 message) drops that client only.
@@ -25,7 +29,7 @@ import struct
 from pathlib import Path
 from typing import Any
 
-VERSION = 1
+VERSION = 2  # 2: each message of a snapshot is {"kind", "text", ...} (live/said.py)
 MAX_LINE = 1 << 20  # one message; a longer line drops the client
 ROLES = ("send", "watch", "info")
 RUNTIME_ENV = "AUTOBEAT_RUNTIME_DIR"  # tests and unusual systems: where sockets live

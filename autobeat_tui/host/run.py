@@ -83,13 +83,28 @@ def build_core(args: argparse.Namespace):
     return core, bank_path, lock
 
 
+OPTIONS = ("out", "clock", "clock_in", "model", "kit", "latency", "kit_dir")
+
+
+def session_options(args: argparse.Namespace) -> dict:
+    """The session options given on a command line (those left out are not there)."""
+    given = {name: getattr(args, name, None) for name in OPTIONS}
+    if given["clock"] == "internal":
+        given["clock"] = None  # the default
+    return {name: value for name, value in given.items() if value is not None}
+
+
 def serve(args: argparse.Namespace) -> int:
     """Run a host in this process until it is stopped."""
+    import signal
+
     from autobeat_tui.host.server import HostExists, HostServer
 
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # from the start: the terminal may go now
     core, bank_path, lock = build_core(args)
     server = HostServer(core, p.socket_path(bank_path),
-                        {"bank": str(bank_path), "pid": os.getpid()})
+                        {"bank": str(bank_path), "pid": os.getpid(),
+                         "options": session_options(args)})
     try:
         try:
             server.open()
@@ -120,29 +135,46 @@ def host_argv(args: argparse.Namespace) -> list[str]:
     return argv
 
 
-def start_detached(args: argparse.Namespace) -> dict:
-    """Start a host in a session of its own (it outlives this terminal) and wait until it
-    answers; its hello. A host that fails to start: UserError with its last line."""
-    from autobeat_tui.host.client import HostClient, HostUnavailable
-    from patterns.bank import default_bank_path
+class Starting:
+    """A host started in a session of its own (it outlives this terminal), perhaps not
+    answering yet: ``wait`` until it does (the app meanwhile gets ready)."""
 
-    bank_path = Path(args.bank) if args.bank else default_bank_path()
-    sock = p.socket_path(bank_path)
-    log = log_path(bank_path)
-    with open(log, "ab") as out:
-        process = subprocess.Popen(
-            host_argv(args), stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-            start_new_session=True, close_fds=True,
-        )
-    end = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < end:
-        if process.poll() is not None:
-            lines = log.read_text(errors="replace").strip().splitlines()
-            last = lines[-1].removeprefix("autobeat host: ") if lines else ""
-            raise UserError(last or f"the host exited ({process.returncode}); log: {log}")
-        try:
-            with HostClient.connect(sock, role="info", timeout=1.0) as host:
-                return host.info
-        except HostUnavailable:
-            time.sleep(0.05)
-    raise UserError(f"the host did not answer within {START_TIMEOUT_S:g} s (log: {log})")
+    def __init__(self, args: argparse.Namespace) -> None:
+        from patterns.bank import default_bank_path
+
+        bank_path = Path(args.bank) if args.bank else default_bank_path()
+        self.sock = p.socket_path(bank_path)
+        self.log = log_path(bank_path)
+        with open(self.log, "ab") as out:
+            self.process = subprocess.Popen(
+                host_argv(args), stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                start_new_session=True, close_fds=True,
+            )
+        self.info: dict | None = None
+
+    def wait(self, timeout: float = START_TIMEOUT_S) -> dict:
+        """Its hello once it answers. A host that fails to start: UserError with its
+        last line."""
+        from autobeat_tui.host.client import HostClient, HostUnavailable
+
+        if self.info is not None:
+            return self.info
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if self.process.poll() is not None:
+                lines = self.log.read_text(errors="replace").strip().splitlines()
+                last = lines[-1].removeprefix("autobeat host: ") if lines else ""
+                raise UserError(last or f"the host exited ({self.process.returncode}); "
+                                f"log: {self.log}")
+            try:
+                with HostClient.connect(self.sock, role="info", timeout=1.0) as host:
+                    self.info = host.info
+                    return self.info
+            except HostUnavailable:
+                time.sleep(0.01)
+        raise UserError(f"the host did not answer within {timeout:g} s (log: {self.log})")
+
+
+def start_detached(args: argparse.Namespace) -> dict:
+    """Start a host (see Starting) and wait until it answers; its hello."""
+    return Starting(args).wait()

@@ -22,11 +22,12 @@ from autobeat_tui.host.core import HostCore
 from autobeat_tui.host.recovery import Recovery, pattern_from_json, recovery_path, undo_path
 from autobeat_tui.host.server import HostExists, HostServer, listen
 from autobeat_tui.live import language as lang
+from autobeat_tui.live.said import ERROR, PROBLEM, SAY, WARNING, Said
 from autobeat_tui.live.session import Session
-from engine.messages import SetTempo, SwapGroup
+from engine.messages import PortError, SetPattern, SetTempo, SwapGroup, Transport
 from patterns.bank import Bank, load_bank, save_bank
 from patterns.pattern import Event, Pattern
-from tests.autobeat_tui.tui_doubles import FakeModel, RecordingEngine
+from tests.autobeat_tui.tui_doubles import DyingEngine, FakeModel, RecordingEngine
 
 
 @pytest.fixture
@@ -39,14 +40,14 @@ def runtime(monkeypatch):
 
 
 class Running:
-    def __init__(self, tmp_path: Path, runtime: Path) -> None:
+    def __init__(self, tmp_path: Path, runtime: Path, engine=None, said=()) -> None:
         self.bank_path = tmp_path / "bank.json"
         self.session = Session(Pattern(), bank=Bank(), bank_path=self.bank_path,
                                save_bank=save_bank, rng=random.Random(3))
-        self.engine = RecordingEngine()
+        self.engine = engine or RecordingEngine()
         self.model = FakeModel()
         self.core = HostCore(self.session, self.engine, lambda: self.model,
-                             recovery=Recovery(self.bank_path))
+                             recovery=Recovery(self.bank_path), startup_messages=said)
         self.path = runtime / "h.sock"
         self.server = HostServer(self.core, self.path, {"bank": str(self.bank_path),
                                                         "pid": os.getpid()})
@@ -100,7 +101,7 @@ def test_generation_runs_in_the_host_and_lands(host):
         assert ok and text == "generating hats (seed 5)"
         while True:  # the snapshot after the model wrote: hats in the pattern
             state = c.next_state()
-            if "generated hats" in state["messages"]:
+            if "generated hats" in [m["text"] for m in state["messages"]]:
                 break
         pattern = pattern_from_json(state["pattern"])
         assert pattern.group_events(2) == host.session.pattern.group_events(2) != ()
@@ -128,10 +129,12 @@ def test_engine_state_is_pushed_to_watchers(host):
             True, 7, 3, "TR-8S")
 
 
-def test_another_protocol_version_is_refused_naming_both(host):
+@pytest.mark.parametrize("version", [99, p.VERSION - 1])
+def test_another_protocol_version_is_refused_naming_both(host, version):
     with pytest.raises(HostUnavailable) as refused:
-        HostClient.connect(host.path, version=99, timeout=5.0)
-    assert "version 99" in str(refused.value) and f"version {p.VERSION}" in str(refused.value)
+        HostClient.connect(host.path, version=version, timeout=5.0)
+    assert f"version {version} " in str(refused.value)
+    assert f"version {p.VERSION}" in str(refused.value)
     with host.client() as c:  # the host is fine
         assert c.run("swing 55") == (True, "swing 55%")
 
@@ -152,14 +155,17 @@ def _closed_by_host(s: socket.socket) -> bool:
     return True
 
 
+HELLO = b'{"v": %d, "hello": "send"}\n' % p.VERSION
+
+
 @pytest.mark.parametrize("garbage", [
     bytes(random.Random(1).randrange(256) for _ in range(4096)) + b"\n",
-    b'{"v": 1, "hello": "send"}\n' + b"x" * (10 * 1024 * 1024) + b"\n",
-    b'{"v": 1, "hello": "send"}\n[1, 2, 3]\n',
-    b'{"v": 1, "hello": "root"}\n',
-    b'{"v": 1, "hello": "send"}\n{"id": 1, "line": 5}\n',
-    b'{"v": 1, "hello": "send"}\n{"id": 1, "line": "bpm 90", "cursor": [99, -1]}\n',
-    b'{"v": 1, "hello": "send"}\n{"id": 1, "format": "c:"}\n',
+    HELLO + b"x" * (10 * 1024 * 1024) + b"\n",
+    HELLO + b'[1, 2, 3]\n',
+    b'{"v": %d, "hello": "root"}\n' % p.VERSION,
+    HELLO + b'{"id": 1, "line": 5}\n',
+    HELLO + b'{"id": 1, "line": "bpm 90", "cursor": [99, -1]}\n',
+    HELLO + b'{"id": 1, "format": "c:"}\n',
     b'\xff\xfe\xfd\n',
 ])
 def test_garbage_drops_that_client_only(host, garbage):
@@ -179,7 +185,7 @@ def test_garbage_drops_that_client_only(host, garbage):
 
 def test_half_a_message_then_close(host):
     s = _raw(host.path)
-    s.sendall(b'{"v": 1, "hello": "send"}\n{"id": 1, "li')
+    s.sendall(HELLO + b'{"id": 1, "li')
     s.close()
     with host.client() as c:
         assert c.run("bpm 101") == (True, "tempo 101 BPM")
@@ -309,3 +315,79 @@ def test_a_bug_in_one_command_is_answered_and_the_host_plays_on(host, monkeypatc
         assert not ok and text.startswith("internal error: ZeroDivisionError('a bug')")
         assert c.run("bpm 97") == (True, "tempo 97 BPM")
     assert host.thread.is_alive()
+
+
+def _said(state) -> list[Said]:
+    return [Said.from_json(m) for m in state["messages"]]
+
+
+def _next_state_where(client, condition, timeout: float = 10.0):
+    end = time.monotonic() + timeout
+    while True:
+        assert time.monotonic() < end, "timed out"
+        state = client.next_state()
+        if condition(state):
+            return state
+
+
+def test_a_killed_engine_is_a_problem_and_play_starts_a_new_one(tmp_path, runtime):
+    running = Running(tmp_path, runtime, engine=DyingEngine())
+    engine = running.engine
+    try:
+        with running.client("watch") as c:
+            c.next_state()
+            assert c.run("play") == (True, "playing")
+            engine.report(playing=True, step=2, bar=0, output="TR-8S")
+            _next_state_where(c, lambda s: s["playing"])
+            engine.alive = False  # kill -9
+            state = _next_state_where(c, lambda s: s["engine"] == "stopped")
+            died = _said(state)[-1]
+            assert (died.kind, died.text) == (
+                PROBLEM, "engine stopped (notes silenced); play starts it again")
+            assert engine.panics == ["TR-8S"]  # what it left sounding, silenced
+            assert not running.session.playing
+            time.sleep(0.1)  # more ticks: said once
+            assert sum("engine stopped" in m.text for m in running.core.messages) == 1
+            engine.sent.clear()
+            assert c.run("play") == (True, "playing")
+            assert engine.restarts == 1
+            assert isinstance(engine.sent[0], SetPattern)
+            assert Transport("start") in engine.sent
+            assert _next_state_where(c, lambda s: s["engine"] == "playing")
+    finally:
+        running.close()
+
+
+def test_each_message_has_its_kind(host):
+    with host.client("watch") as c:
+        c.next_state()
+        assert c.run("bpm 99")[0]
+        assert not c.run("bpm fast")[0]
+        host.engine.reports.append(PortError("output 'TR-8S' went away; retrying"))
+        state = _next_state_where(c, lambda s: s["output_error"])
+    said = _said(state)[-3:]
+    assert [(m.kind, m.echo, m.text) for m in said] == [
+        (SAY, "› bpm 99  → ", "tempo 99 BPM"),
+        (ERROR, "› bpm fast  → ", str(_parse_error("bpm fast"))),
+        (PROBLEM, "", "MIDI: output 'TR-8S' went away; retrying"),
+    ]
+    assert said[2].line == "✗ MIDI: output 'TR-8S' went away; retrying"  # as the app logs it
+    with host.client() as c:
+        assert c.run("messages")[1].endswith("| ✗ MIDI: output 'TR-8S' went away; retrying")
+
+
+def test_startup_warnings_are_warnings(tmp_path, runtime):
+    running = Running(tmp_path, runtime, said=("bank.json: slot A03 was damaged; left empty",))
+    try:
+        with running.client("watch") as c:
+            first = _said(c.next_state())[0]
+        assert (first.kind, first.title, first.line) == (
+            WARNING, "bank", "! bank.json: slot A03 was damaged; left empty")
+    finally:
+        running.close()
+
+
+def _parse_error(line: str) -> lang.CommandError:
+    with pytest.raises(lang.CommandError) as error:
+        lang.parse(line)
+    return error.value

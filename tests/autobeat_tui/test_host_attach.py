@@ -147,4 +147,99 @@ async def test_help_and_messages_are_this_terminal_s_pages(host):
         await until(pilot, lambda: not isinstance(app.screen, MessagesScreen))
         await pilot.press("question_mark")
         await until(pilot, lambda: isinstance(app.screen, HelpScreen))
-    assert all("messages" not in m and "help" not in m for m in host.core.messages)
+    assert all("messages" not in m.line and "help" not in m.line for m in host.core.messages)
+
+
+async def test_a_host_s_problem_is_a_notification_as_in_the_app(host):
+    from engine.messages import PortError
+
+    app = attached(host)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.first_state_at is not None)
+        host.engine.reports.append(PortError("output 'TR-8S' went away; retrying"))
+        await until(pilot, lambda: app.query_one(StatusLine).view.output_error)
+        await until(pilot, lambda: any("went away" in n.message for n in app._notifications))
+        note = next(n for n in app._notifications if "went away" in n.message)
+        assert (note.message, note.severity) == (
+            "MIDI: output 'TR-8S' went away; retrying", "error")
+        assert "✗ MIDI: output 'TR-8S' went away; retrying" in app.messages  # for :messages
+        # the session's own lines stay lines, as in the app
+        with host.client() as c:
+            c.run("bpm 99")
+        line = app.query_one(MessageLine)
+        await until(pilot, lambda: line.message == "tempo 99 BPM")
+        assert not any("tempo 99" in n.message for n in app._notifications)
+
+
+async def test_a_killed_engine_under_the_host_is_a_notification_and_play_restarts_it(
+        tmp_path, runtime):  # noqa: F811
+    from tests.autobeat_tui.test_host import Running
+    from tests.autobeat_tui.tui_doubles import DyingEngine
+
+    running = Running(tmp_path, runtime, engine=DyingEngine())
+    app = attached(running)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.first_state_at is not None)
+            await pilot.press("space")
+            await until(pilot, lambda: running.session.playing)
+            running.engine.alive = False
+            await until(pilot, lambda: app.query_one(StatusLine).view.engine_error == "stopped")
+            await until(pilot, lambda: any("engine stopped" in n.message
+                                           for n in app._notifications))
+            await pilot.press("space")  # play: a new engine
+            await until(pilot, lambda: running.engine.restarts == 1)
+            await until(pilot, lambda: app.query_one(StatusLine).view.engine_error == "")
+    finally:
+        app.close_connections()
+        running.close()
+
+
+async def test_warnings_of_a_host_just_started_are_notifications_old_ones_lines(
+        tmp_path, runtime):  # noqa: F811
+    from autobeat_tui.live.said import PROBLEM, Said
+    from tests.autobeat_tui.test_host import Running
+
+    running = Running(tmp_path, runtime, said=("bank.json: slot A03 was damaged; left empty",))
+    running.core.tell(Said(PROBLEM, "MIDI: an old problem", at=time.time() - 600))
+    app = attached(running)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.first_state_at is not None)
+            await until(pilot, lambda: bool(app._notifications))
+            notes = [(n.title, n.message, n.severity) for n in app._notifications]
+            assert notes == [("bank", "bank.json: slot A03 was damaged; left empty", "warning")]
+            assert "✗ MIDI: an old problem" in app.messages  # said, not popped up
+    finally:
+        app.close_connections()
+        running.close()
+
+
+def test_options_a_running_host_does_not_take_are_named_in_one_line():
+    import argparse
+
+    from autobeat_tui.commands.app import add_session_arguments
+    from autobeat_tui.commands.attach import options_not_taken
+
+    parser = argparse.ArgumentParser()
+    add_session_arguments(parser)
+    info = {"options": {"out": "TR-8S", "latency": 4.0}}
+    same = parser.parse_args(["--out", "TR-8S", "--bank", "set.json"])
+    assert options_not_taken(same, info, "set.json") == ""
+    assert options_not_taken(parser.parse_args([]), info, "set.json") == ""  # none given
+    other = parser.parse_args(["--out", "none", "--clock", "link", "--latency", "4"])
+    assert options_not_taken(other, info, "set.json") == (
+        "the host of set.json already runs (--out TR-8S, no --clock), so --out none "
+        "--clock link is not taken: autobeat stop, then autobeat with them starts a host "
+        "that takes them")
+
+
+async def test_options_the_host_does_not_take_are_said_once(host):
+    line = "the host of bank.json already runs (--out TR-8S), so --out none is not taken"
+    app = AttachedApp(lambda role: HostClient.connect(host.path, role=role, timeout=5.0),
+                      bank_label="bank.json", startup_warnings=(line,))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.first_state_at is not None)
+        await until(pilot, lambda: bool(app._notifications))
+        assert [(n.title, n.message, n.severity) for n in app._notifications] == [
+            ("host", line, "warning")]

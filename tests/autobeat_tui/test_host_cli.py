@@ -54,6 +54,10 @@ def start_host(environ, started, bank: Path) -> int:
     return pid
 
 
+def runtime_socket(environ, bank: Path) -> Path:
+    return Path(environ[p.RUNTIME_ENV]) / f"host-{p.bank_key(bank)}.sock"
+
+
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -75,6 +79,10 @@ def test_send_hosts_stop_and_bad_input(env, tmp_path):
         f"autobeat send: no host is running for {bank} (autobeat host --bank {bank} starts one)"]
 
     pid = start_host(environ, started, bank)
+    from autobeat_tui.host.client import HostClient
+
+    with HostClient.connect(runtime_socket(environ, bank), role="info") as host:
+        assert host.info["options"] == {"out": "none"}  # as given: a second autobeat compares
     twice = autobeat(environ, "host", "--bank", str(bank), "--out", "none", "--foreground")
     assert twice.returncode == 2 and len(twice.stderr.strip().splitlines()) == 1
     assert str(pid) in twice.stderr  # the bank lock names its holder
@@ -159,4 +167,23 @@ def test_a_host_that_cannot_start_says_why_in_one_line(env, tmp_path):
     done = autobeat(environ, "host", "--bank", str(bank), "--out", "none", "--latency", "500")
     assert (done.returncode, done.stderr) == (
         2, "autobeat host: --latency: latency must be in -100..100 ms, got 500\n")
+    plain = autobeat(environ, "--bank", str(bank), "--latency", "500")  # plain `autobeat`
+    assert (plain.returncode, plain.stderr) == (
+        2, "autobeat app: --latency: latency must be in -100..100 ms, got 500\n")
     assert autobeat(environ, "hosts").stdout == "no host is running\n"
+
+
+@pytest.mark.skipif(shutil.which("jackd") is None and not os.environ.get("CI"),
+                    reason="jackd is not installed (required in CI)")
+def test_bench_app_timing_part_measures_the_engine_under_a_host_with_clients(monkeypatch):
+    from autobeat_tui.bench.host_timing import host_timing
+
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    figures = host_timing(3.0, model="none")
+    assert figures["attach_cycles"] >= 2 and figures["second_attach_first_frame_s"]["missed"] == 0
+    assert figures["watcher_first_frame_s"] is not None  # one app attached all along
+    assert figures["notes"] > 20  # 3 s of the busy beat at 174 BPM, heard by the engine
+    lateness = figures["lateness_ms"]
+    assert 0 <= lateness["p50"] <= lateness["p99"] <= lateness["max"]
+    assert set(figures["targets_met"]) == {"lateness_p99_le_1ms", "lateness_max_le_3ms",
+                                           "drift_le_1ms", "clock_tick_sd_le_0_15ms"}

@@ -27,7 +27,7 @@ def test_fill_on_demand_is_written_by_the_host_s_model(host):
         ok, text = c.run("fill")
         assert (ok, text) == (True, "fill armed: the model is writing it for the next bar")
         end = time.monotonic() + 10
-        while "fill ready: it plays in the next bar" not in host.core.messages:
+        while "fill ready: it plays in the next bar" not in [m.text for m in host.core.messages]:
             assert time.monotonic() < end, host.core.messages[-5:]
             time.sleep(0.01)
         assert host.model.calls and host.model.calls[-1][0] == "fill"

@@ -1,5 +1,6 @@
-"""The real `autobeat` in tmux, as a user runs it: it starts, shows the 12 tracks, takes
-a typed beat, generates on a key (when the shipped model is there), saves, and quits."""
+"""The real `autobeat` in tmux, as a user runs it: it starts (a session host, and the app
+on it), shows the 12 tracks, takes a typed beat, generates on a key (when the shipped
+model is there), saves, and detaches; `autobeat stop` stops the host."""
 
 from __future__ import annotations
 
@@ -66,7 +67,33 @@ def tmux(tmp_path):
     subprocess.run([TMUX or "tmux", "-L", session.socket, "kill-server"], capture_output=True)
 
 
-def test_autobeat_starts_plays_a_typed_beat_saves_and_quits(tmux, tmp_path):
+@pytest.fixture
+def hosts_folder():
+    """A runtime folder of the test's own for the hosts' sockets; every host left in it
+    is stopped afterwards (by its pid, as autobeat hosts names it)."""
+    import signal
+    import tempfile
+
+    from autobeat_tui.host import protocol as p
+
+    folder = Path(tempfile.mkdtemp(prefix="abrt"))  # short: a socket path's limit
+    yield folder
+    env = {**os.environ, p.RUNTIME_ENV: str(folder)}
+    listed = subprocess.run([sys.executable, "-m", "autobeat_tui.cli", "hosts"], env=env,
+                            capture_output=True, text=True, timeout=30).stdout
+    for line in listed.splitlines():
+        if "  pid " in line:
+            pid = int(line.split("  pid ")[1].split()[0])
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_autobeat_starts_plays_a_typed_beat_saves_and_detaches(tmux, tmp_path, hosts_folder):
+    from autobeat_tui.host import protocol as p
+
     home = tmp_path / "home"
     home.mkdir()
     bank = tmp_path / "bank.json"
@@ -77,6 +104,7 @@ def test_autobeat_starts_plays_a_typed_beat_saves_and_quits(tmux, tmp_path):
         "XDG_CONFIG_HOME": str(home / "config"),
         "XDG_CACHE_HOME": str(home / "cache"),
         "TERM": "xterm-256color",
+        p.RUNTIME_ENV: str(hosts_folder),
     }
     exports = " ".join(f"{k}={v}" for k, v in env.items())
     cwd = Path(__file__).resolve().parents[2]
@@ -112,7 +140,7 @@ def test_autobeat_starts_plays_a_typed_beat_saves_and_quits(tmux, tmp_path):
         hats = [line for line in screen.splitlines() if line.startswith(("chh", "phh", "ohh"))]
         assert any(ch in "".join(hats) for ch in "▂▄▆█")
 
-    # save, then quit cleanly
+    # save, then detach: the host plays on until autobeat stop
     tmux.keys("w")
     tmux.wait_for(lambda s: "saved A01" in s)
     tmux.keys("C-q")
@@ -120,6 +148,14 @@ def test_autobeat_starts_plays_a_typed_beat_saves_and_quits(tmux, tmp_path):
     while not done.exists() and time.monotonic() < end:
         time.sleep(0.1)
     assert done.read_text().strip() == "0"
+    assert "detached: the host of" in tmux.screen()
+    cli = [sys.executable, "-m", "autobeat_tui.cli"]
+    environ = {**os.environ, **env, "PYTHONPATH": str(cwd)}
+    listed = subprocess.run([*cli, "hosts"], env=environ, capture_output=True, text=True)
+    assert listed.stdout.startswith(f"{bank}  pid ")
+    stopped = subprocess.run([*cli, "stop", "--bank", str(bank)], env=environ,
+                             capture_output=True, text=True, timeout=30)
+    assert stopped.stdout == f"{bank}: host stopped; music off\n"
     saved = load_bank(bank).bank.get("A01")
     assert [e.step for e in saved.track_events(1)] == [0, 4, 8, 12, 16, 20, 24, 28]
     if model_ok:

@@ -50,8 +50,7 @@ def _before(app, engine, *, lanes=True):
             app.session.lane_state[2] = GENERATING
             app.session.lane_state[4] = WAITING
         app.say("generating hats (seed 7)")
-        app.sync()
-        await pilot.pause()
+        await pilot.pause()  # the screen follows the state when the app is idle
 
     return run_before
 

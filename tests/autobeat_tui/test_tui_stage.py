@@ -7,6 +7,7 @@ from engine.messages import SetPattern, Transport
 from patterns.bank import Bank, load_bank
 from patterns.pattern import Event, Pattern
 from tests.autobeat_tui.conftest import make_app, until
+from tests.autobeat_tui.tui_doubles import DyingEngine
 
 SIZE = (100, 32)
 
@@ -14,36 +15,6 @@ SIZE = (100, 32)
 def message(app) -> tuple[str, bool]:
     line = app.query_one(MessageLine)
     return line.message, line.has_class("-error")
-
-
-class DyingEngine:
-    """A recording engine that can be killed; panic and restart are recorded."""
-
-    def __init__(self) -> None:
-        self.sent: list = []
-        self.alive = True
-        self.panics: list = []
-        self.restarts = 0
-
-    def start(self) -> None:
-        self.alive = True
-
-    def send(self, command) -> None:
-        self.sent.append(command)
-
-    def poll(self) -> list:
-        return []
-
-    def stop(self) -> None:
-        self.alive = False
-
-    def panic(self, output) -> bool:
-        self.panics.append(output)
-        return True
-
-    def restart(self) -> None:
-        self.restarts += 1
-        self.alive = True
 
 
 async def test_a_killed_engine_is_silenced_said_and_restarted_by_play(tmp_path):

@@ -41,6 +41,24 @@ class RecordingEngine:
         self.reports.append(EngineState(**fields))
 
 
+class DyingEngine(RecordingEngine):
+    """A recording engine that can be killed (alive = False); panic and restart are
+    recorded."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.panics: list = []
+        self.restarts = 0
+
+    def panic(self, output) -> bool:
+        self.panics.append(output)
+        return True
+
+    def restart(self) -> None:
+        self.restarts += 1
+        self.alive = True
+
+
 class FakeModel:
     """Writes a fixed, seed-dependent beat; can be made slow with a gate."""
 
