@@ -229,11 +229,12 @@ class EngineLoop:
         bpm = self.player.bpm
         was_playing = self.player.playing
         try:
-            driver = LinkDriver(self.player, self.clock, bpm)
+            players = _LinkPlayers(self)
+            driver = LinkDriver(players, self.clock, bpm)
         except LinkError as exc:
             self.report(m.CommandError(str(exc)))
             return
-        self.player.set_mode("link", now)
+        players.set_mode("link", now)
         self.link = driver
         if was_playing:
             driver.transport("start", now)
@@ -542,6 +543,36 @@ class EngineLoop:
             self.out.close()
         except Exception:
             pass
+
+
+class _LinkPlayers:
+    """The players Link drives: the engine's, and the sound card's shadow player
+    (engine/audio.py), which must hear the session's start, stop, tempo and phase as
+    the engine's player does. Reads go to the engine's player."""
+
+    def __init__(self, loop: EngineLoop) -> None:
+        self._loop = loop
+
+    def __getattr__(self, name: str):
+        return getattr(self._loop.player, name)
+
+    def _both(self, name: str, *args) -> None:
+        getattr(self._loop.player, name)(*args)
+        audio = self._loop.audio
+        if audio is not None:
+            audio.apply(self._loop.clock(), lambda p: getattr(p, name)(*args))
+
+    def follow_timeline(self, t: float, beat: float, tempo: float) -> None:
+        self._both("follow_timeline", t, beat, tempo)
+
+    def start_at_beat(self, origin: float) -> None:
+        self._both("start_at_beat", origin)
+
+    def stop(self, now: float) -> None:
+        self._both("stop", now)
+
+    def set_mode(self, mode: str, now: float) -> None:
+        self._both("set_mode", mode, now)
 
 
 def _output_lead(out) -> float:
