@@ -539,7 +539,7 @@ def link_in_namespace(seconds: float, server: str, log) -> dict:
         if shutil.which(tool) is None:
             return {"error": f"{tool} is not installed (util-linux, iproute2)"}
     log(f"link: a peer at {LINK_BPM:g} BPM and the engine, in a loopback-only namespace")
-    command = f"{NAMESPACE} && exec {sys.executable} -m autobeat_tui.bench.timing --link-inside {seconds:g}"
+    command = f"{NAMESPACE} && exec {sys.executable} -m {__name__} --link-inside {seconds:g}"
     env = {**os.environ, "JACK_DEFAULT_SERVER": server, "JACK_NO_START_SERVER": "1"}
     try:
         out = subprocess.run([*_unshare(), "sh", "-c", command], capture_output=True,
