@@ -135,11 +135,45 @@ def api_ids(api: str | None = None) -> list[int]:
     return [ident]
 
 
+class _JackLister:
+    """rtmidi's client interface (get_ports, get_current_api, delete) for JACK, listing
+    through engine.jackmidi.JackPorts: under JACK, ports are opened there too."""
+
+    def __init__(self, ports) -> None:
+        self._ports = ports
+
+    def get_ports(self) -> list[str]:
+        return self._ports.get_ports()
+
+    def get_current_api(self) -> int:
+        return _rtmidi().API_UNIX_JACK
+
+    def delete(self) -> None:
+        self._ports.delete()
+
+
+def _jack_lister(kind: str) -> _JackLister | None:
+    """A lister of the running JACK server's ports, or None (no server, no libjack)."""
+    from engine.jackmidi import JackMidiError, JackPorts
+
+    try:
+        with quiet_stderr():
+            return _JackLister(JackPorts(kind, CLIENT_NAME))
+    except JackMidiError:
+        return None
+
+
 def _open_client(kind: str, api: str | None):
-    """The first rtmidi MidiOut/MidiIn whose API has a running MIDI system, or None."""
+    """The first MIDI client whose API has a running MIDI system, or None: rtmidi's
+    MidiOut/MidiIn, or under JACK a lister of its ports (engine/jackmidi.py)."""
     rtmidi = _rtmidi()
     cls = rtmidi.MidiOut if kind == "out" else rtmidi.MidiIn
     for ident in api_ids(api):
+        if ident == rtmidi.API_UNIX_JACK:
+            lister = _jack_lister(kind)
+            if lister is not None:
+                return lister
+            continue
         try:
             with quiet_stderr():
                 return cls(ident, name=CLIENT_NAME)
@@ -335,6 +369,13 @@ def open_output(name: str | None = None, api: str | None = None) -> OutputPort:
         return NullOutput()
     try:
         with quiet_stderr():
+            if client.get_current_api() == rtmidi.API_UNIX_JACK:
+                target = None
+                if name:
+                    ports = [p for p in client.get_ports() if VIRTUAL_OUT not in p]
+                    target = ports[find_port(ports, name, "output")]
+                client.delete()
+                return _open_jack_output(target)
             if name:
                 ports = [p for p in client.get_ports() if VIRTUAL_OUT not in p]
                 all_ports = list(client.get_ports())
@@ -357,6 +398,18 @@ def open_output(name: str | None = None, api: str | None = None) -> OutputPort:
     except (SystemError, RuntimeError, rtmidi.RtMidiError) as exc:
         client.delete()
         raise PortError(f"cannot open MIDI output {name or VIRTUAL_OUT!r}: {exc}") from None
+
+
+def _open_jack_output(target: str | None):
+    """Under JACK, an output that puts each message on its own frame (engine/jackmidi.py:
+    rtmidi's JACK backend puts them all on the first frame of the next period)."""
+    from engine.jackmidi import JackMidiError, JackOutput
+
+    try:
+        with quiet_stderr():
+            return JackOutput(target, time.perf_counter, CLIENT_NAME, VIRTUAL_OUT)
+    except JackMidiError as exc:
+        raise PortError(f"cannot open MIDI output {target or VIRTUAL_OUT!r}: {exc}") from None
 
 
 class RtInput:

@@ -29,11 +29,9 @@ from engine.ports import (
     NullOutput,
     PortError,
     PortWatch,
-    RtOutput,
     jack_server_id,
     open_input,
     open_output,
-    quiet_stderr,
 )
 from engine.report_queue import ReportQueue
 from patterns.kit import KitMap
@@ -164,7 +162,7 @@ class EngineLoop:
         self.player.out = new
         self.out = new
         self.player.output_lead = _output_lead(new)
-        if isinstance(new, RtOutput) and new.is_jack:
+        if getattr(new, "is_jack", False):
             self._jack_id = jack_server_id()
         if old is not new:
             try:
@@ -266,7 +264,7 @@ class EngineLoop:
             self.report(m.PortError(f"output {out.name!r} went away; retrying"))
             self.player.all_notes_off()
         if not self.out_ok and self.out_name and self.out_name != NONE:
-            if isinstance(out, RtOutput):
+            if hasattr(out, "reconnect"):  # a client of its own (rtmidi's, or JACK's)
                 if out.find(self.out_name) is not None and room >= RECONNECT_ROOM_S:
                     self.out_ok = out.reconnect(self.out_name)
             else:  # no client at all (no MIDI system when we started): look, then open
@@ -576,21 +574,10 @@ class _LinkPlayers:
 
 
 def _output_lead(out) -> float:
-    """How early to send to an output to land nearest the due time (JACK: half a period)."""
-    client = getattr(out, "_client", None)
-    if client is None:
-        return 0.0
-    try:
-        import rtmidi
+    """How early to send to an output to land on its due time: the output's own delay
+    where it keeps one (engine.jackmidi.JackOutput: one period), else nothing."""
+    return float(getattr(out, "lead", 0.0) or 0.0)
 
-        if client.get_current_api() != rtmidi.API_UNIX_JACK:
-            return 0.0
-    except Exception:
-        return 0.0
-    from engine.jackmidi import half_period
-
-    with quiet_stderr():
-        return half_period() or 0.0
 
 def log_to(path: str | None) -> None:
     """Send this process's fd 2 (C libraries write there: JACK's "Cannot read socket

@@ -60,7 +60,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--runs", type=int, default=1,
                         help="internal-clock runs; each figure reported is the worst of them")
     parser.add_argument("--no-load", action="store_true", help="skip the app and model load")
-    parser.add_argument("--skip-follower", action="store_true", help="internal clock only")
+    parser.add_argument("--skip-follower", action="store_true",
+                        help="skip the follower runs (external MIDI clock)")
+    parser.add_argument("--skip-link", action="store_true", help="skip the Ableton Link run")
     parser.add_argument("--jack-no-realtime", action="store_true",
                         help="run jackd with --no-realtime (default: realtime, as in a studio; "
                              "falls back to --no-realtime where not permitted)")
@@ -453,6 +455,10 @@ def run(args: argparse.Namespace) -> int:
                 log(f"internal clock ({k + 1}/{args.runs}): {args.bpm:g} BPM for "
                     f"{args.seconds:g} s, load: {result['load']}")
                 runs.append(measure_internal(server.name, args.seconds, args.bpm))
+            if not args.skip_link:  # issue 4's figures with Link running, under that load
+                # 30 s at least: a p99 wants a few hundred notes (16ths at 128 BPM)
+                result["link"] = link_in_namespace(max(30.0, args.follow_seconds),
+                                                   server.name, log)
         finally:
             if load is not None:
                 load.close()
@@ -470,8 +476,6 @@ def run(args: argparse.Namespace) -> int:
             log("follower: tempo step 120 -> 140 BPM")
             step = _attempt(lambda: measure_follower(server.name, s, step_to=140.0, bpm=120.0))
             result["follower_periods"] = _follow_periods(server.realtime, s, log)
-            # 30 s at least: a p99 wants a few hundred notes (16ths at 128 BPM)
-            result["link"] = link_in_namespace(max(30.0, s), server.name, log)
             result["follower"] = {
                 "tempo_error_bpm_after_1_beat": plain.get("tempo_error_bpm_after_1_beat"),
                 "tempo_error_bpm_after_4_beats": plain.get("tempo_error_bpm_after_4_beats"),
@@ -591,7 +595,7 @@ def measure_link(seconds: float) -> dict:
                     states.append((now(), r.tempo, r.clock_info.peers or 0))
             time.sleep(0.01)
 
-    engine = Engine(out="bench-link", link=True, record=True)
+    engine = Engine(out="bench-link", link=True, record=True, send_clock=True)
     try:
         time.sleep(1.0)  # the peer's session is older: it is the session
         engine.start()
@@ -651,6 +655,11 @@ def measure_link(seconds: float) -> dict:
                        "t_our_change": t_our_change, "took": took}, fh)
     peer_took = next((t for t, bpm in peer_tempo if t >= t_our_change and abs(bpm - 110) < 0.01),
                      None)
+    end = now()
+    settle = 4 * 60.0 / 110.0  # four beats at the slowest tempo after a change
+    segments = [((took or t_peer_change) + settle, t_peer_change),
+                (t_peer_change + settle, t_our_change), (t_our_change + settle, end)]
+    late_ms = [x * 1000 for x in timing.lateness]
     return {
         "jack_period_ms": round(PERIOD * 1000.0 / 48000, 3),
         "notes": len(notes),
@@ -662,11 +671,28 @@ def measure_link(seconds: float) -> dict:
         "peer_tempo_change_followed_beats": settled_after(t_peer_change, 140.0),
         "our_tempo_change_taken_by_peer_beats": (
             None if peer_took is None else round((peer_took - t_our_change) * 140.0 / 60, 3)),
-        # issue 4's figures with Link running: the engine's own lateness
+        # issue 4's figures with Link running: the engine's own lateness, the MIDI clock
+        # it sends (24 a beat on the session's timeline: the SD of its tick intervals
+        # within each stretch of one tempo) and its drift (the phase of its last 16
+        # notes against the session's beats)
         "engine_lateness_ms": {
-            "p99": round(_pct([x * 1000 for x in timing.lateness], 0.99), 3),
-            "max": round(max((x * 1000 for x in timing.lateness), default=float("nan")), 3)},
+            "p50": round(_pct(late_ms, 0.5), 3), "p99": round(_pct(late_ms, 0.99), 3),
+            "max": round(max(late_ms, default=float("nan")), 3)},
+        "clock_ticks": len(timing.clock_sent),
+        "clock_tick_sd_ms": _segment_sd(list(timing.clock_sent), segments),
+        "drift_ms": round(statistics.fmean(e for _, e in errors[-16:]), 3) if errors else None,
     }
+
+
+def _segment_sd(sent: list[float], segments: list[tuple[float, float]]) -> float | None:
+    """The largest SD (ms) of the intervals between clock ticks inside one segment."""
+    sds = []
+    for start, end in segments:
+        inside = [t for t in sent if start <= t < end]
+        intervals = [b - a for a, b in zip(inside, inside[1:], strict=False)]
+        if len(intervals) > 2:
+            sds.append(statistics.pstdev(intervals) * 1000)
+    return round(max(sds), 4) if sds else None
 
 
 def _worst(runs: list[dict]) -> dict:
@@ -730,6 +756,10 @@ def _summary(r: dict) -> str:
                 f"  a tempo change there followed (notes within 1 ms) after "
                 f"{lk['peer_tempo_change_followed_beats']} beats; one here taken by the peer "
                 f"after {lk['our_tempo_change_taken_by_peer_beats']} beats",
+                f"  with Link running: lateness p50 {lk['engine_lateness_ms']['p50']} ms, p99 "
+                f"{lk['engine_lateness_ms']['p99']} ms, max {lk['engine_lateness_ms']['max']} "
+                f"ms; MIDI clock out tick sd {lk['clock_tick_sd_ms']} ms; drift of the last "
+                f"notes {lk['drift_ms']} ms",
             ]
     missed = [k for k, ok in r["targets_met"].items() if not ok]
     lines.append("targets: all met" if not missed else "targets missed: " + ", ".join(missed))
@@ -767,6 +797,9 @@ def _targets(r: dict) -> dict:
         late = lk.get("engine_lateness_ms", {})
         out["link_lateness_p99_le_1ms"] = ok and late.get("p99", 99) <= 1.0
         out["link_lateness_max_le_3ms"] = ok and late.get("max", 99) <= 3.0
+        sd, drift = lk.get("clock_tick_sd_ms"), lk.get("drift_ms")
+        out["link_clock_tick_sd_le_0_15ms"] = ok and sd is not None and sd <= 0.15
+        out["link_drift_le_1ms"] = ok and drift is not None and abs(drift) <= 1.0
     for period, p in (r.get("follower_periods") or {}).items():
         e4, o = p.get("tempo_error_bpm_after_4_beats"), p.get("onset_error_ms_p99")
         out[f"p{period}_tempo_within_0_1bpm_after_4_beats"] = e4 is not None and abs(e4) <= 0.1

@@ -155,7 +155,7 @@ async def audio_follows_link() -> dict:
         engine.send(m.SetPattern(Pattern(events=tuple(Event(s, 3) for s in range(32))),
                                  at="now"))
         engine.send(m.Transport("start"))
-        end = time.monotonic() + 3.0
+        end = time.monotonic() + 5.0  # join (0.6 s), then the session's next bar
         while time.monotonic() < end:
             cmap.sample()
             samples.append((time.perf_counter(), timeline.sample()))
