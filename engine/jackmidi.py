@@ -39,6 +39,11 @@ PORT_IS_OUTPUT = 0x2
 NO_START_SERVER = 0x01
 CALIBRATE_EVERY_S = 1.0  # re-measure the offset between JACK's clock and ours
 DRAIN_MAX_S = 0.25  # closing an output: wait at most this for its last messages to go
+# JackOutput from this many frames a period: there Python's callback has 5 ms and more
+# (waiting for the GIL takes up to 0.5 ms), and rtmidi's placement would cost up to a
+# period. Below, rtmidi's output is within its (short) period, and a callback that
+# waited for the GIL past the period's end would lose that period's messages.
+OWN_OUTPUT_FRAMES = 256
 
 
 class JackMidiError(Exception):
@@ -374,6 +379,11 @@ class JackPorts:
 
     def get_ports(self) -> list[str]:
         return _port_names(self._lib, self._client, self._flags)
+
+    def period(self) -> tuple[int, int]:
+        """(frames a period, frames a second) of the server."""
+        lib = self._lib
+        return lib.jack_get_buffer_size(self._client), lib.jack_get_sample_rate(self._client)
 
     def delete(self) -> None:
         if self._client:

@@ -148,6 +148,9 @@ class _JackLister:
     def get_current_api(self) -> int:
         return _rtmidi().API_UNIX_JACK
 
+    def period(self) -> tuple[int, int]:
+        return self._ports.period()
+
     def delete(self) -> None:
         self._ports.delete()
 
@@ -288,8 +291,9 @@ class NullOutput:
 class RtOutput:
     """An open rtmidi output: a connection to a named port, or our virtual port."""
 
-    def __init__(self, client, name: str, target: str | None) -> None:
+    def __init__(self, client, name: str, target: str | None, lead: float = 0.0) -> None:
         self._client = client
+        self.lead = lead  # how early to send (engine/process.py): half a JACK period
         self.name = name
         self.target = target  # the port we connect to, None for the virtual port
         self._send = client.send_message
@@ -369,19 +373,30 @@ def open_output(name: str | None = None, api: str | None = None) -> OutputPort:
         return NullOutput()
     try:
         with quiet_stderr():
+            lead = 0.0
             if client.get_current_api() == rtmidi.API_UNIX_JACK:
-                target = None
-                if name:
-                    ports = [p for p in client.get_ports() if VIRTUAL_OUT not in p]
-                    target = ports[find_port(ports, name, "output")]
+                from engine.jackmidi import OWN_OUTPUT_FRAMES
+
+                frames, rate = client.period()
+                if frames >= OWN_OUTPUT_FRAMES:
+                    target = None
+                    if name:
+                        ports = [p for p in client.get_ports() if VIRTUAL_OUT not in p]
+                        target = ports[find_port(ports, name, "output")]
+                    client.delete()
+                    return _open_jack_output(target)
+                # a short period: rtmidi's output puts each message on the next period's
+                # first frame, on average half a period after it was sent; sending that
+                # much early puts it on the period start nearest its due time
+                lead = frames / rate / 2.0 if rate else 0.0
                 client.delete()
-                return _open_jack_output(target)
+                client = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, name=CLIENT_NAME)
             if name:
                 ports = [p for p in client.get_ports() if VIRTUAL_OUT not in p]
                 all_ports = list(client.get_ports())
                 index = all_ports.index(ports[find_port(ports, name, "output")])
                 client.open_port(index, VIRTUAL_OUT)
-                return RtOutput(client, all_ports[index], all_ports[index])
+                return RtOutput(client, all_ports[index], all_ports[index], lead)
             try:
                 client.open_virtual_port(VIRTUAL_OUT)
             except (NotImplementedError, rtmidi.RtMidiError):  # Windows MM: no virtual ports
@@ -391,7 +406,7 @@ def open_output(name: str | None = None, api: str | None = None) -> OutputPort:
                     return NullOutput()
                 client.open_port(0)
                 return RtOutput(client, ports[0], ports[0])
-            return RtOutput(client, f"{CLIENT_NAME}:{VIRTUAL_OUT}", None)
+            return RtOutput(client, f"{CLIENT_NAME}:{VIRTUAL_OUT}", None, lead)
     except PortError:
         client.delete()
         raise

@@ -10,6 +10,7 @@ closes or when its owner's process is gone.
 from __future__ import annotations
 
 import collections
+import contextlib
 import ctypes
 import ctypes.util
 import gc
@@ -29,6 +30,7 @@ from engine.ports import (
     NullOutput,
     PortError,
     PortWatch,
+    RtOutput,
     jack_server_id,
     open_input,
     open_output,
@@ -146,7 +148,29 @@ class EngineLoop:
                 self.running = False
                 return
 
+    @contextlib.contextmanager
+    def _input_out_of_jack(self):
+        """Around making or closing an rtmidi JACK client: our JACK input (a Python
+        callback, engine/jackmidi.py) leaves the server meanwhile. python-rtmidi keeps
+        the GIL while JACK changes its graph, and JACK waits for every client's cycle,
+        ours included, which needs the GIL: a deadlock. The input comes back after (a
+        follower bridges the few ms: engine/follower.py)."""
+        from engine.jackmidi import JackInput
+
+        paused = isinstance(self.input, JackInput)
+        if paused:
+            self.close_in()
+        try:
+            yield
+        finally:
+            if paused and self.player.mode == "external":
+                self.open_in()
+
     def open_out(self) -> None:
+        with self._input_out_of_jack():
+            self._open_out()
+
+    def _open_out(self) -> None:
         old = self.out
         try:
             new = open_output(self.out_name, self.config.api)
@@ -266,17 +290,21 @@ class EngineLoop:
         if not self.out_ok and self.out_name and self.out_name != NONE:
             if hasattr(out, "reconnect"):  # a client of its own (rtmidi's, or JACK's)
                 if out.find(self.out_name) is not None and room >= RECONNECT_ROOM_S:
-                    self.out_ok = out.reconnect(self.out_name)
+                    with self._input_out_of_jack() if isinstance(out, RtOutput) \
+                            else contextlib.nullcontext():
+                        self.out_ok = out.reconnect(self.out_name)
             else:  # no client at all (no MIDI system when we started): look, then open
                 if self._out_watch is None:
                     self._out_watch = PortWatch("out", self.out_name, self.config.api)
                 if self._out_watch.present() and room >= REOPEN_ROOM_S:
-                    try:
-                        new = open_output(self.out_name, self.config.api)
-                    except PortError:
-                        return
+                    with self._input_out_of_jack():
+                        try:
+                            new = open_output(self.out_name, self.config.api)
+                        except PortError:
+                            return
                     out.close()
                     self.out = self.player.out = new
+                    self.player.output_lead = _output_lead(new)
                     self.out_ok = True
                     self._out_watch.close()
                     self._out_watch = None
@@ -335,6 +363,7 @@ class EngineLoop:
                 self.out_ok = True
             except PortError:
                 self.out_ok = False
+        self.player.output_lead = _output_lead(self.out)  # the new server's period
         if self.player.mode == "external":
             self.open_in()
         return False
