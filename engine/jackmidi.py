@@ -39,10 +39,12 @@ PORT_IS_OUTPUT = 0x2
 NO_START_SERVER = 0x01
 CALIBRATE_EVERY_S = 1.0  # re-measure the offset between JACK's clock and ours
 DRAIN_MAX_S = 0.25  # closing an output: wait at most this for its last messages to go
-# JackOutput from this many frames a period: there Python's callback has 5 ms and more
-# (waiting for the GIL takes up to 0.5 ms), and rtmidi's placement would cost up to a
-# period. Below, rtmidi's output is within its (short) period, and a callback that
-# waited for the GIL past the period's end would lose that period's messages.
+# JackOutput from this many frames a period, or on a realtime server at any size:
+# there Python's callback has time enough (waiting for the GIL takes up to 0.5 ms;
+# a realtime server runs it in a realtime thread), and rtmidi's placement would
+# cost up to a period. On a server without realtime at a short period, a callback
+# the OS runs late (past its period's end) loses that period's messages, while
+# rtmidi's output is within its short period.
 OWN_OUTPUT_FRAMES = 256
 
 
@@ -105,6 +107,7 @@ def _lib():
     lib.jack_midi_event_write.argtypes = [vp, u32, ctypes.c_char_p, ctypes.c_size_t]
     lib.jack_midi_event_write.restype = ctypes.c_int
     lib.jack_disconnect.argtypes = [vp, cp, cp]
+    lib.jack_is_realtime.argtypes = [vp]
     _lib_cache.append(lib)
     return lib
 
@@ -267,6 +270,8 @@ class JackOutput:
         self.own = lib.jack_port_name(port).decode(errors="replace")
         frames = lib.jack_get_buffer_size(self._client)
         rate = lib.jack_get_sample_rate(self._client) or 48000
+        self._rate = rate
+        self._frames = frames
         self.lead = frames / rate  # one period: how early the engine sends
         self._offset_us = clock_offset(lib.jack_get_time, now) * 1e6
         self._next_calibration = now() + CALIBRATE_EVERY_S
@@ -291,6 +296,9 @@ class JackOutput:
         try:
             buf = lib.jack_port_get_buffer(self._port, nframes)
             lib.jack_midi_clear_buffer(buf)
+            if nframes != self._frames:  # the server's period changed (PipeWire may)
+                self._frames = nframes
+                self.lead = nframes / self._rate
             queue = self._queue
             if not queue:
                 return 0
@@ -384,6 +392,11 @@ class JackPorts:
         """(frames a period, frames a second) of the server."""
         lib = self._lib
         return lib.jack_get_buffer_size(self._client), lib.jack_get_sample_rate(self._client)
+
+    def own_output(self) -> bool:
+        """Whether our JackOutput serves this server (OWN_OUTPUT_FRAMES), else rtmidi's."""
+        frames, _ = self.period()
+        return frames >= OWN_OUTPUT_FRAMES or bool(self._lib.jack_is_realtime(self._client))
 
     def delete(self) -> None:
         if self._client:

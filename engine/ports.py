@@ -151,6 +151,9 @@ class _JackLister:
     def period(self) -> tuple[int, int]:
         return self._ports.period()
 
+    def own_output(self) -> bool:
+        return self._ports.own_output()
+
     def delete(self) -> None:
         self._ports.delete()
 
@@ -375,10 +378,7 @@ def open_output(name: str | None = None, api: str | None = None) -> OutputPort:
         with quiet_stderr():
             lead = 0.0
             if client.get_current_api() == rtmidi.API_UNIX_JACK:
-                from engine.jackmidi import OWN_OUTPUT_FRAMES
-
-                frames, rate = client.period()
-                if frames >= OWN_OUTPUT_FRAMES:
+                if client.own_output():
                     target = None
                     if name:
                         ports = [p for p in client.get_ports() if VIRTUAL_OUT not in p]
@@ -388,6 +388,7 @@ def open_output(name: str | None = None, api: str | None = None) -> OutputPort:
                 # a short period: rtmidi's output puts each message on the next period's
                 # first frame, on average half a period after it was sent; sending that
                 # much early puts it on the period start nearest its due time
+                frames, rate = client.period()
                 lead = frames / rate / 2.0 if rate else 0.0
                 client.delete()
                 client = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, name=CLIENT_NAME)

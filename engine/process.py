@@ -153,11 +153,13 @@ class EngineLoop:
         """Around making or closing an rtmidi JACK client: our JACK input (a Python
         callback, engine/jackmidi.py) leaves the server meanwhile. python-rtmidi keeps
         the GIL while JACK changes its graph, and JACK waits for every client's cycle,
-        ours included, which needs the GIL: a deadlock. The input comes back after (a
-        follower bridges the few ms: engine/follower.py)."""
-        from engine.jackmidi import JackInput
+        ours included, which needs the GIL: a deadlock. The input comes back after (the
+        follower plays on through the few ms; a Start or Stop sent in them is missed).
+        Only an output change under JACK below JackOutput's period does this."""
+        from engine.jackmidi import JackInput, JackOutput
 
-        paused = isinstance(self.input, JackInput)
+        # (where our own JackOutput serves the server, no rtmidi client is made there)
+        paused = isinstance(self.input, JackInput) and not isinstance(self.out, JackOutput)
         if paused:
             self.close_in()
         try:
@@ -457,7 +459,8 @@ class EngineLoop:
                               t.last_sent, t.last_tick, self.player.bpm, self.realtime,
                               tuple(t.tempo_trace or ()), tuple(t.clock_received or ()),
                               tuple(t.note_arrival), tuple(t.clock_arrival), tuple(t.wake_late),
-                              tuple(t.note_stalled), tuple(t.clock_stalled))
+                              tuple(t.note_stalled), tuple(t.clock_stalled),
+                              self.player.output_lead)
 
     def read_commands(self) -> None:
         try:
@@ -492,6 +495,7 @@ class EngineLoop:
             self.flush_reports()
         if now >= self.next_port_check:
             self.check_ports(room)
+            self.player.output_lead = _output_lead(self.out)  # JACK's period may change
             lost = self._jack_lost or not self.out_ok
             self.next_port_check = now + (LOST_CHECK_S if lost else PORT_CHECK_S)
 

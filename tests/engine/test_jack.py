@@ -377,12 +377,13 @@ def test_changing_the_output_while_following_never_hangs(jack):
         engine.send(m.SetPattern(hats(), at="now"))
         wait_state(engine, lambda s: s.output == "outswap0:input")
         master.play()
+        wait_state(engine, lambda s: s.playing)  # the master's Start came in
         for k in (1, 0, 1):
             engine.send(m.SetOutput(f"outswap{k}"))
             wait_state(engine, lambda s, k=k: s.output == f"outswap{k}:input", timeout=10.0)
             before = len(dumps[k].snapshot())
             got = _wait_for(lambda k=k, b=before: len(dumps[k].snapshot()) > b + 4, 10.0)
-            assert got, f"no notes at outswap{k} after the switch"
+            assert got, f"no notes at outswap{k} after the switch: {engine.poll()[-3:]}"
         assert engine.alive
     finally:
         engine.stop()
