@@ -287,7 +287,8 @@ class AudioOutput:
             elif isinstance(cmd, m.SwapGroup):
                 p.swap_group(cmd.group, cmd.events, cmd.at)
             elif isinstance(cmd, m.Transport):
-                p.transport(cmd.action, now)
+                if p.mode != "link":  # under Link the session's bar starts it: apply()
+                    p.transport(cmd.action, now)
             elif isinstance(cmd, m.SetTempo):
                 p.set_tempo(cmd.bpm, now)
             elif isinstance(cmd, m.SetSwing):
@@ -307,6 +308,13 @@ class AudioOutput:
             elif isinstance(cmd, m.SetTrigSeed):  # conditional trigs: the same draws
                 p.trigs.seed = cmd.seed
 
+    def apply(self, now: float, action: Callable[[Player], None]) -> None:
+        """Do to the shadow player what was done to the engine's outside a command (Link
+        driving the timeline: engine/process.py), at the engine's time `now`."""
+        with self.lock:
+            self._shadow_clock.t = now
+            action(self.player)
+
     def follow(self, player: Player, now: float) -> None:
         """Take over the state of the engine's player (opening while it plays): the same
         pattern, timeline and flags; hits from `lead_s` on."""
@@ -319,7 +327,8 @@ class AudioOutput:
             p.mutes, p.solos = set(player.mutes), set(player.solos)
             p.anchor_time, p.anchor_tick = player.anchor_time, player.anchor_tick
             p.latency = player.latency
-            p.playing = player.playing and player.mode == "internal"
+            p.link_origin, p._link_anchor = player.link_origin, player._link_anchor
+            p.playing = player.playing and player.mode in ("internal", "link")
             if p.playing:
                 p.position = max(player.position, math.ceil(player.tick_at(now + self.lead_s)))
             else:

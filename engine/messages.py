@@ -244,6 +244,7 @@ class TimingReport:
     wake_late: tuple[float, ...] = ()
     note_stalled: tuple[float, ...] = ()
     clock_stalled: tuple[float, ...] = ()
+    output_lead: float = 0.0  # how early the engine sends to its output (engine/process.py)
     can_replace = False
 
 

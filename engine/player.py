@@ -286,7 +286,7 @@ class Player:
         self.all_notes_off()
         if self.mode == "internal":
             self.position = _ceil_to(self.position, TICKS_PER_STEP)
-        if was_playing and self.send_clock and self.mode == "internal":
+        if was_playing and self.sends_clock:
             self._send([STOP])
 
     def all_notes_off(self) -> None:
@@ -428,6 +428,8 @@ class Player:
             self.anchor_tick = (beat - origin) * TICKS_PER_BEAT
         if self.timing is not None:
             self.timing.start_time = self.time_of(0)
+        if self.send_clock:  # the gear on MIDI clock starts on the session's bar too
+            self._send([START])
 
     def link_problem(self, text: str) -> None:
         self._problem(text)
@@ -479,9 +481,15 @@ class Player:
             once = self.playing_out.next_tick(self.position)
             if once is not None:
                 candidates.append(once)
-        if self.send_clock and self.mode == "internal":
+        if self.sends_clock:
             candidates.append(_ceil_to(self.position, CLOCK_TICKS))
         return min(candidates) if candidates else None
+
+    @property
+    def sends_clock(self) -> bool:
+        """Whether this player is the MIDI clock master: on its own clock or Link's (a
+        Link-to-MIDI-clock bridge for gear without Link); never while following one."""
+        return self.send_clock and self.mode in ("internal", "link")
 
     def _may_play(self) -> bool:
         if not self.playing:
@@ -514,7 +522,7 @@ class Player:
     def _perform(self, tick: int, due: float) -> int:
         timing = self.timing
         # the clock tick first: the rest of the studio takes its tempo from these
-        if self.send_clock and self.mode == "internal" and tick % CLOCK_TICKS == 0:
+        if self.sends_clock and tick % CLOCK_TICKS == 0:
             self.out.send([CLOCK])
             if timing is not None:
                 timing.clock_sent.append(self.clock())

@@ -135,11 +135,51 @@ def api_ids(api: str | None = None) -> list[int]:
     return [ident]
 
 
+class _JackLister:
+    """rtmidi's client interface (get_ports, get_current_api, delete) for JACK, listing
+    through engine.jackmidi.JackPorts: under JACK, ports are opened there too."""
+
+    def __init__(self, ports) -> None:
+        self._ports = ports
+
+    def get_ports(self) -> list[str]:
+        return self._ports.get_ports()
+
+    def get_current_api(self) -> int:
+        return _rtmidi().API_UNIX_JACK
+
+    def period(self) -> tuple[int, int]:
+        return self._ports.period()
+
+    def own_output(self) -> bool:
+        return self._ports.own_output()
+
+    def delete(self) -> None:
+        self._ports.delete()
+
+
+def _jack_lister(kind: str) -> _JackLister | None:
+    """A lister of the running JACK server's ports, or None (no server, no libjack)."""
+    from engine.jackmidi import JackMidiError, JackPorts
+
+    try:
+        with quiet_stderr():
+            return _JackLister(JackPorts(kind, CLIENT_NAME))
+    except JackMidiError:
+        return None
+
+
 def _open_client(kind: str, api: str | None):
-    """The first rtmidi MidiOut/MidiIn whose API has a running MIDI system, or None."""
+    """The first MIDI client whose API has a running MIDI system, or None: rtmidi's
+    MidiOut/MidiIn, or under JACK a lister of its ports (engine/jackmidi.py)."""
     rtmidi = _rtmidi()
     cls = rtmidi.MidiOut if kind == "out" else rtmidi.MidiIn
     for ident in api_ids(api):
+        if ident == rtmidi.API_UNIX_JACK:
+            lister = _jack_lister(kind)
+            if lister is not None:
+                return lister
+            continue
         try:
             with quiet_stderr():
                 return cls(ident, name=CLIENT_NAME)
@@ -254,8 +294,9 @@ class NullOutput:
 class RtOutput:
     """An open rtmidi output: a connection to a named port, or our virtual port."""
 
-    def __init__(self, client, name: str, target: str | None) -> None:
+    def __init__(self, client, name: str, target: str | None, lead: float = 0.0) -> None:
         self._client = client
+        self.lead = lead  # how early to send (engine/process.py): half a JACK period
         self.name = name
         self.target = target  # the port we connect to, None for the virtual port
         self._send = client.send_message
@@ -335,12 +376,28 @@ def open_output(name: str | None = None, api: str | None = None) -> OutputPort:
         return NullOutput()
     try:
         with quiet_stderr():
+            lead = 0.0
+            if client.get_current_api() == rtmidi.API_UNIX_JACK:
+                if client.own_output():
+                    target = None
+                    if name:
+                        ports = [p for p in client.get_ports() if VIRTUAL_OUT not in p]
+                        target = ports[find_port(ports, name, "output")]
+                    client.delete()
+                    return _open_jack_output(target)
+                # a short period: rtmidi's output puts each message on the next period's
+                # first frame, on average half a period after it was sent; sending that
+                # much early puts it on the period start nearest its due time
+                frames, rate = client.period()
+                lead = frames / rate / 2.0 if rate else 0.0
+                client.delete()
+                client = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, name=CLIENT_NAME)
             if name:
                 ports = [p for p in client.get_ports() if VIRTUAL_OUT not in p]
                 all_ports = list(client.get_ports())
                 index = all_ports.index(ports[find_port(ports, name, "output")])
                 client.open_port(index, VIRTUAL_OUT)
-                return RtOutput(client, all_ports[index], all_ports[index])
+                return RtOutput(client, all_ports[index], all_ports[index], lead)
             try:
                 client.open_virtual_port(VIRTUAL_OUT)
             except (NotImplementedError, rtmidi.RtMidiError):  # Windows MM: no virtual ports
@@ -350,13 +407,25 @@ def open_output(name: str | None = None, api: str | None = None) -> OutputPort:
                     return NullOutput()
                 client.open_port(0)
                 return RtOutput(client, ports[0], ports[0])
-            return RtOutput(client, f"{CLIENT_NAME}:{VIRTUAL_OUT}", None)
+            return RtOutput(client, f"{CLIENT_NAME}:{VIRTUAL_OUT}", None, lead)
     except PortError:
         client.delete()
         raise
     except (SystemError, RuntimeError, rtmidi.RtMidiError) as exc:
         client.delete()
         raise PortError(f"cannot open MIDI output {name or VIRTUAL_OUT!r}: {exc}") from None
+
+
+def _open_jack_output(target: str | None):
+    """Under JACK, an output that puts each message on its own frame (engine/jackmidi.py:
+    rtmidi's JACK backend puts them all on the first frame of the next period)."""
+    from engine.jackmidi import JackMidiError, JackOutput
+
+    try:
+        with quiet_stderr():
+            return JackOutput(target, time.perf_counter, CLIENT_NAME, VIRTUAL_OUT)
+    except JackMidiError as exc:
+        raise PortError(f"cannot open MIDI output {target or VIRTUAL_OUT!r}: {exc}") from None
 
 
 class RtInput:

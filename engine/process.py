@@ -10,6 +10,7 @@ closes or when its owner's process is gone.
 from __future__ import annotations
 
 import collections
+import contextlib
 import ctypes
 import ctypes.util
 import gc
@@ -33,7 +34,6 @@ from engine.ports import (
     jack_server_id,
     open_input,
     open_output,
-    quiet_stderr,
 )
 from engine.report_queue import ReportQueue
 from patterns.kit import KitMap
@@ -148,7 +148,31 @@ class EngineLoop:
                 self.running = False
                 return
 
+    @contextlib.contextmanager
+    def _input_out_of_jack(self):
+        """Around making or closing an rtmidi JACK client: our JACK input (a Python
+        callback, engine/jackmidi.py) leaves the server meanwhile. python-rtmidi keeps
+        the GIL while JACK changes its graph, and JACK waits for every client's cycle,
+        ours included, which needs the GIL: a deadlock. The input comes back after (the
+        follower plays on through the few ms; a Start or Stop sent in them is missed).
+        Only an output change under JACK below JackOutput's period does this."""
+        from engine.jackmidi import JackInput, JackOutput
+
+        # (where our own JackOutput serves the server, no rtmidi client is made there)
+        paused = isinstance(self.input, JackInput) and not isinstance(self.out, JackOutput)
+        if paused:
+            self.close_in()
+        try:
+            yield
+        finally:
+            if paused and self.player.mode == "external":
+                self.open_in()
+
     def open_out(self) -> None:
+        with self._input_out_of_jack():
+            self._open_out()
+
+    def _open_out(self) -> None:
         old = self.out
         try:
             new = open_output(self.out_name, self.config.api)
@@ -164,7 +188,7 @@ class EngineLoop:
         self.player.out = new
         self.out = new
         self.player.output_lead = _output_lead(new)
-        if isinstance(new, RtOutput) and new.is_jack:
+        if getattr(new, "is_jack", False):
             self._jack_id = jack_server_id()
         if old is not new:
             try:
@@ -229,11 +253,12 @@ class EngineLoop:
         bpm = self.player.bpm
         was_playing = self.player.playing
         try:
-            driver = LinkDriver(self.player, self.clock, bpm)
+            players = _LinkPlayers(self)
+            driver = LinkDriver(players, self.clock, bpm)
         except LinkError as exc:
             self.report(m.CommandError(str(exc)))
             return
-        self.player.set_mode("link", now)
+        players.set_mode("link", now)
         self.link = driver
         if was_playing:
             driver.transport("start", now)
@@ -265,19 +290,23 @@ class EngineLoop:
             self.report(m.PortError(f"output {out.name!r} went away; retrying"))
             self.player.all_notes_off()
         if not self.out_ok and self.out_name and self.out_name != NONE:
-            if isinstance(out, RtOutput):
+            if hasattr(out, "reconnect"):  # a client of its own (rtmidi's, or JACK's)
                 if out.find(self.out_name) is not None and room >= RECONNECT_ROOM_S:
-                    self.out_ok = out.reconnect(self.out_name)
+                    with self._input_out_of_jack() if isinstance(out, RtOutput) \
+                            else contextlib.nullcontext():
+                        self.out_ok = out.reconnect(self.out_name)
             else:  # no client at all (no MIDI system when we started): look, then open
                 if self._out_watch is None:
                     self._out_watch = PortWatch("out", self.out_name, self.config.api)
                 if self._out_watch.present() and room >= REOPEN_ROOM_S:
-                    try:
-                        new = open_output(self.out_name, self.config.api)
-                    except PortError:
-                        return
+                    with self._input_out_of_jack():
+                        try:
+                            new = open_output(self.out_name, self.config.api)
+                        except PortError:
+                            return
                     out.close()
                     self.out = self.player.out = new
+                    self.player.output_lead = _output_lead(new)
                     self.out_ok = True
                     self._out_watch.close()
                     self._out_watch = None
@@ -336,6 +365,7 @@ class EngineLoop:
                 self.out_ok = True
             except PortError:
                 self.out_ok = False
+        self.player.output_lead = _output_lead(self.out)  # the new server's period
         if self.player.mode == "external":
             self.open_in()
         return False
@@ -429,7 +459,8 @@ class EngineLoop:
                               t.last_sent, t.last_tick, self.player.bpm, self.realtime,
                               tuple(t.tempo_trace or ()), tuple(t.clock_received or ()),
                               tuple(t.note_arrival), tuple(t.clock_arrival), tuple(t.wake_late),
-                              tuple(t.note_stalled), tuple(t.clock_stalled))
+                              tuple(t.note_stalled), tuple(t.clock_stalled),
+                              self.player.output_lead)
 
     def read_commands(self) -> None:
         try:
@@ -464,6 +495,7 @@ class EngineLoop:
             self.flush_reports()
         if now >= self.next_port_check:
             self.check_ports(room)
+            self.player.output_lead = _output_lead(self.out)  # JACK's period may change
             lost = self._jack_lost or not self.out_ok
             self.next_port_check = now + (LOST_CHECK_S if lost else PORT_CHECK_S)
 
@@ -544,22 +576,41 @@ class EngineLoop:
             pass
 
 
+class _LinkPlayers:
+    """The players Link drives: the engine's, and the sound card's shadow player
+    (engine/audio.py), which must hear the session's start, stop, tempo and phase as
+    the engine's player does. Reads go to the engine's player."""
+
+    def __init__(self, loop: EngineLoop) -> None:
+        self._loop = loop
+
+    def __getattr__(self, name: str):
+        return getattr(self._loop.player, name)
+
+    def _both(self, name: str, *args) -> None:
+        getattr(self._loop.player, name)(*args)
+        audio = self._loop.audio
+        if audio is not None:
+            audio.apply(self._loop.clock(), lambda p: getattr(p, name)(*args))
+
+    def follow_timeline(self, t: float, beat: float, tempo: float) -> None:
+        self._both("follow_timeline", t, beat, tempo)
+
+    def start_at_beat(self, origin: float) -> None:
+        self._both("start_at_beat", origin)
+
+    def stop(self, now: float) -> None:
+        self._both("stop", now)
+
+    def set_mode(self, mode: str, now: float) -> None:
+        self._both("set_mode", mode, now)
+
+
 def _output_lead(out) -> float:
-    """How early to send to an output to land nearest the due time (JACK: half a period)."""
-    client = getattr(out, "_client", None)
-    if client is None:
-        return 0.0
-    try:
-        import rtmidi
+    """How early to send to an output to land on its due time: the output's own delay
+    where it keeps one (engine.jackmidi.JackOutput: one period), else nothing."""
+    return float(getattr(out, "lead", 0.0) or 0.0)
 
-        if client.get_current_api() != rtmidi.API_UNIX_JACK:
-            return 0.0
-    except Exception:
-        return 0.0
-    from engine.jackmidi import half_period
-
-    with quiet_stderr():
-        return half_period() or 0.0
 
 def log_to(path: str | None) -> None:
     """Send this process's fd 2 (C libraries write there: JACK's "Cannot read socket

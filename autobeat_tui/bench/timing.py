@@ -60,7 +60,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--runs", type=int, default=1,
                         help="internal-clock runs; each figure reported is the worst of them")
     parser.add_argument("--no-load", action="store_true", help="skip the app and model load")
-    parser.add_argument("--skip-follower", action="store_true", help="internal clock only")
+    parser.add_argument("--skip-follower", action="store_true",
+                        help="skip the follower runs (external MIDI clock)")
+    parser.add_argument("--skip-link", action="store_true", help="skip the Ableton Link run")
     parser.add_argument("--jack-no-realtime", action="store_true",
                         help="run jackd with --no-realtime (default: realtime, as in a studio; "
                              "falls back to --no-realtime where not permitted)")
@@ -192,6 +194,7 @@ def measure_internal(server: str, seconds: float, bpm: float) -> dict:
         dump.stop()
     if timing is None or not timing.lateness:
         raise RuntimeError("the engine sent no timing report")
+    received = sum(1 for e in dump.snapshot() if e.data[0] & 0xF0 == 0x90 and e.data[2] > 0)
     late_ms = [x * 1000 for x in timing.lateness]
     steal_ms = (hypervisor_steal_ms() - steal_before) if steal_before is not None else None
     spt = 60.0 / (bpm * TICKS_PER_BEAT)
@@ -199,13 +202,17 @@ def measure_internal(server: str, seconds: float, bpm: float) -> dict:
     intervals = [b - a for a, b in zip(timing.clock_sent, timing.clock_sent[1:], strict=False)]
     return {
         "notes": len(late_ms),
+        # note-ons the engine sent by the time of its report, against those that
+        # reached jack_midi_dump (which also got the ones sent after: never fewer)
+        "notes_lost": max(0, len(late_ms) - received),
         "lateness_ms": {
             "p50": round(_pct(late_ms, 0.50), 4),
             "p99": round(_pct(late_ms, 0.99), 4),
             "max": round(max(late_ms), 4),
         },
         "late_over_1ms": sum(1 for x in late_ms if x > 1.0),
-        "drift_ms": round((timing.last_sent - due_from_scratch) * 1000, 4),
+        # (sent early by the output's lead on purpose: it lands on its due time)
+        "drift_ms": round((timing.last_sent + timing.output_lead - due_from_scratch) * 1000, 4),
         "clock_ticks": len(timing.clock_sent),
         "clock_tick_sd_ms": round(statistics.pstdev(intervals) * 1000, 4) if intervals else None,
         "engine_scheduling": timing.realtime,
@@ -453,6 +460,11 @@ def run(args: argparse.Namespace) -> int:
                 log(f"internal clock ({k + 1}/{args.runs}): {args.bpm:g} BPM for "
                     f"{args.seconds:g} s, load: {result['load']}")
                 runs.append(measure_internal(server.name, args.seconds, args.bpm))
+            if not args.skip_link:  # issue 4's figures with Link running, under that load
+                # 30 s at least: a p99 wants a few hundred notes (16ths at 128 BPM)
+                link_s = max(30.0, args.follow_seconds)
+                result["link"] = link_in_namespace(link_s, server.name, log)
+                result["link_periods"] = _link_periods(server.realtime, link_s, log)
         finally:
             if load is not None:
                 load.close()
@@ -470,8 +482,6 @@ def run(args: argparse.Namespace) -> int:
             log("follower: tempo step 120 -> 140 BPM")
             step = _attempt(lambda: measure_follower(server.name, s, step_to=140.0, bpm=120.0))
             result["follower_periods"] = _follow_periods(server.realtime, s, log)
-            # 30 s at least: a p99 wants a few hundred notes (16ths at 128 BPM)
-            result["link"] = link_in_namespace(max(30.0, s), server.name, log)
             result["follower"] = {
                 "tempo_error_bpm_after_1_beat": plain.get("tempo_error_bpm_after_1_beat"),
                 "tempo_error_bpm_after_4_beats": plain.get("tempo_error_bpm_after_4_beats"),
@@ -521,6 +531,27 @@ def _follow_periods(realtime: bool, seconds: float, log) -> dict:
 
 # --- Ableton Link ----------------------------------------------------------------------
 
+LINK_PERIODS = (256, 1024)  # besides the 64 of the main run: where JackOutput places notes
+
+
+def _link_periods(realtime: bool, seconds: float, log) -> dict:
+    """The Link run again on a JACK server of its own at each of LINK_PERIODS."""
+    from engine.jacktools import JackError, JackServer
+
+    out = {}
+    for period in LINK_PERIODS:
+        try:
+            server = JackServer(realtime=realtime, period=period)
+        except JackError as exc:
+            out[str(period)] = {"error": str(exc)}
+            continue
+        try:
+            log(f"link at {period} frames a period")
+            out[str(period)] = link_in_namespace(seconds, server.name, log)
+        finally:
+            server.stop()
+    return out
+
 LINK_BPM = 128.0
 NAMESPACE = "ip link set lo up && ip route add 224.0.0.0/4 dev lo"
 
@@ -539,7 +570,7 @@ def link_in_namespace(seconds: float, server: str, log) -> dict:
         if shutil.which(tool) is None:
             return {"error": f"{tool} is not installed (util-linux, iproute2)"}
     log(f"link: a peer at {LINK_BPM:g} BPM and the engine, in a loopback-only namespace")
-    command = f"{NAMESPACE} && exec {sys.executable} -m engine.bench --link-inside {seconds:g}"
+    command = f"{NAMESPACE} && exec {sys.executable} -m {__name__} --link-inside {seconds:g}"
     env = {**os.environ, "JACK_DEFAULT_SERVER": server, "JACK_NO_START_SERVER": "1"}
     try:
         out = subprocess.run([*_unshare(), "sh", "-c", command], capture_output=True,
@@ -564,9 +595,12 @@ def measure_link(seconds: float) -> dict:
     engine joining it at 120 and playing 16ths to a JACK input here, which times each
     note by its frame. Each note's phase is read on the peer's own timeline."""
     from engine.client import Engine
-    from engine.jackmidi import JackInput
-    from engine.jacktools import PERIOD
+    from engine.jackmidi import JackInput, JackPorts
     from engine.link import ClockMap, LinkTimeline, make_link
+
+    probe = JackPorts("in", "bench-probe")
+    frames, rate = probe.period()
+    probe.delete()
 
     notes: list[float] = []
     now = time.perf_counter
@@ -591,7 +625,7 @@ def measure_link(seconds: float) -> dict:
                     states.append((now(), r.tempo, r.clock_info.peers or 0))
             time.sleep(0.01)
 
-    engine = Engine(out="bench-link", link=True, record=True)
+    engine = Engine(out="bench-link", link=True, record=True, send_clock=True)
     try:
         time.sleep(1.0)  # the peer's session is older: it is the session
         engine.start()
@@ -651,8 +685,13 @@ def measure_link(seconds: float) -> dict:
                        "t_our_change": t_our_change, "took": took}, fh)
     peer_took = next((t for t, bpm in peer_tempo if t >= t_our_change and abs(bpm - 110) < 0.01),
                      None)
+    end = now()
+    settle = 4 * 60.0 / 110.0  # four beats at the slowest tempo after a change
+    segments = [((took or t_peer_change) + settle, t_peer_change),
+                (t_peer_change + settle, t_our_change), (t_our_change + settle, end)]
+    late_ms = [x * 1000 for x in timing.lateness]
     return {
-        "jack_period_ms": round(PERIOD * 1000.0 / 48000, 3),
+        "jack_period_ms": round(frames * 1000.0 / rate, 3),
         "notes": len(notes),
         "tempo_taken_beats": (None if joined is None or took is None
                               else round(max(0.0, took - joined) / beat_s, 3)),
@@ -662,11 +701,28 @@ def measure_link(seconds: float) -> dict:
         "peer_tempo_change_followed_beats": settled_after(t_peer_change, 140.0),
         "our_tempo_change_taken_by_peer_beats": (
             None if peer_took is None else round((peer_took - t_our_change) * 140.0 / 60, 3)),
-        # issue 4's figures with Link running: the engine's own lateness
+        # issue 4's figures with Link running: the engine's own lateness, the MIDI clock
+        # it sends (24 a beat on the session's timeline: the SD of its tick intervals
+        # within each stretch of one tempo) and its drift (the phase of its last 16
+        # notes against the session's beats)
         "engine_lateness_ms": {
-            "p99": round(_pct([x * 1000 for x in timing.lateness], 0.99), 3),
-            "max": round(max((x * 1000 for x in timing.lateness), default=float("nan")), 3)},
+            "p50": round(_pct(late_ms, 0.5), 3), "p99": round(_pct(late_ms, 0.99), 3),
+            "max": round(max(late_ms, default=float("nan")), 3)},
+        "clock_ticks": len(timing.clock_sent),
+        "clock_tick_sd_ms": _segment_sd(list(timing.clock_sent), segments),
+        "drift_ms": round(statistics.fmean(e for _, e in errors[-16:]), 3) if errors else None,
     }
+
+
+def _segment_sd(sent: list[float], segments: list[tuple[float, float]]) -> float | None:
+    """The largest SD (ms) of the intervals between clock ticks inside one segment."""
+    sds = []
+    for start, end in segments:
+        inside = [t for t in sent if start <= t < end]
+        intervals = [b - a for a, b in zip(inside, inside[1:], strict=False)]
+        if len(intervals) > 2:
+            sds.append(statistics.pstdev(intervals) * 1000)
+    return round(max(sds), 4) if sds else None
 
 
 def _worst(runs: list[dict]) -> dict:
@@ -684,7 +740,8 @@ def _summary(r: dict) -> str:
         f"jackd {r['jackd']}; engine {r['internal']['engine_scheduling']}; load: {r['load']}",
         f"internal clock {r['bpm']:g} BPM, {r['seconds']:g} s, {r['internal']['notes']} notes:",
         f"  lateness p50 {late['p50']:.3f} ms, p99 {late['p99']:.3f} ms, max {late['max']:.3f} ms",
-        f"  drift of the last note {r['drift_ms']:.3f} ms",
+        f"  drift of the last note {r['drift_ms']:.3f} ms; notes lost on the way to "
+        f"jack_midi_dump: {r['internal'].get('notes_lost')}",
         f"  clock master tick interval sd {r['clock_tick_sd_ms']:.4f} ms",
     ]
     if len(r["internal_runs"]) > 1:
@@ -730,7 +787,18 @@ def _summary(r: dict) -> str:
                 f"  a tempo change there followed (notes within 1 ms) after "
                 f"{lk['peer_tempo_change_followed_beats']} beats; one here taken by the peer "
                 f"after {lk['our_tempo_change_taken_by_peer_beats']} beats",
+                f"  with Link running: lateness p50 {lk['engine_lateness_ms']['p50']} ms, p99 "
+                f"{lk['engine_lateness_ms']['p99']} ms, max {lk['engine_lateness_ms']['max']} "
+                f"ms; MIDI clock out tick sd {lk['clock_tick_sd_ms']} ms; drift of the last "
+                f"notes {lk['drift_ms']} ms",
             ]
+    for period, p in (r.get("link_periods") or {}).items():
+        if "error" in p:
+            lines.append(f"  link at {period} frames a period: {p['error']}")
+            continue
+        lines.append(f"  link at {period} frames a period: note phase p99 "
+                     f"{p['phase_error_ms']['p99']} ms, max {p['phase_error_ms']['max']} ms, "
+                     f"{p['notes']} notes")
     missed = [k for k, ok in r["targets_met"].items() if not ok]
     lines.append("targets: all met" if not missed else "targets missed: " + ", ".join(missed))
     return "\n".join(lines)
@@ -743,6 +811,8 @@ def _targets(r: dict) -> dict:
         "drift_le_1ms": abs(r["drift_ms"]) <= 1.0,
         "clock_tick_sd_le_0_15ms": (r["clock_tick_sd_ms"] or 0) <= 0.15,
     }
+    if "internal" in r:
+        out["no_note_lost"] = r["internal"].get("notes_lost", 0) == 0
     f = r.get("follower")
     if f:
         e1 = f["tempo_error_bpm_after_1_beat"]
@@ -767,6 +837,12 @@ def _targets(r: dict) -> dict:
         late = lk.get("engine_lateness_ms", {})
         out["link_lateness_p99_le_1ms"] = ok and late.get("p99", 99) <= 1.0
         out["link_lateness_max_le_3ms"] = ok and late.get("max", 99) <= 3.0
+        sd, drift = lk.get("clock_tick_sd_ms"), lk.get("drift_ms")
+        out["link_clock_tick_sd_le_0_15ms"] = ok and sd is not None and sd <= 0.15
+        out["link_drift_le_1ms"] = ok and drift is not None and abs(drift) <= 1.0
+    for period, p in (r.get("link_periods") or {}).items():
+        ph = p.get("phase_error_ms", {}).get("p99")
+        out[f"link_p{period}_phase_p99_le_1ms"] = "error" not in p and ph is not None and ph <= 1.0
     for period, p in (r.get("follower_periods") or {}).items():
         e4, o = p.get("tempo_error_bpm_after_4_beats"), p.get("onset_error_ms_p99")
         out[f"p{period}_tempo_within_0_1bpm_after_4_beats"] = e4 is not None and abs(e4) <= 0.1

@@ -129,6 +129,65 @@ async def autobeat_play_joins() -> dict:
             "session": round(peer.tempo, 3)}
 
 
+async def audio_follows_link() -> dict:
+    """The sound card under Link: the audio output's shadow player follows the session's
+    timeline (start, tempo, phase) as the MIDI player does. A peer at 128 BPM plays; the
+    engine joins with the built-in kit on the null backend and plays 16ths; then the peer
+    goes to 100 BPM. Each hit the audio asked for, read on the peer's own timeline."""
+    from aalink import Link
+
+    from engine.audio import AudioStats
+    from engine.link import ClockMap, LinkTimeline
+
+    peer = Link(128.0)
+    peer.quantum = 4
+    peer.start_stop_sync_enabled = True
+    peer.enabled = True
+    peer.playing = True
+    await asyncio.sleep(1.0)
+    timeline = LinkTimeline(peer)
+    cmap = ClockMap(time.perf_counter, timeline.now)
+    samples: list = []
+    seen: list = []
+    engine = Engine(out="audio", audio_backend="null", record=True, link=True, realtime=False)
+    engine.start()
+    try:
+        engine.send(m.SetPattern(Pattern(events=tuple(Event(s, 3) for s in range(32))),
+                                 at="now"))
+        engine.send(m.Transport("start"))
+        end = time.monotonic() + 5.0  # join (0.6 s), then the session's next bar
+        while time.monotonic() < end:
+            cmap.sample()
+            samples.append((time.perf_counter(), timeline.sample()))
+            _states(engine, 0.05, seen)
+        changed_at = time.perf_counter()
+        peer.tempo = 100.0
+        end = time.monotonic() + 2.5
+        while time.monotonic() < end:
+            cmap.sample()
+            samples.append((time.perf_counter(), timeline.sample()))
+            _states(engine, 0.05, seen)
+        engine.send(m.RequestAudioStats())
+        stats = engine.wait_for(AudioStats, 15.0)
+    finally:
+        engine.stop()
+        peer.enabled = False
+    times = [t for t, _ in samples]
+    errors = []
+    for due, _sample, _track in stats.hits:
+        i = max(0, sum(1 for t in times if t <= due) - 1)
+        sample = samples[i][1]
+        beat = LinkTimeline.beat_at(sample, cmap.to_link(due))
+        errors.append((due - changed_at, (beat - round(beat * 4) / 4) * 60.0 / sample.tempo
+                       * 1000.0))
+    before = [e for t, e in errors if t < 0]
+    after = [e for t, e in errors if t > 60.0 / 100.0]  # a beat after the change
+    spacing = [round((b - a) * 1000.0, 1) for (a, _, _), (b, _, _)
+               in zip(stats.hits, stats.hits[1:], strict=False)]
+    return {"hits": len(stats.hits), "before": before, "after": after,
+            "spacing_ms": spacing[-4:]}
+
+
 if __name__ == "__main__":
     name = sys.argv[1]
     print(json.dumps(asyncio.run(globals()[name]())))

@@ -362,3 +362,40 @@ async def test_out_in_the_app_lists_and_completes_what_autobeat_ports_lists(jack
             assert "appports:input" in complete("out app", app.completion_context()).candidates
     finally:
         dump.stop()
+
+
+def test_changing_the_output_while_following_never_hangs(jack):
+    """Following jack_midi_clock (our JACK input: a Python callback) on the session's
+    64-frame server (rtmidi's output there), `:out` to another port, three times: each
+    time the engine answers and the new port gets the notes. python-rtmidi keeps the
+    GIL while JACK changes its graph; with our input in the server that deadlocked."""
+    dumps = [MidiDump(jack, f"outswap{k}") for k in range(2)]
+    master = ClockMaster(jack, 150.0)
+    engine = Engine(out="outswap0", clock_in="jack_midi_clock", external=True)
+    engine.start()
+    try:
+        engine.send(m.SetPattern(hats(), at="now"))
+        wait_state(engine, lambda s: s.output == "outswap0:input")
+        master.play()
+        wait_state(engine, lambda s: s.playing)  # the master's Start came in
+        for k in (1, 0, 1):
+            engine.send(m.SetOutput(f"outswap{k}"))
+            wait_state(engine, lambda s, k=k: s.output == f"outswap{k}:input", timeout=10.0)
+            before = len(dumps[k].snapshot())
+            got = _wait_for(lambda k=k, b=before: len(dumps[k].snapshot()) > b + 4, 10.0)
+            assert got, f"no notes at outswap{k} after the switch: {engine.poll()[-3:]}"
+        assert engine.alive
+    finally:
+        engine.stop()
+        master.close()
+        for d in dumps:
+            d.stop()
+
+
+def _wait_for(pred, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return False

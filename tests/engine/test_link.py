@@ -136,3 +136,13 @@ def test_autobeat_play_clock_link_joins_and_says_so():
     assert "link, 1 peer, 128.0 BPM, playing" in seen["stderr"], seen["stderr"]
     assert '"tempo": 128.0' in seen["stdout"]
     assert seen["session"] == 128.0  # --bpm 90 did not push over the session's tempo
+
+
+def test_the_sound_card_follows_the_link_session():
+    """--out audio with --clock link: the built-in kit plays on the session's 16ths, and
+    follows a peer's tempo change (the audio's shadow player gets Link's timeline)."""
+    seen = in_loopback_namespace("audio_follows_link")
+    assert len(seen["before"]) >= 12 and len(seen["after"]) >= 8, seen
+    assert max(abs(e) for e in seen["before"]) <= 2.0, seen["before"]
+    assert max(abs(e) for e in seen["after"]) <= 2.0, seen["after"]
+    assert seen["spacing_ms"] == [150.0] * 4  # 16ths at the peer's new 100 BPM

@@ -157,6 +157,36 @@ def test_clock_master_sends_24_ticks_a_quarter_on_the_same_schedule(port, fake_c
     assert kick[1] == pytest.approx(ticks[24], abs=1e-9)  # step 4 on the beat's clock
 
 
+def test_under_link_the_player_is_the_clock_master_on_the_sessions_timeline(port, fake_clock):
+    """A Link-to-MIDI-clock bridge: START, then 24 ticks a beat on the session's beats
+    (bar 1 on the session's bar, its tempo as Link gives it), STOP when it stops."""
+    player = make(port, fake_clock, send_clock=True)
+    player.set_pattern(Pattern(events=(Event(0, 1), Event(4, 1))))
+    player.set_mode("link", fake_clock())
+    t = fake_clock()
+    player.follow_timeline(t, 6.5, 128.0)  # the session is at beat 6.5 now
+    player.start_at_beat(8.0)  # its next bar
+    assert port.sent[-1][1] == [0xFA]
+    beat = 60.0 / 128.0
+    t_bar = t + 1.5 * beat
+    run_until(player, fake_clock, t_bar + 2 * beat - 1e-6)
+    ticks = [when for when, msg in port.sent if msg == [0xF8]]
+    assert len(ticks) == 48
+    for n, when in enumerate(ticks):
+        assert when == pytest.approx(t_bar + n * beat / 24, abs=1e-9)
+    assert on_times(port, 36)[0] == pytest.approx(t_bar, abs=1e-9)
+    player.stop(fake_clock())
+    assert port.sent[-1][1] == [0xFC]
+
+
+def test_following_an_external_clock_the_player_sends_none(port, fake_clock):
+    player = make(port, fake_clock, send_clock=True)
+    player.set_mode("external", fake_clock())
+    player.transport("start", fake_clock())
+    assert not player.sends_clock
+    assert not [msg for _, msg in port.sent if msg[0] in (0xF8, 0xFA, 0xFC)]
+
+
 def test_retrigger_ends_the_ringing_note_first(port, fake_clock):
     player = make(port, fake_clock)
     player.set_pattern(Pattern(events=(Event(0, 5, 0), Event(1, 5, -48))))

@@ -55,3 +55,28 @@ def test_the_headline_is_the_worst_run_and_targets_judge_it():
     met = _targets(worst)
     assert not met["lateness_max_le_3ms"] and not met["clock_tick_sd_le_0_15ms"]
     assert met["lateness_p99_le_1ms"] and met["drift_le_1ms"]
+
+
+def test_the_link_clock_sd_is_judged_within_each_stretch_of_one_tempo():
+    from autobeat_tui.bench.timing import _segment_sd
+
+    at_128 = [i * 60 / 128 / 24 for i in range(100)]  # exact ticks at 128 BPM
+    start = at_128[-1] + 1.0
+    at_140 = [start + i * 60 / 140 / 24 for i in range(100)]
+    at_140[50] += 0.0003  # one tick 0.3 ms late
+    segments = [(0.0, at_128[-1] + 0.5), (start, at_140[-1] + 1.0)]
+    sd = _segment_sd(at_128 + at_140, segments)
+    # the tempo change is not jitter; the late tick is (0.3 ms twice in 99 intervals)
+    assert sd == pytest.approx(0.3 * (2 / 99) ** 0.5, abs=0.002)
+    assert _segment_sd(at_128, [(0.0, at_128[-1] + 0.5)]) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_the_link_figures_of_issue_4_are_targets():
+    lk = {"tempo_taken_beats": 0.0, "phase_error_ms": {"p99": 0.7},
+          "peer_tempo_change_followed_beats": 0.1, "our_tempo_change_taken_by_peer_beats": 0.0,
+          "engine_lateness_ms": {"p50": 0.05, "p99": 0.2, "max": 0.9},
+          "clock_tick_sd_ms": 0.04, "drift_ms": -0.02}
+    base = {"lateness_ms": {"p99": 0.1, "max": 1.0}, "drift_ms": 0.0, "clock_tick_sd_ms": 0.01}
+    assert all(_targets({**base, "link": lk}).values())
+    bad = _targets({**base, "link": {**lk, "clock_tick_sd_ms": 0.2, "drift_ms": 1.5}})
+    assert not bad["link_clock_tick_sd_le_0_15ms"] and not bad["link_drift_le_1ms"]
