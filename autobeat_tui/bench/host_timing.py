@@ -56,7 +56,7 @@ def _keep_reading(app: AppInPty, stop: threading.Event) -> None:
 
 def host_timing(seconds: float = 60.0, bpm: float = 174.0, cols: int = 80, rows: int = 24,
                 model: str | None = None) -> dict:
-    from autobeat_tui.bench.timing import bench_pattern
+    from autobeat_tui.bench.timing import bench_pattern, issue4_figures
     from autobeat_tui.host import protocol as p
     from autobeat_tui.host.client import HostClient
     from autobeat_tui.host.core import HostCore
@@ -67,7 +67,6 @@ def host_timing(seconds: float = 60.0, bpm: float = 174.0, cols: int = 80, rows:
     from engine.client import Engine
     from engine.jacktools import JackError, JackServer, MidiDump
     from patterns.bank import Bank, save_bank
-    from patterns.grid import TICKS_PER_BEAT
 
     try:
         jack = JackServer(realtime=True)  # as issue 4's figures
@@ -197,26 +196,15 @@ def host_timing(seconds: float = 60.0, bpm: float = 174.0, cols: int = 80, rows:
         shutil.rmtree(folder, ignore_errors=True)
         shutil.rmtree(runtime, ignore_errors=True)
     timing = reports[0]
-    late_ms = [x * 1000 for x in timing.lateness]
-    spt = 60.0 / (bpm * TICKS_PER_BEAT)
-    due = timing.start_time + timing.last_tick * spt
-    intervals = [b - a for a, b in zip(timing.clock_sent, timing.clock_sent[1:], strict=False)]
-    lateness = {"p50": round(_pct(late_ms, 0.50), 4), "p99": round(_pct(late_ms, 0.99), 4),
-                "max": round(max(late_ms), 4)}
-    drift = round((timing.last_sent - due) * 1000, 4)
-    tick_sd = round(statistics.pstdev(intervals) * 1000, 4) if intervals else None
+    figures = issue4_figures(timing, bpm)
     result |= {
-        "notes": len(late_ms),
-        "lateness_ms": lateness,
-        "late_over_1ms": sum(1 for x in late_ms if x > 1.0),
-        "drift_ms": drift,
-        "clock_tick_sd_ms": tick_sd,
+        **figures,
         "engine_scheduling": timing.realtime,
         "targets_met": {
-            "lateness_p99_le_1ms": lateness["p99"] <= 1.0,
-            "lateness_max_le_3ms": lateness["max"] <= 3.0,
-            "drift_le_1ms": abs(drift) <= 1.0,
-            "clock_tick_sd_le_0_15ms": (tick_sd or 0.0) <= 0.15,
+            "lateness_p99_le_1ms": figures["lateness_ms"]["p99"] <= 1.0,
+            "lateness_max_le_3ms": figures["lateness_ms"]["max"] <= 3.0,
+            "drift_le_1ms": abs(figures["drift_ms"]) <= 1.0,
+            "clock_tick_sd_le_0_15ms": (figures["clock_tick_sd_ms"] or 0.0) <= 0.15,
         },
     }
     return result

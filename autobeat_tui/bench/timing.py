@@ -197,14 +197,26 @@ def measure_internal(server: str, seconds: float, bpm: float) -> dict:
     received = sum(1 for e in dump.snapshot() if e.data[0] & 0xF0 == 0x90 and e.data[2] > 0)
     late_ms = [x * 1000 for x in timing.lateness]
     steal_ms = (hypervisor_steal_ms() - steal_before) if steal_before is not None else None
+    return {
+        **issue4_figures(timing, bpm),
+        # note-ons the engine sent by the time of its report, against those that
+        # reached jack_midi_dump (which also got the ones sent after: never fewer)
+        "notes_lost": max(0, len(late_ms) - received),
+        "engine_scheduling": timing.realtime,
+        "causes": _causes(timing, late_ms, steal_ms),
+    }
+
+
+def issue4_figures(timing: m.TimingReport, bpm: float) -> dict:
+    """Issue 4's figures from the engine's timing report: lateness of the note-ons,
+    drift of the last one against t0 + its tick x the exact tick length (computed
+    here from scratch), and the SD of the intervals between the clock ticks sent."""
+    late_ms = [x * 1000 for x in timing.lateness]
     spt = 60.0 / (bpm * TICKS_PER_BEAT)
     due_from_scratch = timing.start_time + timing.last_tick * spt
     intervals = [b - a for a, b in zip(timing.clock_sent, timing.clock_sent[1:], strict=False)]
     return {
         "notes": len(late_ms),
-        # note-ons the engine sent by the time of its report, against those that
-        # reached jack_midi_dump (which also got the ones sent after: never fewer)
-        "notes_lost": max(0, len(late_ms) - received),
         "lateness_ms": {
             "p50": round(_pct(late_ms, 0.50), 4),
             "p99": round(_pct(late_ms, 0.99), 4),
@@ -215,8 +227,6 @@ def measure_internal(server: str, seconds: float, bpm: float) -> dict:
         "drift_ms": round((timing.last_sent + timing.output_lead - due_from_scratch) * 1000, 4),
         "clock_ticks": len(timing.clock_sent),
         "clock_tick_sd_ms": round(statistics.pstdev(intervals) * 1000, 4) if intervals else None,
-        "engine_scheduling": timing.realtime,
-        "causes": _causes(timing, late_ms, steal_ms),
     }
 
 
