@@ -19,7 +19,13 @@ import pytest
 
 from autobeat_tui.host import protocol as p
 from tests.autobeat_tui import loopback_ssh
-from tests.autobeat_tui.test_host_tmux import BPM, grid, playing
+from tests.autobeat_tui.test_host_tmux import (
+    BPM,
+    assert_no_kick_lost,
+    grid,
+    playing,
+    stop_all,
+)
 from tests.autobeat_tui.test_tui_e2e import TMUX, Tmux
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,27 +97,6 @@ def test_over_ssh_the_beat_survives_a_dropped_connection_and_attach_brings_it_ba
             second.wait_for(lambda s: "detached: the host of" in s)
             time.sleep(0.5)
         finally:
-            subprocess.run([sys.executable, "-m", "autobeat_tui.cli", "stop", "--bank",
-                            str(bank)], env=env, capture_output=True, timeout=30)
-            for tmux in (first, second):
-                subprocess.run([TMUX or "tmux", "-L", tmux.socket, "kill-server"],
-                               capture_output=True)
-            time.sleep(0.3)
-            dump.stop()
-            shutil.rmtree(runtime, ignore_errors=True)
-    events = dump.snapshot()
-    stop_at = next((i for i, e in enumerate(events) if e.data[:2] == (0xB9, 123)), len(events))
-    kicks = [e.frame for e in events[:stop_at] if e.data[0] == 0x99 and e.data[1] == 36
-             and e.data[2] > 0]
-    quarter = 48000 * 60 / BPM
-    played = (kicks[-1] - kicks[0]) / 48000 if kicks else 0.0
-    assert played > 5.0, f"{len(kicks)} kicks over {played:.1f} s"
-    gaps = [b - a for a, b in zip(kicks, kicks[1:], strict=False)]
-    # no kick lost across the dropped connection and the new attach (a --no-realtime
-    # jackd on a busy machine may run a cycle late: a quarter of a beat of slack)
-    late = [(round((kicks[i] - kicks[0]) / 48000, 2), round(g / quarter, 2))
-            for i, g in enumerate(gaps) if g > quarter * 1.1]
-    assert max(gaps) < 1.25 * quarter, (
-        f"kick gaps (seconds from the first kick, quarters): {late}; the connection "
-        f"dropped about {dropped:.1f} s after play")
-    assert abs(len(kicks) - 1 - round((kicks[-1] - kicks[0]) / quarter)) <= 1
+            stop_all(env, bank, (first, second), dump, runtime)
+    assert_no_kick_lost(dump.snapshot(), 5.0, "across the dropped connection and the new attach",
+                        f"; the connection dropped about {dropped:.1f} s after play")
