@@ -130,7 +130,34 @@ def frame_time(last_frame: int, offset: int) -> int:
     return (last_frame + offset) & 0xFFFFFFFF
 
 
-class JackInput:
+class _JackClient:
+    """What our JACK clients share: the port they are connected to, and leaving."""
+
+    _lib: ctypes.CDLL
+    _client: int
+    _closed: bool
+    _lock: threading.Lock
+    target: str | None
+
+    def alive(self) -> bool:
+        """False once the port we are connected to has gone away."""
+        if self.target is None:
+            return True
+        with self._lock:
+            if self._closed:
+                return False
+            return bool(self._lib.jack_port_by_name(self._client, self.target.encode()))
+
+    def _leave(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._lib.jack_deactivate(self._client)
+            self._lib.jack_client_close(self._client)
+
+
+class JackInput(_JackClient):
     """A JACK MIDI input port delivering (bytes, time) to a callback from JACK's thread.
 
     Times are seconds on `now`'s clock, each message's own frame time.
@@ -192,23 +219,8 @@ class JackInput:
             pass
         return 0
 
-    def alive(self) -> bool:
-        """False once the port we listen to has gone away."""
-        if self.target is None:
-            return True
-        with self._lock:
-            if self._closed:
-                return False
-            return bool(self._lib.jack_port_by_name(self._client, self.target.encode()))
-
     def close(self) -> None:
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            self._lib.jack_deactivate(self._client)
-            self._lib.jack_client_close(self._client)
-
+        self._leave()
 
 
 
@@ -236,13 +248,19 @@ def _port_names(lib, client, flags: int) -> list[str]:
     return out
 
 
+def first_containing(names: list[str], fragment: str) -> str | None:
+    """The first name containing fragment, case-insensitive (how --out picks a port)."""
+    want = fragment.lower()
+    return next((name for name in names if want in name.lower()), None)
+
+
 def _signed32(frames: int) -> int:
     """A difference of two wrapping 32-bit frame counters, as a signed number."""
     frames &= 0xFFFFFFFF
     return frames - (1 << 32) if frames & 0x80000000 else frames
 
 
-class JackOutput:
+class JackOutput(_JackClient):
     """A JACK MIDI output that writes each message at its own frame (see the module's doc).
 
     `send` stamps a message with the time it was called; JACK's thread writes it at
@@ -321,23 +339,13 @@ class JackOutput:
             pass
         return 0
 
-    def alive(self) -> bool:
-        """False once the port we send to has gone away."""
-        if self.target is None:
-            return True
-        with self._lock:
-            if self._closed:
-                return False
-            return bool(self._lib.jack_port_by_name(self._client, self.target.encode()))
-
     def find(self, fragment: str) -> str | None:
         """The first port to send to whose name contains fragment."""
         with self._lock:
             if self._closed:
                 return None
             ports = _port_names(self._lib, self._client, PORT_IS_INPUT)
-        want = fragment.lower()
-        return next((p for p in ports if want in p.lower()), None)
+        return first_containing(ports, fragment)
 
     def reconnect(self, fragment: str) -> bool:
         """Send to the first port containing fragment instead (a device plugged back)."""
@@ -367,12 +375,7 @@ class JackOutput:
         while self._queue and not self._closed and time.monotonic() < deadline:
             time.sleep(0.005)
         time.sleep(min(self.lead, DRAIN_MAX_S))  # the period that holds them
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            self._lib.jack_deactivate(self._client)
-            self._lib.jack_client_close(self._client)
+        self._leave()
 
 
 class JackPorts:

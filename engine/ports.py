@@ -328,8 +328,9 @@ class RtOutput:
                 ports = [p for p in self._client.get_ports() if VIRTUAL_OUT not in p]
         except Exception:
             return None
-        want = fragment.lower()
-        return next((p for p in ports if want in p.lower()), None)
+        from engine.jackmidi import first_containing
+
+        return first_containing(ports, fragment)
 
     def reconnect(self, fragment: str) -> bool:
         """Move this client's port to the first port containing fragment (a few ms)."""

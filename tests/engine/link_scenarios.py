@@ -31,8 +31,8 @@ def _states(engine, seconds: float, seen: list) -> m.EngineState | None:
     return state
 
 
-async def join_follow_and_lead() -> dict:
-    """A peer at 128 BPM, playing; the engine joins at 120 and plays."""
+async def _playing_peer():
+    """A peer at 128 BPM with start/stop sync, playing, a second old (it is the session)."""
     from aalink import Link
 
     peer = Link(128.0)
@@ -41,6 +41,12 @@ async def join_follow_and_lead() -> dict:
     peer.enabled = True
     peer.playing = True
     await asyncio.sleep(1.0)
+    return peer
+
+
+async def join_follow_and_lead() -> dict:
+    """A peer at 128 BPM, playing; the engine joins at 120 and plays."""
+    peer = await _playing_peer()
     out: dict = {}
     seen: list = []
     engine = Engine(out="none", link=True, realtime=False)
@@ -134,17 +140,10 @@ async def audio_follows_link() -> dict:
     timeline (start, tempo, phase) as the MIDI player does. A peer at 128 BPM plays; the
     engine joins with the built-in kit on the null backend and plays 16ths; then the peer
     goes to 100 BPM. Each hit the audio asked for, read on the peer's own timeline."""
-    from aalink import Link
-
     from engine.audio import AudioStats
     from engine.link import ClockMap, LinkTimeline
 
-    peer = Link(128.0)
-    peer.quantum = 4
-    peer.start_stop_sync_enabled = True
-    peer.enabled = True
-    peer.playing = True
-    await asyncio.sleep(1.0)
+    peer = await _playing_peer()
     timeline = LinkTimeline(peer)
     cmap = ClockMap(time.perf_counter, timeline.now)
     samples: list = []
