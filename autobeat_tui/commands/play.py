@@ -236,7 +236,7 @@ def run(args: argparse.Namespace) -> int:
         if audio and not first.output.startswith("audio"):
             print("autobeat play: no audio device answers: no sound card output",
                   file=sys.stderr)
-        if first.output == NONE:
+        if first.output == NONE and (args.out or "").lower() != NONE:  # not asked for
             print("autobeat play: no MIDI output (no MIDI system answers): playing silently",
                   file=sys.stderr)
         last_line = ""
