@@ -49,9 +49,20 @@ def _hanging(events) -> dict[tuple[int, int], int]:
 
 @pytest.fixture
 def own_server(monkeypatch):
+    yield from _own_server(monkeypatch, 64)
+
+
+@pytest.fixture(params=[64, 256])
+def own_server_at(request, monkeypatch):
+    """A JACK server of its own at 64 frames a period (rtmidi's output there) or 256
+    (the engine's own JackOutput, engine/jackmidi.py)."""
+    yield from _own_server(monkeypatch, request.param)
+
+
+def _own_server(monkeypatch, period: int):
     pytest.importorskip("rtmidi")
     try:
-        server = JackServer()
+        server = JackServer(period=period)
     except Exception as exc:  # noqa: BLE001
         if os.environ.get("CI") == "true":
             raise
@@ -63,7 +74,8 @@ def own_server(monkeypatch):
     server.stop()
 
 
-def test_the_engine_comes_back_after_a_jack_restart(own_server, tmp_path, capfd):
+def test_the_engine_comes_back_after_a_jack_restart(own_server_at, tmp_path, capfd):
+    own_server = own_server_at
     name = own_server.name
     dump = MidiDump(name)
     log = tmp_path / "engine.log"
@@ -81,7 +93,7 @@ def test_the_engine_comes_back_after_a_jack_restart(own_server, tmp_path, capfd)
                                  for r in reports + engine.poll()) or _collect(engine, reports),
                      5), f"no word of the server going: {reports[-3:]}, alive {engine.alive}"
         # the same name again, as a user restarting JACK does
-        server = JackServer(name=name)
+        server = JackServer(name=name, period=own_server.period)
         try:
             back = time.monotonic()
             dump = MidiDump(name)
@@ -113,7 +125,8 @@ def _collect(engine: Engine, into: list) -> bool:
     return any("waiting for it to come back" in getattr(r, "message", "") for r in got)
 
 
-def test_a_killed_engine_leaves_no_note_hanging(own_server):
+def test_a_killed_engine_leaves_no_note_hanging(own_server_at):
+    own_server = own_server_at
     dump = MidiDump(own_server.name)
     engine = Engine(out="dumper")
     engine.start()
