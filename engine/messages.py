@@ -155,6 +155,7 @@ class ClockInfo:
     offset_ms: float | None = None  # our beat minus the source's (+: ahead), the last second
     drift_ms: float | None = None  # how far that offset moved ...
     drift_span_s: int = 0  # ... over this many seconds (up to a minute)
+    sending: bool = False  # we send MIDI clock (as master on our own clock or Link's)
 
 
 @dataclass(frozen=True, slots=True)

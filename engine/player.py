@@ -630,7 +630,8 @@ class Player:
         self._info_at = now
         if self.mode == "internal":
             self._info = ClockInfo("internal", tempo=round(self.bpm, 2),
-                                   locked_for_s=int(now - self.locked_since))
+                                   locked_for_s=int(now - self.locked_since),
+                                   sending=self.sends_clock)
             return self._info
         offset = self.phase_log.offset(now)
         if self.mode == "link":
@@ -641,7 +642,7 @@ class Player:
                 peers=self.link_peers,
                 offset_ms=None if offset is None else round(offset * 1000, 3),
                 drift_ms=None if drift is None else round(drift[0] * 1000, 3),
-                drift_span_s=0 if drift is None else int(drift[1]))
+                drift_span_s=0 if drift is None else int(drift[1]), sending=self.sends_clock)
             return self._info
         jitter = self.follower.jitter
         drift = self.phase_log.drift(now)

@@ -13,11 +13,13 @@ def describe_clock(state: EngineState, mode: str) -> str:
     """Source, measured tempo, tick jitter, lock and how long it held, peers, drift."""
     info: ClockInfo = state.clock_info
     if info.source == "internal":
-        role = "master, sending MIDI clock" if mode == "master" else "internal"
+        role = "master, sending MIDI clock" if mode == "master" or info.sending else "internal"
         return f"clock: {role} · {info.tempo:.2f} BPM"
     if info.source == "link":
         peers = info.peers or 0
         source = f"Link, {peers} peer{'s' if peers != 1 else ''}"
+        if info.sending:
+            source += ", sending MIDI clock"
     else:
         source = f"MIDI {info.port}" if info.port else "MIDI clock in"
     parts = [f"clock: {source}", f"{info.tempo:.2f} BPM"]

@@ -87,7 +87,10 @@ def _candidates(words: list[str], ctx: CompletionContext) -> tuple[str, ...]:
             ("off",) if n == 1 else ()
         )
     if head == "clock":
-        return CLOCK_MODES if n == 1 else tuple(ctx.inputs) if words[1] == "follow" else ()
+        if n == 1:
+            return CLOCK_MODES
+        return tuple(ctx.inputs) if words[1] == "follow" else ("master",) if words[1] == "link" \
+            else ()
     if head == "out" and n == 1:
         return tuple(ctx.outputs) + ("audio", "none")
     if head == "latency" and n == 1:

@@ -426,8 +426,11 @@ def _p_clock(args: list[str], genres: Sequence[str]) -> Clock:
     if mode not in CLOCK_MODES:
         raise CommandError(f"clock: mode must be one of {', '.join(CLOCK_MODES)}, got {args[0]!r}")
     port = " ".join(args[1:]) or None
+    if mode == "link" and port is not None and port.lower() == "master":
+        return Clock(mode, "master")  # Link, and MIDI clock out on its timeline
     if port is not None and mode != "follow":
-        raise CommandError(f"clock: only follow takes a port; usage: {USAGE['clock']}")
+        raise CommandError(f"clock: only follow takes a port (and link takes master); "
+                           f"usage: {USAGE['clock']}")
     return Clock(mode, port)
 
 
@@ -601,8 +604,9 @@ USAGE: dict[str, str] = {
     "chain": "chain SLOT[*TIMES] ... [as NAME] | chain NAME (kept in the bank) | chain off",
     "export": "export [SLOT] FILE.mid [loops=N] (conditional trigs played out loop by loop)",
     "render": "render [SLOT] FILE.wav [bars=N] (through the built-in kit or --kit-dir)",
-    "clock": "clock internal | master | follow [PORT] | link (Ableton Link) | clock (show "
-             "source, tempo, jitter, lock, peers, drift)",
+    "clock": "clock internal | master | follow [PORT] | link [master] (Ableton Link; master: "
+             "MIDI clock out on its beats too) | clock (show source, tempo, jitter, lock, "
+             "peers, drift)",
     "out": "out [PORT|audio|audio+PORT|none] (no port: list them)",
     "latency": "latency [PORT] -100..100 (ms earlier for PORT or the output playing; "
                "no value: list them)",

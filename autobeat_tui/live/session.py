@@ -443,11 +443,13 @@ class Session:
             port = port or self.clock_in
             self.send(SetClock("external", clock_in=port))
             self.clock_in = port
-        elif mode == "link":
-            self.send(SetClock("link"))
+        elif mode == "link":  # `link master`: MIDI clock out on the session's timeline too
+            self.send(SetClock("link", send_clock=port == "master"))
         else:
             self.send(SetClock("internal", send_clock=mode == "master"))
         self.clock_mode = mode
+        if mode == "link" and port == "master":
+            return "clock link, sending MIDI clock on the session's beats"
         where = f" {port}" if mode == "follow" and port else ""
         return f"clock {mode}{where}"
 

@@ -57,3 +57,30 @@ async def test_clock_link_in_the_app_asks_the_engine_to_join(tmp_path):
         await pilot.pause()
         assert engine.of(SetClock) == [SetClock("link")]
         assert app.session.clock_mode == "link"
+
+
+def test_link_master_joins_and_sends_midi_clock_on_the_sessions_beats(tmp_path):
+    from autobeat_tui.live.session import Session
+    from engine.messages import SetClock
+    from patterns.pattern import Pattern
+
+    assert lang.parse("clock link master") == lang.Clock("link", "master")
+    session = Session(Pattern())
+    said = session.run(lang.parse("clock link master"))
+    assert said == "clock link, sending MIDI clock on the session's beats"
+    assert session.take_outbox() == [SetClock("link", send_clock=True)]
+    assert session.clock_mode == "link"
+    session.run(lang.parse("clock link"))
+    assert session.take_outbox() == [SetClock("link", send_clock=False)]
+    sending = EngineState(clock_info=ClockInfo("link", tempo=128.0, peers=2, locked=True,
+                                               locked_for_s=3, sending=True))
+    assert describe_clock(sending, "link") == (
+        "clock: Link, 2 peers, sending MIDI clock · 128.00 BPM · locked 3 s")
+
+
+def test_link_takes_master_and_nothing_else():
+    import pytest
+
+    with pytest.raises(lang.CommandError, match="only follow takes a port .and link takes "
+                                                "master."):
+        lang.parse("clock link slave")

@@ -173,6 +173,7 @@ def test_completion_of_slots_ports_and_literals():
     assert complete("out ", ctx).candidates == ("TR-8S", "audio", "none")
     assert complete("kick ", ctx).candidates == ("x... x...",)
     assert complete("clock ").candidates == ("internal", "master", "follow", "link")
+    assert complete("clock link ").candidates == ("master",)
     assert complete("mute all ").candidates == ("on", "off")
 
 
