@@ -156,6 +156,17 @@ class AppInPty:
             shutil.rmtree(self.home, ignore_errors=True)
         return self.proc.returncode
 
+    def hang_up(self) -> None:
+        """The terminal goes: the pty closes under the app (SIGHUP), as a closed window
+        or a dropped SSH connection does."""
+        os.close(self.master)
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+        shutil.rmtree(self.home, ignore_errors=True)
+
 
 def first_frame(cols: int, rows: int, model: str | None) -> float | None:
     app = AppInPty(cols, rows, model)

@@ -94,13 +94,7 @@ def cycles(count: int, cols: int = 80, rows: int = 24) -> dict:
             drawn.append(app.first_frame())
             if n % 2:  # the terminal goes: the pty closes under the app (SIGHUP)
                 how.append("terminal killed")
-                os.close(app.master)
-                try:
-                    app.proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    app.proc.kill()
-                    app.proc.wait(5)
-                shutil.rmtree(app.home, ignore_errors=True)
+                app.hang_up()
             else:
                 how.append("detached")
                 app.close()

@@ -25,7 +25,6 @@ import os
 import random
 import shutil
 import statistics
-import subprocess
 import tempfile
 import threading
 import time
@@ -150,13 +149,7 @@ def host_timing(seconds: float = 60.0, bpm: float = 174.0, cols: int = 80, rows:
             frames.append(second.first_frame())
             if len(ways) % 2:  # its terminal goes under it (SIGHUP)
                 ways.append("terminal killed")
-                os.close(second.master)
-                try:
-                    second.proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    second.proc.kill()
-                    second.proc.wait(5)
-                shutil.rmtree(second.home, ignore_errors=True)
+                second.hang_up()
             else:
                 ways.append("detached")
                 second.close()

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from autobeat_tui.host import protocol as p
 from tests.autobeat_tui import loopback_ssh
 from tests.autobeat_tui.test_host_tmux import (
     BPM,
     assert_no_kick_lost,
     grid,
+    host_env,
     playing,
     stop_all,
 )
@@ -56,15 +56,10 @@ def test_over_ssh_the_beat_survives_a_dropped_connection_and_attach_brings_it_ba
         jack = JackServer()
     runtime = Path(tempfile.mkdtemp(prefix="abrt"))
     with jack, loopback_ssh.LoopbackSshd() as sshd:
-        env = {**os.environ, **jack.env(), p.RUNTIME_ENV: str(runtime),
-               "XDG_CONFIG_HOME": str(tmp_path / "config"),
-               "XDG_DATA_HOME": str(tmp_path / "data"), "PYTHONPATH": str(ROOT)}
+        # what the remote shell runs: the same environment, as a user's profile sets it
+        env, exports = host_env(jack, runtime, tmp_path)
         dump = MidiDump(jack.name, "dumper")
         bank = tmp_path / "set.json"
-        # what the remote shell runs: the same environment, as a user's profile sets it
-        exports = " ".join(f"{k}={shlex.quote(env[k])}" for k in (
-            "JACK_DEFAULT_SERVER", "JACK_NO_START_SERVER", p.RUNTIME_ENV, "XDG_CONFIG_HOME",
-            "XDG_DATA_HOME", "PYTHONPATH"))
         remote = f"cd {shlex.quote(str(ROOT))} && env TERM=xterm-256color {exports} " \
                  f"{shlex.quote(sys.executable)} -m autobeat_tui.cli"
         first, second = Tmux(tmp_path), Tmux(tmp_path)

@@ -45,14 +45,9 @@ def test_the_music_plays_on_when_the_terminal_goes_and_attach_brings_it_back(tmp
         jack = JackServer()
     runtime = Path(tempfile.mkdtemp(prefix="abrt"))
     with jack:
-        env = {**os.environ, **jack.env(), p.RUNTIME_ENV: str(runtime),
-               "XDG_CONFIG_HOME": str(tmp_path / "config"),
-               "XDG_DATA_HOME": str(tmp_path / "data"), "PYTHONPATH": str(ROOT)}
+        env, exports = host_env(jack, runtime, tmp_path)
         dump = MidiDump(jack.name, "dumper")
         bank = tmp_path / "set.json"
-        exports = " ".join(f"{k}={shlex.quote(env[k])}" for k in (
-            "JACK_DEFAULT_SERVER", "JACK_NO_START_SERVER", p.RUNTIME_ENV, "XDG_CONFIG_HOME",
-            "XDG_DATA_HOME", "PYTHONPATH"))
         cli = f"{sys.executable} -m autobeat_tui.cli"
         first, second = Tmux(tmp_path), Tmux(tmp_path)
         try:
@@ -112,3 +107,15 @@ def assert_no_kick_lost(events, min_seconds: float, where: str, note: str = "") 
     assert max(gaps) < 1.25 * quarter, (
         f"kick lost {where}: gaps (seconds from the first kick, quarters): {late}{note}")
     assert abs(len(kicks) - 1 - round((kicks[-1] - kicks[0]) / quarter)) <= 1
+
+
+def host_env(jack, runtime: Path, tmp_path: Path) -> tuple[dict, str]:
+    """The environment of a test's hosts and apps (its JACK server, runtime, config and
+    data folders), and the same as `K=V ...` for a shell line (a user's profile)."""
+    env = {**os.environ, **jack.env(), p.RUNTIME_ENV: str(runtime),
+           "XDG_CONFIG_HOME": str(tmp_path / "config"),
+           "XDG_DATA_HOME": str(tmp_path / "data"), "PYTHONPATH": str(ROOT)}
+    exports = " ".join(f"{k}={shlex.quote(env[k])}" for k in (
+        "JACK_DEFAULT_SERVER", "JACK_NO_START_SERVER", p.RUNTIME_ENV, "XDG_CONFIG_HOME",
+        "XDG_DATA_HOME", "PYTHONPATH"))
+    return env, exports
