@@ -84,6 +84,8 @@ class Player:
         self.start_lead = START_LEAD  # the audio output asks for more (its buffer)
         self.freewheel_clocks = FREEWHEEL_CLOCKS  # ... and to run further ahead of the master
         self.send_clock = send_clock
+        # clock out switched on while playing: the song tick (a 16th) it starts from
+        self._clock_resume: int | None = None
         self.mode = "internal"
         self.pattern = Pattern()
         self.swing = self.pattern.swing
@@ -264,6 +266,7 @@ class Player:
             self.trigs.reset()
         position = _ceil_to(position, TICKS_PER_STEP)
         self.position = position
+        self._clock_resume = None  # Start (or Song Position and Continue) below
         self.anchor_tick = float(position)
         self.anchor_time = now + self.start_lead + max(0.0, self.latency)
         self.playing = True
@@ -281,6 +284,7 @@ class Player:
         """Stop where we are: all notes off; the position moves to the next 16th for Continue."""
         was_playing = self.playing
         self.playing = False
+        self._clock_resume = None  # a start tells the gear where the song is
         if was_playing:  # one-bar alternatives were placed in the song that stopped
             self.playing_out.once.clear()
         self.all_notes_off()
@@ -422,6 +426,7 @@ class Player:
         self.link_origin = origin
         self.position = 0
         self.playing = True
+        self._clock_resume = None  # the Start below tells the gear
         if self._link_anchor is not None:
             t, beat, tempo = self._link_anchor
             self.anchor_time = t
@@ -485,6 +490,34 @@ class Player:
             candidates.append(_ceil_to(self.position, CLOCK_TICKS))
         return min(candidates) if candidates else None
 
+    def set_send_clock(self, on: bool, now: float) -> None:
+        """Clock out on or off. Switched on while playing, the gear is told where the song
+        is (Song Position, then Continue) on the next 16th, and follows from there;
+        switched off while playing, it gets a Stop."""
+        was = self.sends_clock
+        self.send_clock = on
+        if not self.playing:
+            return
+        if on and not was:
+            here = max(self.position, math.ceil(self.tick_at(now)))
+            self._clock_resume = _ceil_to(here, TICKS_PER_STEP)
+        elif was and not on:
+            self._clock_resume = None
+            self._send([STOP])
+
+    def _clock_in_step(self, tick: int) -> bool:
+        """Whether the clock tick at `tick` goes out (after a resume's Song Position)."""
+        resume = self._clock_resume
+        if resume is None:
+            return True
+        if tick < resume:
+            return False
+        self._clock_resume = None
+        spp = tick // TICKS_PER_STEP
+        self._send([SPP, spp & 0x7F, (spp >> 7) & 0x7F])
+        self._send([CONTINUE])
+        return True
+
     @property
     def sends_clock(self) -> bool:
         """Whether this player is the MIDI clock master: on its own clock or Link's (a
@@ -522,7 +555,7 @@ class Player:
     def _perform(self, tick: int, due: float) -> int:
         timing = self.timing
         # the clock tick first: the rest of the studio takes its tempo from these
-        if self.sends_clock and tick % CLOCK_TICKS == 0:
+        if self.sends_clock and tick % CLOCK_TICKS == 0 and self._clock_in_step(tick):
             self.out.send([CLOCK])
             if timing is not None:
                 timing.clock_sent.append(self.clock())

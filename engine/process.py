@@ -397,7 +397,7 @@ class EngineLoop:
                 case m.SetSolo(track=track, soloed=soloed):
                     p.set_solo(track, soloed)
                 case m.SetClock(mode=mode, clock_in=clock_in, send_clock=send_clock):
-                    p.send_clock = send_clock
+                    p.set_send_clock(send_clock, now)
                     if mode != "link":
                         self.close_link()
                     if mode == "external":

@@ -179,6 +179,25 @@ def test_under_link_the_player_is_the_clock_master_on_the_sessions_timeline(port
     assert port.sent[-1][1] == [0xFC]
 
 
+def test_clock_out_switched_on_while_playing_tells_the_gear_where_the_song_is(port, fake_clock):
+    """`:clock master` (or `link master`) mid-song: Song Position and Continue on the next
+    16th, then the clock from there; switched off: Stop."""
+    player = make(port, fake_clock)
+    player.set_pattern(Pattern(events=(Event(0, 1),)))
+    player.transport("start", fake_clock())
+    t0 = fake_clock() + START_LEAD
+    run_until(player, fake_clock, t0 + 5.5 * STEP)  # into the 6th 16th
+    assert not [msg for _, msg in port.sent if msg[0] >= 0xF0]
+    player.set_send_clock(True, fake_clock())
+    run_until(player, fake_clock, t0 + 8 * STEP - TICK)
+    system = [(t, msg) for t, msg in port.sent if msg[0] >= 0xF0]
+    assert [msg for _, msg in system[:3]] == [[0xF2, 6, 0], [0xFB], [0xF8]]  # 16th 6
+    assert system[2][0] == pytest.approx(t0 + 6 * STEP, abs=1e-9)
+    assert len([m for _, m in system if m == [0xF8]]) == 12  # 16ths 6 and 7
+    player.set_send_clock(False, fake_clock())
+    assert port.sent[-1][1] == [0xFC]
+
+
 def test_following_an_external_clock_the_player_sends_none(port, fake_clock):
     player = make(port, fake_clock, send_clock=True)
     player.set_mode("external", fake_clock())
