@@ -445,9 +445,7 @@ class AutoBeatApp(App):
             self.start_drum_jobs()
             return said
         if isinstance(cmd, lang.Out) and cmd.name is None:
-            names = self._safe(self._list_outputs)
-            found = ", ".join(names) if names else "none found (no MIDI system or device)"
-            return f"playing to {self.session.engine.output}; outputs: {found}"
+            return self.session.describe_outputs(self._list_outputs)
         return self.session.run(cmd)  # BankError, CodecError: reported by run_line
 
     # --- latency offsets ---------------------------------------------------------------

@@ -9,6 +9,7 @@ the minute, the sign of a sync that slides.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 
 MINUTE_S = 60
 
@@ -45,3 +46,17 @@ class PhaseLog:
         if len(means) < 2:
             return None
         return means[-1][1] - means[0][1], means[-1][0] - means[0][0]
+
+
+def tightest(a: Callable[[], float], b: Callable[[], object], tries: int = 3):
+    """Two clocks read back to back: (a's mid time, b's reading), of the `tries` pairs
+    the one with the least a-time between (the OS interrupted it least)."""
+    best = None
+    for _ in range(tries):
+        a0 = a()
+        value = b()
+        a1 = a()
+        if best is None or a1 - a0 < best[0]:
+            best = (a1 - a0, (a0 + a1) / 2.0, value)
+    assert best is not None
+    return best[1], best[2]

@@ -33,6 +33,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from engine.clockstats import tightest
+
 MIDI_TYPE = b"8 bit raw midi"
 PORT_IS_INPUT = 0x1
 PORT_IS_OUTPUT = 0x2
@@ -114,15 +116,8 @@ def _lib():
 
 def clock_offset(jack_us: Callable[[], int], now: Callable[[], float], tries: int = 5) -> float:
     """JACK's clock minus ours (seconds): the reading taken with the least in between."""
-    best = None
-    for _ in range(tries):
-        before = now()
-        j = jack_us()
-        after = now()
-        if best is None or after - before < best[0]:
-            best = (after - before, j / 1e6 - (before + after) / 2.0)
-    assert best is not None
-    return best[1]
+    mid, jack = tightest(now, jack_us, tries)
+    return jack / 1e6 - mid
 
 
 def frame_time(last_frame: int, offset: int) -> int:

@@ -276,3 +276,12 @@ class ClockMaster:
     def close(self) -> None:
         for proc in (self.clock, self.transport):
             terminate(proc)
+
+
+def realtime_server(period: int = PERIOD) -> JackServer:
+    """A JackServer with realtime scheduling where this user may have it (as in a studio:
+    on a busy machine its frames stay time), else one without; JackError if neither."""
+    try:
+        return JackServer(realtime=True, period=period)
+    except JackError:
+        return JackServer(realtime=False, period=period)

@@ -29,6 +29,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from engine.clockstats import tightest
+
 QUANTUM = 4.0  # beats a bar: the loop's 1 on the session's bar
 ENABLE_AFTER_S = 0.6  # between making the Link object and joining (aalink issue 7)
 JOIN_WAIT_S = 0.5  # after joining, wait this long for peers before taking our own phase
@@ -40,18 +42,6 @@ MAP_PAIRS = 16  # pairs the clock map's line goes through
 class LinkError(Exception):
     """aalink is missing or Link could not start."""
 
-
-def _tightest(a: Callable[[], float], b: Callable[[], float], tries: int = 3):
-    """(a's mid time, b) read back to back, the pair with the least a-time between."""
-    best = None
-    for _ in range(tries):
-        a0 = a()
-        value = b()
-        a1 = a()
-        if best is None or a1 - a0 < best[0]:
-            best = (a1 - a0, (a0 + a1) / 2.0, value)
-    assert best is not None
-    return best[1], best[2]
 
 
 class ClockMap:
@@ -68,7 +58,7 @@ class ClockMap:
         self.sample()
 
     def sample(self) -> None:
-        self._pairs.append(_tightest(self.engine_now, self.link_now))
+        self._pairs.append(tightest(self.engine_now, self.link_now))
         pairs = self._pairs
         n = len(pairs)
         e_mean = sum(e for e, _ in pairs) / n
@@ -104,7 +94,7 @@ class LinkTimeline:
 
     def sample(self) -> Sample:
         link = self.link
-        t, beat = _tightest(self.now, lambda: link.beat)
+        t, beat = tightest(self.now, lambda: link.beat)
         return Sample(t, beat, link.tempo)
 
     @staticmethod

@@ -80,7 +80,6 @@ class Player:
         self.kit = kit or KitMap.general_midi()
         self.latency = 0.0
         self.set_latency(latency_ms)
-        self.output_lead = 0.0  # the output's own delivery delay, made up (engine/process.py)
         self.start_lead = START_LEAD  # the audio output asks for more (its buffer)
         self.freewheel_clocks = FREEWHEEL_CLOCKS  # ... and to run further ahead of the master
         self.send_clock = send_clock
@@ -517,6 +516,12 @@ class Player:
         self._send([SPP, spp & 0x7F, (spp >> 7) & 0x7F])
         self._send([CONTINUE])
         return True
+
+    @property
+    def output_lead(self) -> float:
+        """How early to send to the output to land on the due time: its own delay where it
+        keeps one (engine.jackmidi.JackOutput: one period, rtmidi under JACK: half)."""
+        return getattr(self.out, "lead", 0.0)
 
     @property
     def sends_clock(self) -> bool:

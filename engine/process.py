@@ -187,7 +187,6 @@ class EngineLoop:
                 new = NullOutput()
         self.player.out = new
         self.out = new
-        self.player.output_lead = _output_lead(new)
         if getattr(new, "is_jack", False):
             self._jack_id = jack_server_id()
         if old is not new:
@@ -306,7 +305,6 @@ class EngineLoop:
                             return
                     out.close()
                     self.out = self.player.out = new
-                    self.player.output_lead = _output_lead(new)
                     self.out_ok = True
                     self._out_watch.close()
                     self._out_watch = None
@@ -365,7 +363,6 @@ class EngineLoop:
                 self.out_ok = True
             except PortError:
                 self.out_ok = False
-        self.player.output_lead = _output_lead(self.out)  # the new server's period
         if self.player.mode == "external":
             self.open_in()
         return False
@@ -495,7 +492,6 @@ class EngineLoop:
             self.flush_reports()
         if now >= self.next_port_check:
             self.check_ports(room)
-            self.player.output_lead = _output_lead(self.out)  # JACK's period may change
             lost = self._jack_lost or not self.out_ok
             self.next_port_check = now + (LOST_CHECK_S if lost else PORT_CHECK_S)
 
@@ -604,12 +600,6 @@ class _LinkPlayers:
 
     def set_mode(self, mode: str, now: float) -> None:
         self._both("set_mode", mode, now)
-
-
-def _output_lead(out) -> float:
-    """How early to send to an output to land on its due time: the output's own delay
-    where it keeps one (engine.jackmidi.JackOutput: one period), else nothing."""
-    return float(getattr(out, "lead", 0.0) or 0.0)
 
 
 def log_to(path: str | None) -> None:

@@ -255,25 +255,22 @@ def _head(path: str | os.PathLike[str], n: int) -> bytes:
 # --- writing --------------------------------------------------------------------------
 
 
+_OS_ERRORS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied (is the folder read-only?)",
+    errno.EPERM: "permission denied (is the folder read-only?)",
+    errno.EFBIG: "the file is larger than this process may write",
+    errno.ENOENT: "the folder does not exist",
+    errno.ELOOP: "it is a symbolic link, which is not followed here",
+    errno.ENOTDIR: "a part of the path is not a folder",
+}
+
+
 def describe(exc: OSError) -> str:
     """An OSError in a few words a musician can act on."""
-    if exc.errno == errno.ENOSPC:
-        return "the disk is full"
-    if exc.errno == errno.EDQUOT:
-        return "the disk quota is used up"
-    if exc.errno == errno.EROFS:
-        return "the file system is read-only"
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return "permission denied (is the folder read-only?)"
-    if exc.errno == errno.EFBIG:
-        return "the file is larger than this process may write"
-    if exc.errno == errno.ENOENT:
-        return "the folder does not exist"
-    if exc.errno == errno.ELOOP:
-        return "it is a symbolic link, which is not followed here"
-    if exc.errno == errno.ENOTDIR:
-        return "a part of the path is not a folder"
-    return exc.strerror or str(exc)
+    return _OS_ERRORS.get(exc.errno) or exc.strerror or str(exc)
 
 
 def bak_path(path: Path) -> Path:

@@ -60,15 +60,13 @@ def _late(bank: Path) -> int:
 
 def cycles(count: int, cols: int = 80, rows: int = 24) -> dict:
     from autobeat_tui.host import protocol as p
-    from engine.jacktools import JackError, JackServer, MidiDump
+    from engine.jacktools import JackError, MidiDump, realtime_server
 
     try:
-        jack, realtime = JackServer(realtime=True), True  # as issue 4's figures
-    except JackError:
-        try:
-            jack, realtime = JackServer(), False
-        except JackError as exc:
-            return {"error": str(exc)}
+        jack = realtime_server()  # as issue 4's figures
+    except JackError as exc:
+        return {"error": str(exc)}
+    realtime = jack.realtime
     folder = Path(tempfile.mkdtemp(prefix="ab-cycles-"))
     runtime = Path(tempfile.mkdtemp(prefix="abc"))
     old_runtime = os.environ.get(p.RUNTIME_ENV)

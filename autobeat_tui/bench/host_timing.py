@@ -64,16 +64,13 @@ def host_timing(seconds: float = 60.0, bpm: float = 174.0, cols: int = 80, rows:
     from autobeat_tui.live.session import Session
     from engine import messages as m
     from engine.client import Engine
-    from engine.jacktools import JackError, JackServer, MidiDump
+    from engine.jacktools import JackError, MidiDump, realtime_server
     from patterns.bank import Bank, save_bank
 
     try:
-        jack = JackServer(realtime=True)  # as issue 4's figures
-    except JackError:
-        try:
-            jack = JackServer()
-        except JackError as exc:
-            return {"error": f"a JACK server is needed: {exc}"}
+        jack = realtime_server()  # as issue 4's figures
+    except JackError as exc:
+        return {"error": f"a JACK server is needed: {exc}"}
     folder = Path(tempfile.mkdtemp(prefix="ab-host-timing-"))
     runtime = Path(tempfile.mkdtemp(prefix="abt"))  # short: a socket path's limit
     saved_env = {k: os.environ.get(k) for k in (

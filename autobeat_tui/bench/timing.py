@@ -437,7 +437,7 @@ def _terminated(signum, frame) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from autobeat_tui.errors import UserError
-    from engine.jacktools import JackError, JackServer
+    from engine.jacktools import JackError, JackServer, realtime_server
 
     if args.seconds <= 0:
         raise UserError(f"--seconds must be above 0, got {args.seconds:g}")
@@ -448,15 +448,10 @@ def run(args: argparse.Namespace) -> int:
     log = (lambda s: print(s, file=sys.stderr)) if args.json else print
     signal.signal(signal.SIGTERM, _terminated)
     faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID` prints where it waits
-    server = None
-    for realtime in ((False,) if args.jack_no_realtime else (True, False)):
-        try:
-            server = JackServer(realtime=realtime)
-            break
-        except JackError as exc:
-            error = exc
-    if server is None:
-        raise UserError(f"bench timing needs a JACK server: {error}")
+    try:
+        server = JackServer() if args.jack_no_realtime else realtime_server()
+    except JackError as exc:
+        raise UserError(f"bench timing needs a JACK server: {exc}") from None
     os.environ["JACK_DEFAULT_SERVER"] = server.name  # for the engine processes we spawn
     os.environ["JACK_NO_START_SERVER"] = "1"
     result: dict = {"seconds": args.seconds, "bpm": args.bpm,

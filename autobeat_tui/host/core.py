@@ -315,12 +315,7 @@ class HostCore:
             self.start_drum_jobs()
             return said
         if isinstance(cmd, lang.Out) and cmd.name is None:
-            try:
-                names = list(self._list_outputs())
-            except Exception:  # noqa: BLE001 - no MIDI system
-                names = []
-            found = ", ".join(names) if names else "none found (no MIDI system or device)"
-            return f"playing to {self.session.engine.output}; outputs: {found}"
+            return self.session.describe_outputs(self._list_outputs)
         return self.session.run(cmd)
 
     def latency(self, cmd: lang.Latency) -> str:

@@ -453,6 +453,16 @@ class Session:
         where = f" {port}" if mode == "follow" and port else ""
         return f"clock {mode}{where}"
 
+    def describe_outputs(self, list_outputs) -> str:
+        """`:out` alone: what plays now, and the outputs there are (none without a MIDI
+        system: `list_outputs` may raise)."""
+        try:
+            names = list(list_outputs())
+        except Exception:  # noqa: BLE001 - no MIDI system: nothing to offer
+            names = []
+        found = ", ".join(names) if names else "none found (no MIDI system or device)"
+        return f"playing to {self.engine.output}; outputs: {found}"
+
     def set_output(self, name: str) -> str:
         self.send(SetOutput(None if name.lower() == "none" else name))
         return f"output: {name}"

@@ -48,12 +48,9 @@ def undo_depth(env, bank: Path) -> list[int]:
 
 
 def test_over_ssh_the_beat_survives_a_dropped_connection_and_attach_brings_it_back(tmp_path):
-    from engine.jacktools import JackError, JackServer, MidiDump
+    from engine.jacktools import MidiDump, realtime_server
 
-    try:  # a realtime jackd keeps time on a busy machine (its frames are the clock here)
-        jack = JackServer(realtime=True)
-    except JackError:
-        jack = JackServer()
+    jack = realtime_server()  # its frames are the clock here: realtime keeps them time
     runtime = Path(tempfile.mkdtemp(prefix="abrt"))
     with jack, loopback_ssh.LoopbackSshd() as sshd:
         # what the remote shell runs: the same environment, as a user's profile sets it

@@ -37,12 +37,9 @@ def grid(screen: str) -> list[str]:
 
 
 def test_the_music_plays_on_when_the_terminal_goes_and_attach_brings_it_back(tmp_path):
-    from engine.jacktools import JackError, JackServer, MidiDump
+    from engine.jacktools import MidiDump, realtime_server
 
-    try:  # a realtime jackd keeps time on a busy machine (its frames are the clock here)
-        jack = JackServer(realtime=True)
-    except JackError:
-        jack = JackServer()
+    jack = realtime_server()  # its frames are the clock here: realtime keeps them time
     runtime = Path(tempfile.mkdtemp(prefix="abrt"))
     with jack:
         env, exports = host_env(jack, runtime, tmp_path)
