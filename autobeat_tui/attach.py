@@ -133,7 +133,7 @@ class QuitScreen(ModalScreen[str]):
 class AttachedApp(AutoBeatApp):
     """The terminal app as a client of a host (see the module's doc)."""
 
-    quit_label = "detach"  # what ^q does here, on the key bar
+    quit_label = "detach"  # what ^q does here, on the key bar and the help page
 
     def __init__(self, connect: Callable[[str], HostClient], *, bank_label: str = "",
                  list_outputs=None, list_inputs=None,

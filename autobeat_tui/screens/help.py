@@ -22,14 +22,15 @@ COND_LEGEND = (
 )
 
 
-def help_table() -> Table:
+def help_table(quit_label: str = "quit") -> Table:
+    """The page; `quit_label`: what ^q does in this app (attached to a host: detach)."""
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
     table.add_column()
     table.add_row(Text("KEYS", style="bold underline"), "")
     # plain Text: a usage such as "[as NAME]" or "[temp=T]" is not rich markup
     for keys, what in help_rows():
-        table.add_row(Text(keys), Text(what))
+        table.add_row(Text(keys), Text(quit_label if keys == "^q" else what))
     table.add_row("", "")
     table.add_row(
         Text("COMMANDS", style="bold underline"), "type : then a command; tab completes, ↑↓ history"
@@ -50,4 +51,4 @@ class HelpScreen(ScrollingScreen):
     BINDINGS = [Binding("question_mark", "dismiss", "close", key_display="?")]
 
     def page(self) -> Static:
-        return Static(help_table())
+        return Static(help_table(getattr(self.app, "quit_label", "quit")))

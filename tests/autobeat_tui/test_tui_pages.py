@@ -151,6 +151,22 @@ def test_the_help_shows_every_usage_whole_not_as_markup():
         assert usage in text  # "[as NAME]", "[temp=T]" and "[PORT|none]" included
 
 
+def test_the_help_says_what_ctrl_q_does_in_this_app():
+    """Alone the app quits; attached to a host it detaches (as its key bar says)."""
+    from rich.console import Console
+
+    from autobeat_tui.screens.help import help_table
+
+    def quit_row(label=None) -> str:
+        console = Console(width=200, record=True)
+        console.print(help_table() if label is None else help_table(label))
+        return next(line for line in console.export_text().splitlines()
+                    if line.lstrip().startswith("^q"))
+
+    assert quit_row().split() == ["^q", "quit"]
+    assert quit_row("detach").split() == ["^q", "detach"]
+
+
 async def test_a_short_screen_holds_the_slot_strip_to_one_line(tmp_path):
     from patterns.bank import Bank
     from patterns.pattern import Event, Pattern
